@@ -1,0 +1,39 @@
+# Every dependency comes from a Debian 12 package (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(GTest REQUIRED)
+find_package(CLI11 REQUIRED)
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libcrypto)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_program(PROTOC protoc REQUIRED)
+
+# Generates C++ (and gRPC stubs) for one .proto; output lands beside its source path under
+# the build dir so it is included as "api/cri/runtime/v1/api.pb.h".
+function(capstan_proto_library name proto)
+  get_filename_component(dir ${proto} DIRECTORY)
+  get_filename_component(base ${proto} NAME_WE)
+  file(RELATIVE_PATH rel_dir ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/${dir})
+  set(out ${CMAKE_BINARY_DIR}/${rel_dir})
+  set(srcs ${out}/${base}.pb.cc ${out}/${base}.grpc.pb.cc)
+  set(hdrs ${out}/${base}.pb.h ${out}/${base}.grpc.pb.h)
+  add_custom_command(
+    OUTPUT ${srcs} ${hdrs}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
+    COMMAND ${PROTOC} --cpp_out=${CMAKE_BINARY_DIR} --grpc_out=${CMAKE_BINARY_DIR}
+            --plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN} -I ${CMAKE_SOURCE_DIR}
+            ${CMAKE_CURRENT_SOURCE_DIR}/${proto}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${proto}
+    COMMENT "protoc ${proto}")
+  add_library(${name} STATIC ${srcs})
+  target_compile_options(${name} PRIVATE -w)
+  target_link_libraries(${name} PUBLIC protobuf::libprotobuf PkgConfig::GRPCPP)
+endfunction()
