@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/file.h"
@@ -66,7 +67,17 @@ Status ApplyRlimits(const std::vector<Rlimit>& limits) {
     }
     struct rlimit r {l.soft, l.hard};
     if (::setrlimit(it->second, &r) != 0) {
-      return FailErrno("setrlimit {}", l.type);
+      // Raising a hard limit needs CAP_SYS_RESOURCE; without it (as on this kind of node)
+      // the container gets as close as the current hard limit allows.
+      struct rlimit cur {};
+      if (errno != EPERM || ::getrlimit(it->second, &cur) != 0) {
+        return FailErrno("setrlimit {}", l.type);
+      }
+      r.rlim_max = std::min<rlim_t>(r.rlim_max, cur.rlim_max);
+      r.rlim_cur = std::min<rlim_t>(r.rlim_cur, r.rlim_max);
+      if (::setrlimit(it->second, &r) != 0) {
+        return FailErrno("setrlimit {}", l.type);
+      }
     }
   }
   return Ok();

@@ -1,0 +1,130 @@
+// capstan-cri: the CRI runtime daemon (RuntimeService + ImageService on a unix socket).
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "cri/image/store.h"
+#include "cri/network/network_plugin.h"
+#include "cri/oci/cgroups/manager.h"
+#include "cri/runtime/config.h"
+#include "cri/runtime/image_service.h"
+#include "cri/runtime/runtime.h"
+#include "cri/server/grpc_services.h"
+
+namespace {
+
+using namespace capstan;
+const log::Logger kLog("cri");
+
+std::string SelfDir() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+}
+
+int Run(cri::runtime::RuntimeConfig config) {
+  if (config.monitor_path.empty()) {
+    config.monitor_path = SelfDir() + "/capstan-monitor";
+  }
+  auto cgroups = cri::oci::DetectCgroupManager(config.cgroup_root);
+  if (!cgroups) {
+    kLog.Error("cgroups", {{"error", cgroups.error().message()}});
+    return 1;
+  }
+  cri::image::RegistryConfig reg{config.insecure_registries, config.registry_mirrors};
+  auto images = cri::image::Store::Open(config.root, reg);
+  if (!images) {
+    kLog.Error("opening the image store", {{"error", images.error().message()}});
+    return 1;
+  }
+  if (auto st = (*images)->ImportDirectory(config.root + "/images"); !st) {
+    kLog.Warn("importing air-gap images", {{"error", st.error().message()}});
+  }
+  std::string listen = config.listen;
+  cri::runtime::Runtime::Deps deps{config, std::move(*cgroups), images->get(),
+                                   cri::network::NewLoopbackOnlyPlugin()};
+  auto runtime = cri::runtime::Runtime::Create(std::move(deps));
+  if (!runtime) {
+    kLog.Error("starting the runtime", {{"error", runtime.error().message()}});
+    return 1;
+  }
+  cri::runtime::ImageServiceImpl image_service(images->get());
+  auto runtime_grpc = cri::server::NewRuntimeGrpcService(runtime->get());
+  auto image_grpc = cri::server::NewImageGrpcService(&image_service);
+
+  std::string path = listen.rfind("unix://", 0) == 0 ? listen.substr(7) : listen;
+  (void)MkdirAll(std::filesystem::path(path).parent_path(), 0755);
+  ::unlink(path.c_str());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix://" + path, grpc::InsecureServerCredentials());
+  builder.RegisterService(runtime_grpc.get());
+  builder.RegisterService(image_grpc.get());
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  builder.SetMaxSendMessageSize(16 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    kLog.Error("cannot listen", {{"address", listen}});
+    return 1;
+  }
+  ::chmod(path.c_str(), 0660);
+  kLog.Info("serving CRI", {{"address", "unix://" + path}, {"root", config.root},
+                            {"state", config.state}});
+
+  // SIGTERM/SIGINT stop the daemon; containers keep running under their monitors.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  int sig = 0;
+  sigwait(&mask, &sig);
+  kLog.Info("shutting down", {{"signal", sig}});
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so only sigwait receives them.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  // Monitors detach by double fork; as their subreaper we reap them when they end.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  CLI::App app{"capstan-cri: a CRI container runtime"};
+  std::string config_path, listen, root, state, log_level = "info";
+  app.add_option("--config", config_path, "YAML config file");
+  app.add_option("--listen", listen, "CRI socket (unix:///run/capstan/cri.sock)");
+  app.add_option("--root", root, "persistent state (/var/lib/capstan)");
+  app.add_option("--state", state, "runtime state (/run/capstan)");
+  app.add_option("--log-level", log_level, "debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+
+  capstan::log::SetLevel(log_level == "debug"  ? capstan::log::Level::kDebug
+                         : log_level == "warn" ? capstan::log::Level::kWarn
+                         : log_level == "error" ? capstan::log::Level::kError
+                                                : capstan::log::Level::kInfo);
+  capstan::cri::runtime::RuntimeConfig config;
+  if (!config_path.empty()) {
+    auto loaded = capstan::cri::runtime::LoadRuntimeConfig(config_path);
+    if (!loaded) {
+      std::fprintf(stderr, "capstan-cri: %s\n", loaded.error().message().c_str());
+      return 2;
+    }
+    config = *loaded;
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!root.empty()) config.root = root;
+  if (!state.empty()) config.state = state;
+  return Run(std::move(config));
+}

@@ -1,0 +1,116 @@
+// capstan-monitor: the per-container process (see monitor.h), and the helper capstan-cri
+// uses to run a command inside a running container (exec mode).
+//
+//   capstan-monitor run --id ID --spec FILE --log-path FILE --exit-file FILE --pid-file FILE
+//       [--oom-file FILE] [--sync-fd N] [--tty] [--stdin] [--pid-mode container|node|target]
+//       [--pidns PATH]
+//   capstan-monitor exec --spec FILE --pid PID --error-file FILE [--tty] -- ARGS...
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cri/monitor/monitor.h"
+#include "cri/oci/init.h"
+
+namespace {
+
+using capstan::cri::monitor::MonitorOptions;
+
+int Usage() {
+  std::fputs("usage: capstan-monitor run|exec [flags] (see cri/monitor/main.cc)\n", stderr);
+  return 2;
+}
+
+int RunMode(int argc, char** argv) {
+  MonitorOptions o;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--id") o.id = next();
+    else if (a == "--spec") o.spec_path = next();
+    else if (a == "--log-path") o.log_path = next();
+    else if (a == "--exit-file") o.exit_file = next();
+    else if (a == "--pid-file") o.pid_file = next();
+    else if (a == "--oom-file") o.oom_file = next();
+    else if (a == "--sync-fd") o.sync_fd = std::atoi(next().c_str());
+    else if (a == "--tty") o.tty = true;
+    else if (a == "--stdin") o.stdin_open = true;
+    else if (a == "--pid-mode") o.pid_mode = next();
+    else if (a == "--pidns") o.pidns_path = next();
+    else return Usage();
+  }
+  if (o.spec_path.empty() || o.exit_file.empty() || o.pid_file.empty()) {
+    return Usage();
+  }
+  // Detach: capstan-cri reaps this first process at once; the monitor lives on in its own
+  // session, reparented away from capstan-cri so that runtime restarts do not touch it.
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return 1;
+  }
+  if (pid > 0) {
+    _exit(0);
+  }
+  ::setsid();
+  int devnull = ::open("/dev/null", O_RDWR);
+  ::dup2(devnull, 0);
+  ::dup2(devnull, 1);
+  ::dup2(devnull, 2);
+  if (devnull > 2) {
+    ::close(devnull);
+  }
+  return capstan::cri::monitor::RunMonitor(o);
+}
+
+int ExecMode(int argc, char** argv) {
+  std::string spec_path, error_file;
+  capstan::cri::oci::ExecRequest req;
+  int i = 2;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--spec") spec_path = next();
+    else if (a == "--pid") req.target_pid = std::atoi(next().c_str());
+    else if (a == "--error-file") error_file = next();
+    else if (a == "--tty") req.tty = true;
+    else return Usage();
+  }
+  for (; i < argc; ++i) {
+    req.args.emplace_back(argv[i]);
+  }
+  int error_fd = ::open(error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (error_fd < 0 || req.target_pid <= 0 || req.args.empty()) {
+    return Usage();
+  }
+  auto spec = capstan::cri::oci::LoadSpec(spec_path);
+  if (!spec) {
+    const std::string& m = spec.error().message();
+    (void)!::write(error_fd, m.data(), m.size());
+    return 127;
+  }
+  capstan::cri::oci::RunExecInit(*spec, req, error_fd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    return Usage();
+  }
+  if (std::strcmp(argv[1], "run") == 0) {
+    return RunMode(argc, argv);
+  }
+  if (std::strcmp(argv[1], "exec") == 0) {
+    return ExecMode(argc, argv);
+  }
+  return Usage();
+}

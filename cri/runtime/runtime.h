@@ -1,0 +1,99 @@
+#pragma once
+// Runtime: capstan-cri's implementation of the CRI RuntimeService. Sandboxes are pinned
+// namespaces (no pause process); containers are run by one capstan-monitor each. All state
+// that matters is on disk (records under config.root, monitor files under config.state) and
+// recovered by Create, so the daemon can be killed at any point.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/cri/runtime_service.h"
+#include "cri/image/store.h"
+#include "cri/network/network_plugin.h"
+#include "cri/oci/cgroups/manager.h"
+#include "cri/oci/spec.h"
+#include "cri/runtime/config.h"
+#include "cri/runtime/exit_watcher.h"
+#include "cri/runtime/record_store.h"
+
+namespace capstan::cri::runtime {
+
+class Runtime : public api::cri::RuntimeService {
+ public:
+  struct Deps {
+    runtime::RuntimeConfig config;
+    std::unique_ptr<oci::CgroupManager> cgroups;
+    image::Store* images = nullptr;  // not owned
+    std::unique_ptr<network::NetworkPlugin> network;
+  };
+  // Loads every record, reconciles it with what is running, cleans what a crash left.
+  static Result<std::unique_ptr<Runtime>> Create(Deps deps);
+  ~Runtime() override;
+
+  Result<v1::VersionResponse> Version(const v1::VersionRequest& req) override;
+  Result<v1::StatusResponse> Status(const v1::StatusRequest& req) override;
+  Result<v1::RuntimeConfigResponse> RuntimeConfig(const v1::RuntimeConfigRequest& req) override;
+  Result<v1::UpdateRuntimeConfigResponse> UpdateRuntimeConfig(
+      const v1::UpdateRuntimeConfigRequest& req) override;
+
+  Result<v1::RunPodSandboxResponse> RunPodSandbox(const v1::RunPodSandboxRequest& req) override;
+  Result<v1::StopPodSandboxResponse> StopPodSandbox(
+      const v1::StopPodSandboxRequest& req) override;
+  Result<v1::RemovePodSandboxResponse> RemovePodSandbox(
+      const v1::RemovePodSandboxRequest& req) override;
+  Result<v1::PodSandboxStatusResponse> PodSandboxStatus(
+      const v1::PodSandboxStatusRequest& req) override;
+  Result<v1::ListPodSandboxResponse> ListPodSandbox(
+      const v1::ListPodSandboxRequest& req) override;
+
+  Result<v1::CreateContainerResponse> CreateContainer(
+      const v1::CreateContainerRequest& req) override;
+  Result<v1::StartContainerResponse> StartContainer(
+      const v1::StartContainerRequest& req) override;
+  Result<v1::StopContainerResponse> StopContainer(const v1::StopContainerRequest& req) override;
+  Result<v1::RemoveContainerResponse> RemoveContainer(
+      const v1::RemoveContainerRequest& req) override;
+  Result<v1::ContainerStatusResponse> ContainerStatus(
+      const v1::ContainerStatusRequest& req) override;
+  Result<v1::ListContainersResponse> ListContainers(
+      const v1::ListContainersRequest& req) override;
+  Result<v1::UpdateContainerResourcesResponse> UpdateContainerResources(
+      const v1::UpdateContainerResourcesRequest& req) override;
+  Result<v1::ReopenContainerLogResponse> ReopenContainerLog(
+      const v1::ReopenContainerLogRequest& req) override;
+  Result<v1::ExecSyncResponse> ExecSync(const v1::ExecSyncRequest& req) override;
+  Result<v1::ContainerStatsResponse> ContainerStats(const v1::ContainerStatsRequest& req) override;
+  Result<v1::ListContainerStatsResponse> ListContainerStats(
+      const v1::ListContainerStatsRequest& req) override;
+
+ private:
+  explicit Runtime(Deps deps);
+  capstan::Status Recover();
+
+  // Paths.
+  std::string SandboxStateDir(const std::string& id) const;
+  std::string ContainerStateDir(const std::string& id) const;
+
+  // Steps shared between RPCs.
+  capstan::Status StopContainerLocked(ContainerRecord& c, int64_t timeout_seconds);
+  capstan::Status RemoveContainerLocked(ContainerRecord& c);
+  capstan::Status StopSandboxLocked(SandboxRecord& s);
+  Result<oci::ContainerSpec> BuildSpec(const ContainerRecord& c, const SandboxRecord& s,
+                                       const image::Image& img, const std::string& rootfs) const;
+  capstan::Status MountRootfs(const std::string& id, const image::Image& img, const std::string& target);
+  void OnMonitorExit(const std::string& container_id);
+  void FillContainerStats(ContainerRecord& c, v1::ContainerStats* out);
+
+  Deps deps_;
+  const runtime::RuntimeConfig& config_;
+  RecordStore records_;
+  std::unique_ptr<ExitWatcher> watcher_;
+  // Notified whenever a container's record turns EXITED.
+  std::mutex exit_mu_;
+  std::condition_variable exit_cv_;
+};
+
+}  // namespace capstan::cri::runtime

@@ -1,0 +1,207 @@
+#include "integration/cri/cri_daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace capstan::integration {
+
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Unmounts everything mounted under `prefix`, deepest first.
+void UnmountUnder(const std::string& prefix) {
+  std::vector<std::string> points;
+  std::istringstream in(ReadAll("/proc/self/mountinfo"));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mountpoint;
+    f >> id >> parent >> dev >> root >> mountpoint;
+    if (mountpoint.rfind(prefix, 0) == 0) {
+      points.push_back(mountpoint);
+    }
+  }
+  std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  for (const auto& p : points) {
+    ::umount2(p.c_str(), MNT_DETACH);
+  }
+}
+
+// Kills every process whose command line mentions `needle` (monitors of this daemon).
+void KillMatching(const std::string& needle) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string cmd = ReadAll(e.path().string() + "/cmdline");
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    if (cmd.find(needle) != std::string::npos && std::stoi(name) != getpid()) {
+      ::kill(std::stoi(name), SIGKILL);
+    }
+  }
+}
+
+void RemoveCgroupTree(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_directory()) {
+      RemoveCgroupTree(e.path());
+    }
+  }
+  for (int i = 0; i < 100 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+bool WaitFor(const std::function<bool()>& pred, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+CriDaemon::CriDaemon(std::string extra_config) : extra_config_(std::move(extra_config)) {
+  char tmpl[] = "/tmp/capstan-it-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  cgroup_parent_ = "/capstan-it-" + std::filesystem::path(dir_).filename().string();
+  std::filesystem::create_directories(dir_ + "/logs");
+}
+
+bool CriDaemon::Start() {
+  std::ofstream(dir_ + "/config.yaml") << "root: " << root() << "\nstate: " << state()
+                                       << "\nlisten: unix://" << socket() << "\n"
+                                       << extra_config_ << "\n";
+  std::string bin = std::string(CAPSTAN_BIN_DIR) + "/capstan-cri";
+  std::string log = dir_ + "/cri.log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string cfg = dir_ + "/config.yaml";
+    ::execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), "--log-level", "debug", nullptr);
+    _exit(127);
+  }
+  bool up = WaitFor([&] { return std::filesystem::exists(socket()); }, 10);
+  if (!up) {
+    return false;
+  }
+  Connect();
+  v1::VersionRequest req;
+  v1::VersionResponse resp;
+  return WaitFor([&] { return runtime_->Version(Ctx(2).get(), req, &resp).ok(); }, 10);
+}
+
+void CriDaemon::Connect() {
+  channel_ = grpc::CreateChannel("unix://" + socket(), grpc::InsecureChannelCredentials());
+  runtime_ = v1::RuntimeService::NewStub(channel_);
+  images_ = v1::ImageService::NewStub(channel_);
+}
+
+void CriDaemon::Kill9() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+}
+
+void CriDaemon::Terminate() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+}
+
+void CriDaemon::RemoveEverything() {
+  if (pid_ > 0 && runtime_) {
+    v1::ListPodSandboxResponse pods;
+    if (runtime_->ListPodSandbox(Ctx(10).get(), {}, &pods).ok()) {
+      for (const auto& p : pods.items()) {
+        v1::StopPodSandboxRequest stop;
+        stop.set_pod_sandbox_id(p.id());
+        v1::StopPodSandboxResponse sr;
+        runtime_->StopPodSandbox(Ctx(30).get(), stop, &sr);
+        v1::RemovePodSandboxRequest rm;
+        rm.set_pod_sandbox_id(p.id());
+        v1::RemovePodSandboxResponse rr;
+        runtime_->RemovePodSandbox(Ctx(30).get(), rm, &rr);
+      }
+    }
+  }
+}
+
+CriDaemon::~CriDaemon() {
+  RemoveEverything();
+  Terminate();
+  // Whatever a failed test left behind: processes, mounts, cgroups, files.
+  KillMatching(dir_ + "/");
+  UnmountUnder(dir_ + "/");
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer",
+                        "blkio", "hugetlb", "net_cls", "perf_event", "systemd", "unified"}) {
+    RemoveCgroupTree(std::string("/sys/fs/cgroup/") + c + cgroup_parent_);
+  }
+  RemoveCgroupTree("/sys/fs/cgroup" + cgroup_parent_);
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+v1::PodSandboxConfig PodConfig(const std::string& name, const CriDaemon& d) {
+  v1::PodSandboxConfig c;
+  c.mutable_metadata()->set_name(name);
+  c.mutable_metadata()->set_namespace_("default");
+  c.mutable_metadata()->set_uid(name + "-uid");
+  c.set_hostname(name);
+  c.set_log_directory(d.dir() + "/logs/" + name);
+  c.mutable_linux()->set_cgroup_parent(d.cgroup_parent() + "/" + name);
+  return c;
+}
+
+v1::ContainerConfig ContainerConfig(const std::string& name, const std::string& image,
+                                    std::vector<std::string> command) {
+  v1::ContainerConfig c;
+  c.mutable_metadata()->set_name(name);
+  c.mutable_image()->set_image(image);
+  for (auto& a : command) {
+    c.add_command(a);
+  }
+  c.set_log_path(name + ".log");
+  return c;
+}
+
+}  // namespace capstan::integration
