@@ -99,10 +99,18 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts, std::chrono::millisec
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool timed_out = false;
+  // When the child exits, output still in the pipes is read; processes it left behind that
+  // hold the pipes open do not keep us waiting past a short drain.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  bool exited = false;
   while (out.r || err.r || in.w) {
-    struct pollfd pfds[3];
+    struct pollfd pfds[4];
     int n = 0;
-    int idx_out = -1, idx_err = -1, idx_in = -1;
+    int idx_out = -1, idx_err = -1, idx_in = -1, idx_pid = -1;
+    if (pidfd && !exited) {
+      idx_pid = n;
+      pfds[n++] = {pidfd.get(), POLLIN, 0};
+    }
     if (out.r) {
       idx_out = n;
       pfds[n++] = {out.r.get(), POLLIN, 0};
@@ -127,6 +135,15 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts, std::chrono::millisec
         continue;
       }
       break;
+    }
+    if (rc == 0 && exited) {
+      break;  // drained
+    }
+    if (idx_pid >= 0 && (pfds[idx_pid].revents & POLLIN)) {
+      exited = true;
+      auto drain_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+      deadline = std::min(deadline, drain_end);
+      in.w.Reset();
     }
     auto drain = [&](int idx, UniqueFd& fd, std::string& sink) {
       if (idx < 0 || !(pfds[idx].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -155,8 +172,10 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts, std::chrono::millisec
       }
     }
   }
-  if (timed_out) {
+  if (timed_out && !exited) {
     ::kill(pid, SIGKILL);
+  } else {
+    timed_out = false;
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

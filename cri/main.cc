@@ -54,6 +54,8 @@ int Run(cri::runtime::RuntimeConfig config) {
     kLog.Error("starting the runtime", {{"error", runtime.error().message()}});
     return 1;
   }
+  (*images)->SetInUseCheck(
+      [rt = runtime->get()](std::string_view id) { return rt->ImageInUse(id); });
   cri::runtime::ImageServiceImpl image_service(images->get());
   auto runtime_grpc = cri::server::NewRuntimeGrpcService(runtime->get());
   auto image_grpc = cri::server::NewImageGrpcService(&image_service);
@@ -84,7 +86,8 @@ int Run(cri::runtime::RuntimeConfig config) {
   int sig = 0;
   sigwait(&mask, &sig);
   kLog.Info("shutting down", {{"signal", sig}});
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  server->Wait();
   return 0;
 }
 

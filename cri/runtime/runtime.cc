@@ -123,6 +123,16 @@ Status Runtime::Recover() {
   return Ok();
 }
 
+bool Runtime::ImageInUse(std::string_view image_id) const {
+  for (const auto& c : records_.Containers()) {
+    std::lock_guard lock(c->mu);
+    if (c->image_id == image_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<v1::VersionResponse> Runtime::Version(const v1::VersionRequest&) {
   v1::VersionResponse r;
   r.set_version("0.1.0");

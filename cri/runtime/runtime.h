@@ -33,6 +33,9 @@ class Runtime : public api::cri::RuntimeService {
   static Result<std::unique_ptr<Runtime>> Create(Deps deps);
   ~Runtime() override;
 
+  // Whether any container (in any state) is built on the image: its layers are mounted.
+  bool ImageInUse(std::string_view image_id) const;
+
   Result<v1::VersionResponse> Version(const v1::VersionRequest& req) override;
   Result<v1::StatusResponse> Status(const v1::StatusRequest& req) override;
   Result<v1::RuntimeConfigResponse> RuntimeConfig(const v1::RuntimeConfigRequest& req) override;

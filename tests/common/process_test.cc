@@ -28,3 +28,17 @@ TEST(ProcessTest, EnvIsReplacedWhenGiven) {
 
 }  // namespace
 }  // namespace capstan
+
+namespace capstan {
+namespace {
+
+TEST(ProcessTest, ReturnsWhenTheChildExitsEvenIfAGrandchildHoldsThePipes) {
+  // Without the exit check this would wait for the background sleep (and time out).
+  auto r = RunCommand({.argv = {"/bin/sh", "-c", "sleep 30 & echo hi"}}, std::chrono::seconds(5));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->out, "hi\n");
+  EXPECT_EQ(r->exit_code, 0);
+}
+
+}  // namespace
+}  // namespace capstan
