@@ -105,6 +105,8 @@ bool CriDaemon::Start() {
   std::ofstream(dir_ + "/config.yaml") << "root: " << root() << "\nstate: " << state()
                                        << "\nlisten: unix://" << socket() << "\n"
                                        << extra_config_ << "\n";
+  // A socket left by a killed daemon would look ready before the new one listens.
+  ::unlink(socket().c_str());
   std::string bin = std::string(CAPSTAN_BIN_DIR) + "/capstan-cri";
   std::string log = dir_ + "/cri.log";
   pid_ = ::fork();

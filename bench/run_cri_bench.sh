@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs cri_start_bench against capstan-cri and, where installed, containerd (+runc, with
+# Debian's loopback CNI plugin so both runtimes build a network namespace with lo up), in
+# the same run, and prints each figure as a ratio capstan/containerd.
+#   bench/run_cri_bench.sh [BUILD_DIR] [PODS] [--host-network]
+# Pods get their own network namespace with only lo up (Debian's loopback CNI plugin for
+# containerd) unless --host-network; containerd needs an eth0 address from CNI, so without a
+# bridge conflist its pods use --host-network.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+pods=${2:-20}
+netflag=${3:-}
+bin=$build/bin
+work=$(mktemp -d /tmp/capstan-bench-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  pkill -9 -f "$work/" 2>/dev/null || true
+  grep -o " $work[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  for c in /sys/fs/cgroup/*/capstan-bench /sys/fs/cgroup/capstan-bench; do
+    [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash "$here/../integration/fixtures/build-busybox-image.sh" "$work/image" >/dev/null
+image=docker.io/library/busybox:latest
+
+wait_socket() { for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1" >&2; return 1; }
+
+# capstan-cri, with the image imported at start from <root>/images.
+mkdir -p "$work/capstan/root/images"
+cp "$work/image/busybox-oci.tar" "$work/capstan/root/images/"
+"$bin/capstan-cri" --root "$work/capstan/root" --state "$work/capstan/state" \
+  --listen "unix://$work/capstan/cri.sock" --log-level warn 2>"$work/capstan.log" &
+pids+=($!)
+capstan_pid=$!
+wait_socket "$work/capstan/cri.sock"
+"$bin/cri_start_bench" --endpoint "unix://$work/capstan/cri.sock" --image "$image" --pods "$pods" \
+  --daemon-pid "$capstan_pid" --per-container-comm capstan-monitor --name capstan $netflag \
+  | tee "$work/capstan.out"
+
+if ! command -v containerd >/dev/null; then
+  echo "containerd is not installed: no peer figures (apt install containerd runc)"
+  exit 0
+fi
+# containerd needs a pause image: busybox that sleeps.
+umoci config --image "$work/image/busybox-oci:latest" --tag pause \
+  --config.cmd /bin/sleep --config.cmd 2147483647 >/dev/null
+skopeo --insecure-policy copy -q "oci:$work/image/busybox-oci:pause" \
+  "docker-archive:$work/pause.tar:capstan.local/pause:latest"
+mkdir -p "$work/cni" "$work/containerd"
+cat >"$work/cni/10-lo.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "lo", "plugins": [{"type": "loopback"}]}
+JSON
+cat >"$work/containerd/config.toml" <<TOML
+version = 2
+root = "$work/containerd/root"
+state = "$work/containerd/state"
+[grpc]
+  address = "$work/containerd/containerd.sock"
+[ttrpc]
+  address = "$work/containerd/containerd.sock.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "capstan.local/pause:latest"
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$work/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+TOML
+containerd --config "$work/containerd/config.toml" 2>"$work/containerd.log" &
+pids+=($!)
+containerd_pid=$!
+wait_socket "$work/containerd/containerd.sock"
+ctr_() { ctr --address "$work/containerd/containerd.sock" -n k8s.io "$@"; }
+ctr_ images import --all-platforms "$work/image/busybox-docker.tar" >/dev/null
+ctr_ images import --all-platforms "$work/pause.tar" >/dev/null
+sleep 1
+"$bin/cri_start_bench" --endpoint "unix://$work/containerd/containerd.sock" --image "$image" \
+  --pods "$pods" --daemon-pid "$containerd_pid" --per-container-comm containerd-shim --name containerd \
+  --host-network \
+  | tee "$work/containerd.out"
+
+python3 - "$work/capstan.out" "$work/containerd.out" <<'PY'
+import re, sys
+def figures(path):
+    out = {}
+    for line in open(path):
+        for k, v in re.findall(r"(\w+)=([\d.]+)", line):
+            out[k] = float(v)
+    return out
+c, p = figures(sys.argv[1]), figures(sys.argv[2])
+print("ratios capstan/containerd (lower is better):")
+for key in ["median", "p90", "daemon_rss_kb", "per_container_rss_kb", "per_container_pss_kb"]:
+    if key in c and key in p and p[key] > 0:
+        print(f"  {key:22} {c[key]:10.2f} / {p[key]:10.2f} = {c[key] / p[key]:.3f}")
+PY
