@@ -4,7 +4,7 @@
 //   capstan-monitor run --id ID --spec FILE --log-path FILE --exit-file FILE --pid-file FILE
 //       [--oom-file FILE] [--sync-fd N] [--tty] [--stdin] [--pid-mode container|node|target]
 //       [--pidns PATH]
-//   capstan-monitor exec --spec FILE --pid PID --error-file FILE [--tty] -- ARGS...
+//   capstan-monitor exec --spec FILE --pid PID --error-file FILE [--tty] [--timeout S] -- ARGS...
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -82,6 +82,7 @@ int ExecMode(int argc, char** argv) {
     else if (a == "--pid") req.target_pid = std::atoi(next().c_str());
     else if (a == "--error-file") error_file = next();
     else if (a == "--tty") req.tty = true;
+    else if (a == "--timeout") req.timeout_seconds = std::atoi(next().c_str());
     else return Usage();
   }
   for (; i < argc; ++i) {

@@ -23,7 +23,9 @@ const std::vector<std::string>& DefaultCapabilities() {
 std::vector<std::string> AllCapabilities() {
   std::vector<std::string> all;
   for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
-    if (!CAP_IS_SUPPORTED(c)) {
+    // "All" is what this process can hand on: its bounding set (a node whose root lacks
+    // CAP_SYS_RESOURCE cannot give it to a privileged container either).
+    if (!CAP_IS_SUPPORTED(c) || ::prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1) {
       continue;
     }
     char* name = cap_to_name(c);
@@ -101,7 +103,15 @@ Result<std::vector<cap_value_t>> ToValues(const std::vector<std::string>& names)
 }  // namespace
 
 Status ApplyIdentity(const Identity& id) {
-  CAPSTAN_ASSIGN_OR_RETURN(std::vector<cap_value_t> keep, ToValues(id.capabilities));
+  CAPSTAN_ASSIGN_OR_RETURN(std::vector<cap_value_t> wanted, ToValues(id.capabilities));
+  // A capability outside our own bounding set cannot be granted; asking for it is not an
+  // error (the container gets what the node has), as with containerd's "all".
+  std::vector<cap_value_t> keep;
+  for (cap_value_t c : wanted) {
+    if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1) {
+      keep.push_back(c);
+    }
+  }
   CAPSTAN_ASSIGN_OR_RETURN(std::vector<cap_value_t> ambient, ToValues(id.ambient));
   std::set<cap_value_t> keep_set(keep.begin(), keep.end());
   for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -133,10 +135,7 @@ Status SetTerminal(bool terminal) {
     switch (sec.seccomp) {
       case SeccompKind::kUnconfined: return Ok();
       case SeccompKind::kRuntimeDefault: return LoadDefaultSeccomp(sec.capabilities);
-      case SeccompKind::kLocalhost: {
-        CAPSTAN_ASSIGN_OR_RETURN(std::string text, ReadFile(sec.seccomp_profile_path));
-        return LoadSeccompProfile(text);
-      }
+      case SeccompKind::kLocalhost: return LoadSeccompProfile(sec.seccomp_profile);
     }
     return Ok();
   };
@@ -256,6 +255,8 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
   if (child == 0) {
     ::close(pipe_fds[0]);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Its own process group, so that a timeout takes down whatever the command started.
+    ::setpgid(0, 0);
     die_if(ApplyRlimits(spec.process.rlimits), "rlimits");
     die_if(SetTerminal(req.tty), "terminal");
     FinishAndExec(spec, req.args, pipe_fds[1]);
@@ -268,6 +269,18 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
     child_error.append(buf, static_cast<size_t>(n));
   }
   int status = 0;
+  if (req.timeout_seconds > 0 && child_error.empty()) {
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+    struct pollfd pfd {pidfd, POLLIN, 0};
+    if (pidfd >= 0 && ::poll(&pfd, 1, req.timeout_seconds * 1000) == 0) {
+      ::kill(-child, SIGKILL);
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      const char msg[] = "timed out";
+      (void)!::write(error_fd, msg, sizeof(msg) - 1);
+      _exit(137);
+    }
+  }
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   if (!child_error.empty()) {

@@ -18,6 +18,9 @@ struct ExecRequest {
   pid_t target_pid = 0;
   std::vector<std::string> args;
   bool tty = false;
+  // 0: none. On expiry the command's whole process group is killed and "timed out" is
+  // reported on the error fd.
+  int timeout_seconds = 0;
 };
 [[noreturn]] void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd);
 

@@ -161,14 +161,24 @@ Status CreateDevices(int root_fd, const ContainerSpec& spec) {
 }
 
 Status PivotRoot(int root_fd) {
+  UniqueFd old_root(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!old_root) {
+    return FailErrno("opening the old root");
+  }
   if (::fchdir(root_fd) != 0) {
     return FailErrno("entering rootfs");
   }
-  // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then drops it
-  // without needing a directory for it inside the container.
+  // pivot_root(".", ".") stacks the old root on top of the new one; we then detach it
+  // without needing a directory for it inside the container (as runc does).
   if (::syscall(SYS_pivot_root, ".", ".") != 0) {
     return FailErrno("pivot_root");
   }
+  // Work on the old root explicitly: making the *new* root a slave here would cut the
+  // container's Bidirectional mounts off from the host.
+  if (::fchdir(old_root.get()) != 0) {
+    return FailErrno("entering the old root");
+  }
+  // rslave first, so that detaching the old root does not propagate unmounts to the host.
   if (::mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
     return FailErrno("making the old root a slave");
   }
@@ -213,17 +223,25 @@ Status MaskPaths(const ContainerSpec& spec) {
 }  // namespace
 
 Status PrepareRootfs(const ContainerSpec& spec) {
-  // Nothing the container mounts may leak back to the host; with rslave, host mounts still
-  // propagate in (the CRI's HostToContainer mounts rely on it).
-  unsigned long root_prop = spec.rootfs_propagation == "rslave" ||
-                                    spec.rootfs_propagation == "rshared"
-                                ? MS_SLAVE | MS_REC
-                                : MS_PRIVATE | MS_REC;
-  if (::mount("", "/", nullptr, root_prop, nullptr) != 0) {
-    return FailErrno("setting / propagation");
+  // Nothing the container mounts may leak back to the host: "/" becomes rprivate, or rslave
+  // when a CRI mount asks for HostToContainer propagation (host mounts still come in). With
+  // a Bidirectional mount ("rshared"), "/" keeps the host's propagation so that copies of the
+  // host's shared mounts stay peers; the rootfs itself is made private below, and the old
+  // root is made a slave before it is detached, so only the shared CRI mounts propagate.
+  if (spec.rootfs_propagation != "rshared") {
+    unsigned long root_prop =
+        spec.rootfs_propagation == "rslave" ? MS_SLAVE | MS_REC : MS_PRIVATE | MS_REC;
+    if (::mount("", "/", nullptr, root_prop, nullptr) != 0) {
+      return FailErrno("setting / propagation");
+    }
   }
-  // Make the rootfs a mount point of its own (pivot_root needs one).
+  // Make the rootfs a mount point of its own (pivot_root needs one), private so that the
+  // container's own mounts (proc, dev, ...) never reach the host's copy of it.
+  // pivot_root also needs the new root's parent to be unshared: that is the rootfs's own
+  // mount (our copy of the overlay capstan-cri mounted).
+  CAPSTAN_TRY(Mount("", spec.rootfs, nullptr, MS_PRIVATE, "", "rootfs parent (private)"));
   CAPSTAN_TRY(Mount(spec.rootfs, spec.rootfs, nullptr, MS_BIND | MS_REC, "", "rootfs"));
+  CAPSTAN_TRY(Mount("", spec.rootfs, nullptr, MS_PRIVATE, "", "rootfs (private)"));
   UniqueFd root_fd(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) {
     return FailErrno("opening rootfs {}", spec.rootfs);

@@ -22,7 +22,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(NamespaceSpec::Pid, {{NamespaceSpec::Pid::kContaine
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, no_new_privs,
                                                 capabilities, ambient_capabilities, seccomp,
-                                                seccomp_profile_path, masked_paths,
+                                                seccomp_profile, masked_paths,
                                                 readonly_paths, readonly_rootfs)
 
 void to_json(json& j, const ProcessSpec& p) {

@@ -43,7 +43,7 @@ struct SecuritySpec {
   std::vector<std::string> capabilities;          // bounding = permitted = effective
   std::vector<std::string> ambient_capabilities;  // subset raised into ambient
   SeccompKind seccomp = SeccompKind::kRuntimeDefault;
-  std::string seccomp_profile_path;  // kLocalhost: an OCI seccomp JSON file on the host
+  std::string seccomp_profile;  // kLocalhost: the OCI seccomp JSON, read at create time
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   bool readonly_rootfs = false;

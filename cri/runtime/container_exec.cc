@@ -2,6 +2,8 @@
 // single-threaded process that can join the container's mount namespace.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/file.h"
 #include "common/process.h"
 #include "common/scope_exit.h"
@@ -27,10 +29,12 @@ Result<v1::ExecSyncResponse> Runtime::ExecSync(const v1::ExecSyncRequest& req) {
   ScopeExit remove_error([&] { ::unlink(error_file.c_str()); });
   SpawnOptions opts;
   opts.argv = {config_.monitor_path, "exec", "--spec", dir + "/spec.json", "--pid",
-               std::to_string(pid), "--error-file", error_file, "--"};
+               std::to_string(pid), "--error-file", error_file,
+               "--timeout", std::to_string(std::max<int64_t>(0, req.timeout())), "--"};
   opts.argv.insert(opts.argv.end(), req.cmd().begin(), req.cmd().end());
-  // A zero timeout means none; an hour bounds a runaway exec all the same.
-  auto timeout = req.timeout() > 0 ? std::chrono::seconds(req.timeout()) : std::chrono::hours(1);
+  // The helper enforces the timeout (killing the command's process group); ours is a
+  // backstop. A zero timeout means none; an hour bounds a runaway exec all the same.
+  auto timeout = req.timeout() > 0 ? std::chrono::seconds(req.timeout() + 5) : std::chrono::hours(1);
   auto out = RunCommand(opts, timeout, config_.max_exec_output);
   if (!out) {
     if (out.error().code() == Code::kDeadlineExceeded) {
@@ -40,6 +44,10 @@ Result<v1::ExecSyncResponse> Runtime::ExecSync(const v1::ExecSyncRequest& req) {
     return Fail(out.error());
   }
   std::string error = ReadFile(error_file).value_or("");
+  if (error == "timed out") {
+    return Fail(Code::kDeadlineExceeded, "command {:?} timed out after {}s", req.cmd(0),
+                req.timeout());
+  }
   if (!error.empty()) {
     return Fail(Code::kInternal, "exec in container {}: {}", c->id, error);
   }

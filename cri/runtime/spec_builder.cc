@@ -74,11 +74,13 @@ Result<oci::SeccompKind> SeccompFor(const v1::LinuxContainerSecurityContext& sc,
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   const std::string& legacy = sc.seccomp_profile_path();
 #pragma GCC diagnostic pop
-  if (legacy.empty() || legacy == "runtime/default" || legacy == "docker/default") {
-    return oci::SeccompKind::kRuntimeDefault;
-  }
-  if (legacy == "unconfined") {
+  if (legacy.empty() || legacy == "unconfined") {
+    // Neither field set: unconfined, as containerd and critest define it. The kubelet always
+    // says which profile it wants (RuntimeDefault with seccompDefault).
     return oci::SeccompKind::kUnconfined;
+  }
+  if (legacy == "runtime/default" || legacy == "docker/default") {
+    return oci::SeccompKind::kRuntimeDefault;
   }
   if (legacy.rfind("localhost/", 0) == 0) {
     *profile_path = legacy.substr(std::string("localhost/").size());
@@ -180,6 +182,9 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
   } else {
     CAPSTAN_ASSIGN_OR_RETURN(user, ResolveUser(img.config.user, passwd, group));
   }
+  if (sc.has_run_as_group() && !sc.has_run_as_user() && sc.run_as_username().empty()) {
+    return Fail(Code::kInvalidArgument, "run_as_group is set without run_as_user or run_as_username");
+  }
   if (sc.has_run_as_group()) {
     user.gid = static_cast<gid_t>(sc.run_as_group().value());
   }
@@ -229,13 +234,16 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
       CAPSTAN_ASSIGN_OR_RETURN(std::string n, oci::NormalizeCapability(a));
       sec.ambient_capabilities.push_back(n);
     }
-    CAPSTAN_ASSIGN_OR_RETURN(sec.seccomp, SeccompFor(sc, &sec.seccomp_profile_path));
+    std::string profile_path;
+    CAPSTAN_ASSIGN_OR_RETURN(sec.seccomp, SeccompFor(sc, &profile_path));
     if (sec.seccomp == oci::SeccompKind::kLocalhost) {
-      auto text = ReadFile(sec.seccomp_profile_path);
+      // Read now: the container's init runs after pivot_root, where host paths are gone.
+      auto text = ReadFile(profile_path);
       if (!text) {
         return Fail(text.error().Wrap("seccomp profile"));
       }
       CAPSTAN_TRY(oci::ValidateSeccompProfile(*text));
+      sec.seccomp_profile = std::move(*text);
     }
     bool any_paths = sc.masked_paths_size() > 0 || sc.readonly_paths_size() > 0;
     if (any_paths) {

@@ -14,7 +14,11 @@ class SecurityTest : public CriTest {
     std::string image = PullBusybox();
     v1::PodSandboxConfig pod;
     std::string pod_id = RunPod("jail", &pod);
-    id_ = StartContainer(pod_id, pod, ContainerConfig("c", image, {"sleep", "1000"}));
+    auto cfg = ContainerConfig("c", image, {"sleep", "1000"});
+    // What the kubelet sends by default (seccompDefault): an unset profile is unconfined.
+    cfg.mutable_linux()->mutable_security_context()->mutable_seccomp()->set_profile_type(
+        v1::SecurityProfile::RuntimeDefault);
+    id_ = StartContainer(pod_id, pod, cfg);
     ASSERT_FALSE(id_.empty());
   }
   std::string id_;
@@ -29,10 +33,11 @@ TEST_F(SecurityTest, SeesOnlyItsOwnProcesses) {
 }
 
 TEST_F(SecurityTest, CannotMount) {
-  auto out = Exec(id_, {"mount", "-t", "tmpfs", "none", "/mnt"});
+  auto out = Exec(id_, {"/bin/sh", "-c", "mkdir -p /m && mount -t tmpfs none /m"});
   EXPECT_NE(out.exit_code(), 0);
+  EXPECT_NE(out.stderr().find("denied"), std::string::npos) << out.stderr();
   auto mounts = Exec(id_, {"cat", "/proc/self/mounts"});
-  EXPECT_EQ(mounts.stdout().find(" /mnt "), std::string::npos);
+  EXPECT_EQ(mounts.stdout().find(" /m "), std::string::npos);
 }
 
 TEST_F(SecurityTest, CannotLoadAKernelModule) {

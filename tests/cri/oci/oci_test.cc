@@ -46,7 +46,7 @@ TEST(SpecTest, JsonRoundTrip) {
   s.process.uid = 1000;
   s.process.oom_score_adj = -5;
   s.security.seccomp = SeccompKind::kLocalhost;
-  s.security.seccomp_profile_path = "/p.json";
+  s.security.seccomp_profile = R"({"defaultAction":"SCMP_ACT_ALLOW"})";
   s.namespaces.pid = NamespaceSpec::Pid::kNode;
   s.mounts.push_back({"/a", "/b", "bind", {"rbind", "ro"}});
   auto back = SpecFromJson(SpecToJson(s));
