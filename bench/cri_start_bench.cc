@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
     pod.mutable_metadata()->set_namespace_("bench");
     pod.mutable_metadata()->set_uid("uid-" + run_id + "-" + std::to_string(i));
     pod.set_log_directory("/tmp/cri-bench-logs/" + run_id + "/" + std::to_string(i));
-    pod.mutable_linux()->set_cgroup_parent(cgroup_parent + "/pod" + run_id + "-" + std::to_string(i));
+    pod.mutable_linux()->set_cgroup_parent(cgroup_parent + "/pod" + run_id + "-" +
+                                           std::to_string(i));
     if (host_network) {
       pod.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(
           v1::NODE);
@@ -133,8 +134,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "StartContainer: %s\n", st.error_message().c_str());
       return 1;
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::printf("%s pod_start_ms median=%.2f p90=%.2f pods=%d host_network=%d\n", name.c_str(),
               Percentile(ms, 0.5), Percentile(ms, 0.9), pods, host_network ? 1 : 0);

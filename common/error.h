@@ -84,21 +84,21 @@ inline Status Ok() { return {}; }
 }  // namespace capstan
 
 // Propagates an error out of the enclosing function, adding nothing.
-#define CAPSTAN_TRY(expr)                                 \
-  do {                                                    \
-    auto&& capstan_try_r_ = (expr);                       \
-    if (!capstan_try_r_) {                                \
-      return std::unexpected(capstan_try_r_.error());     \
-    }                                                     \
+#define CAPSTAN_TRY(expr)                             \
+  do {                                                \
+    auto&& capstan_try_r_ = (expr);                   \
+    if (!capstan_try_r_) {                            \
+      return std::unexpected(capstan_try_r_.error()); \
+    }                                                 \
   } while (0)
 
 // Like CAPSTAN_TRY, adding context: CAPSTAN_TRY_WRAP(Mount(..), "mount {}", dst).
-#define CAPSTAN_TRY_WRAP(expr, ...)                                   \
-  do {                                                                \
-    auto&& capstan_try_r_ = (expr);                                   \
-    if (!capstan_try_r_) {                                            \
+#define CAPSTAN_TRY_WRAP(expr, ...)                                     \
+  do {                                                                  \
+    auto&& capstan_try_r_ = (expr);                                     \
+    if (!capstan_try_r_) {                                              \
       return std::unexpected(capstan_try_r_.error().Wrap(__VA_ARGS__)); \
-    }                                                                 \
+    }                                                                   \
   } while (0)
 
 #define CAPSTAN_CONCAT_INNER(a, b) a##b
@@ -114,11 +114,11 @@ inline Status Ok() { return {}; }
   lhs = std::move(*tmp)
 
 // Broken invariants crash loudly; environmental failures never use this.
-#define CAPSTAN_CHECK(cond)                                                          \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      ::capstan::CheckFailed(__FILE__, __LINE__, #cond);                             \
-    }                                                                                \
+#define CAPSTAN_CHECK(cond)                              \
+  do {                                                   \
+    if (!(cond)) {                                       \
+      ::capstan::CheckFailed(__FILE__, __LINE__, #cond); \
+    }                                                    \
   } while (0)
 
 namespace capstan {

@@ -181,8 +181,7 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts, std::chrono::millisec
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return Fail(Code::kDeadlineExceeded, "{} timed out after {}ms", opts.argv[0],
-                timeout.count());
+    return Fail(Code::kDeadlineExceeded, "{} timed out after {}ms", opts.argv[0], timeout.count());
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

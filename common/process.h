@@ -14,7 +14,7 @@
 namespace capstan {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;        // argv[0] is the path to exec
+  std::vector<std::string> argv;                // argv[0] is the path to exec
   std::optional<std::vector<std::string>> env;  // unset: inherit
   std::string stdin_data;
   std::optional<std::string> cwd;

@@ -75,8 +75,8 @@ int Run(cri::runtime::RuntimeConfig config) {
     return 1;
   }
   ::chmod(path.c_str(), 0660);
-  kLog.Info("serving CRI", {{"address", "unix://" + path}, {"root", config.root},
-                            {"state", config.state}});
+  kLog.Info("serving CRI",
+            {{"address", "unix://" + path}, {"root", config.root}, {"state", config.state}});
 
   // SIGTERM/SIGINT stop the daemon; containers keep running under their monitors.
   sigset_t mask;
@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
 
-  capstan::log::SetLevel(log_level == "debug"  ? capstan::log::Level::kDebug
-                         : log_level == "warn" ? capstan::log::Level::kWarn
+  capstan::log::SetLevel(log_level == "debug"   ? capstan::log::Level::kDebug
+                         : log_level == "warn"  ? capstan::log::Level::kWarn
                          : log_level == "error" ? capstan::log::Level::kError
                                                 : capstan::log::Level::kInfo);
   capstan::cri::runtime::RuntimeConfig config;

@@ -12,21 +12,21 @@ namespace capstan::api::cri {
 namespace v1 = ::runtime::v1;
 
 // Unary RuntimeService RPCs: X(Name) for rpc Name(NameRequest) returns (NameResponse).
-#define CAPSTAN_CRI_RUNTIME_RPCS(X)                                                        \
-  X(Version) X(RunPodSandbox) X(StopPodSandbox) X(RemovePodSandbox) X(PodSandboxStatus)    \
-  X(ListPodSandbox) X(CreateContainer) X(StartContainer) X(StopContainer)                  \
-  X(RemoveContainer) X(ListContainers) X(ContainerStatus) X(UpdateContainerResources)      \
-  X(ReopenContainerLog) X(ExecSync) X(Exec) X(Attach) X(PortForward) X(ContainerStats)     \
-  X(ListContainerStats) X(PodSandboxStats) X(ListPodSandboxStats) X(UpdateRuntimeConfig)   \
-  X(Status) X(CheckpointContainer) X(ListMetricDescriptors) X(ListPodSandboxMetrics)       \
-  X(RuntimeConfig)
+#define CAPSTAN_CRI_RUNTIME_RPCS(X)                                                                \
+  X(Version)                                                                                       \
+  X(RunPodSandbox) X(StopPodSandbox) X(RemovePodSandbox) X(PodSandboxStatus) X(ListPodSandbox)     \
+      X(CreateContainer) X(StartContainer) X(StopContainer) X(RemoveContainer) X(ListContainers)   \
+          X(ContainerStatus) X(UpdateContainerResources) X(ReopenContainerLog) X(ExecSync) X(Exec) \
+              X(Attach) X(PortForward) X(ContainerStats) X(ListContainerStats) X(PodSandboxStats)  \
+                  X(ListPodSandboxStats) X(UpdateRuntimeConfig) X(Status) X(CheckpointContainer)   \
+                      X(ListMetricDescriptors) X(ListPodSandboxMetrics) X(RuntimeConfig)
 
 #define CAPSTAN_CRI_IMAGE_RPCS(X) \
   X(ListImages) X(ImageStatus) X(PullImage) X(RemoveImage) X(ImageFsInfo)
 
-#define CAPSTAN_CRI_DECLARE_RPC(name)                                          \
+#define CAPSTAN_CRI_DECLARE_RPC(name)                                         \
   virtual Result<v1::name##Response> name(const v1::name##Request& request) { \
-    return Fail(Code::kUnimplemented, "{} is not implemented", #name);         \
+    return Fail(Code::kUnimplemented, "{} is not implemented", #name);        \
   }
 
 class RuntimeService {

@@ -88,8 +88,8 @@ std::optional<std::string> ResolveLink(const std::string& from, std::string_view
 }
 
 Status ArchiveFiles::Stage(archive* a, const std::string& key) {
-  bool doc = key == "oci-layout" || key == "index.json" || key == "manifest.json" ||
-             key == "repositories";
+  bool doc =
+      key == "oci-layout" || key == "index.json" || key == "manifest.json" || key == "repositories";
   std::unique_ptr<ContentStore::Writer> writer;
   if (!doc) {
     CAPSTAN_ASSIGN_OR_RETURN(writer, content_.NewWriter());
@@ -221,8 +221,7 @@ std::optional<std::string> NameFromAnnotations(const std::map<std::string, std::
   return std::nullopt;
 }
 
-Result<std::vector<ArchivedImage>> ReadOciLayout(ArchiveFiles& files,
-                                                  const ContentStore& content) {
+Result<std::vector<ArchivedImage>> ReadOciLayout(ArchiveFiles& files, const ContentStore& content) {
   CAPSTAN_ASSIGN_OR_RETURN(Index index, ParseIndex(*files.Doc("index.json")));
   std::vector<ArchivedImage> out;
   Platform host = HostPlatform();

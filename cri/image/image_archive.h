@@ -18,8 +18,8 @@
 namespace capstan::cri::image {
 
 struct ArchivedImage {
-  std::string top_digest;       // the index entry's (or synthesized manifest's) digest
-  std::string manifest_digest;  // the platform manifest
+  std::string top_digest;          // the index entry's (or synthesized manifest's) digest
+  std::string manifest_digest;     // the platform manifest
   std::vector<std::string> names;  // normalized references (may be empty: unnamed image)
   std::set<std::string> blobs;
 };

@@ -40,8 +40,8 @@ std::string Join(const std::vector<std::string>& comps, size_t n) {
 }
 
 // Names from pax headers are UTF-8; in the C locale the locale form may be unavailable.
-const char* EntryString(const char* (*mbs)(archive_entry*),
-                        const char* (*utf8)(archive_entry*), archive_entry* e) {
+const char* EntryString(const char* (*mbs)(archive_entry*), const char* (*utf8)(archive_entry*),
+                        archive_entry* e) {
   const char* s = mbs(e);
   return s != nullptr ? s : utf8(e);
 }
@@ -73,8 +73,8 @@ Result<std::vector<std::string>> SplitEntryPath(std::string_view name) {
 LayerWriter::LayerWriter(UniqueFd root, UnpackOptions opts)
     : root_(std::move(root)), opts_(std::move(opts)) {}
 
-Result<UniqueFd> LayerWriter::OpenDir(const std::vector<std::string>& comps, size_t n,
-                                      bool create, std::string_view entry) {
+Result<UniqueFd> LayerWriter::OpenDir(const std::vector<std::string>& comps, size_t n, bool create,
+                                      std::string_view entry) {
   if (n == 0) {
     return Dup(root_.get());
   }
@@ -120,9 +120,8 @@ Result<UniqueFd> LayerWriter::OpenDir(const std::vector<std::string>& comps, siz
   return cur;
 }
 
-Result<bool> LayerWriter::ClearExisting(int parent, const std::string& name,
-                                        const std::string& key, bool new_is_dir,
-                                        std::string_view entry) {
+Result<bool> LayerWriter::ClearExisting(int parent, const std::string& name, const std::string& key,
+                                        bool new_is_dir, std::string_view entry) {
   struct stat st {};
   if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) {
@@ -260,8 +259,7 @@ Status LayerWriter::Add(archive* a, archive_entry* e) {
     if (target_key == key) {
       return Ok();  // a link to itself: nothing to do
     }
-    CAPSTAN_ASSIGN_OR_RETURN(UniqueFd tparent,
-                             OpenDir(target, target.size() - 1, false, entry));
+    CAPSTAN_ASSIGN_OR_RETURN(UniqueFd tparent, OpenDir(target, target.size() - 1, false, entry));
     CAPSTAN_TRY(ClearExisting(parent.get(), base, key, false, entry));
     if (::linkat(tparent.get(), target.back().c_str(), parent.get(), base.c_str(), 0) != 0) {
       return FailErrno("layer entry \"{}\": hard link to \"{}\"", entry, hardlink);
@@ -305,8 +303,7 @@ Status LayerWriter::Add(archive* a, archive_entry* e) {
     }
     case AE_IFCHR:
     case AE_IFBLK:
-      if (type == AE_IFCHR && archive_entry_rdevmajor(e) == 0 &&
-          archive_entry_rdevminor(e) == 0) {
+      if (type == AE_IFCHR && archive_entry_rdevmajor(e) == 0 && archive_entry_rdevminor(e) == 0) {
         // Already in overlay's whiteout form.
         CAPSTAN_TRY(MakeWhiteout(parent.get(), base, key, meta, entry));
         break;
@@ -330,10 +327,9 @@ Status LayerWriter::Add(archive* a, archive_entry* e) {
 
 Status LayerWriter::Finish() {
   // Deepest first, so setting a directory's mode never blocks work below it.
-  std::stable_sort(deferred_.begin(), deferred_.end(),
-                   [](const DeferredDir& a, const DeferredDir& b) {
-                     return a.comps.size() > b.comps.size();
-                   });
+  std::stable_sort(
+      deferred_.begin(), deferred_.end(),
+      [](const DeferredDir& a, const DeferredDir& b) { return a.comps.size() > b.comps.size(); });
   for (const DeferredDir& d : deferred_) {
     std::string entry = Join(d.comps, d.comps.size());
     CAPSTAN_ASSIGN_OR_RETURN(UniqueFd path_fd, OpenDir(d.comps, d.comps.size(), false, entry));

@@ -79,8 +79,7 @@ class LayerWriter {
                        std::string_view entry);
   Status SetXattrs(int fd_or_parent, const std::string* name, const Meta& m,
                    std::string_view entry);
-  Status AddWhiteout(const std::vector<std::string>& comps, const Meta& m,
-                     std::string_view entry);
+  Status AddWhiteout(const std::vector<std::string>& comps, const Meta& m, std::string_view entry);
   Status MakeWhiteout(int parent, const std::string& name, const std::string& key, const Meta& m,
                       std::string_view entry);
   Status WriteData(archive* a, int fd, int64_t size, std::string_view entry);

@@ -80,8 +80,8 @@ Result<Descriptor> ParseDescriptor(const json& j, const std::string& what) {
   }
   d.size = size->get<uint64_t>();
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
-    d.platform = Platform{GetString(*p, "os"), GetString(*p, "architecture"),
-                          GetString(*p, "variant")};
+    d.platform =
+        Platform{GetString(*p, "os"), GetString(*p, "architecture"), GetString(*p, "variant")};
   }
   CAPSTAN_ASSIGN_OR_RETURN(d.annotations, GetStringMap(j, "annotations", what));
   return d;
@@ -153,8 +153,8 @@ Result<Manifest> ParseManifest(std::string_view body) {
     std::string what = fmt::format("manifest.layers[{}]", i);
     CAPSTAN_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor((*layers)[i], what));
     if (!IsLayerMediaType(d.media_type)) {
-      return Fail(Code::kInvalidArgument, "{}.mediaType \"{}\" is not a supported layer type",
-                  what, d.media_type);
+      return Fail(Code::kInvalidArgument, "{}.mediaType \"{}\" is not a supported layer type", what,
+                  d.media_type);
     }
     m.layers.push_back(std::move(d));
   }
@@ -205,8 +205,7 @@ Result<ParsedConfig> ParseConfig(std::string_view body) {
   if (rootfs == j.end() || !rootfs->is_object()) {
     return Fail(Code::kInvalidArgument, "image config.rootfs: missing");
   }
-  CAPSTAN_ASSIGN_OR_RETURN(out.diff_ids,
-                           GetStringList(*rootfs, "diff_ids", "image config.rootfs"));
+  CAPSTAN_ASSIGN_OR_RETURN(out.diff_ids, GetStringList(*rootfs, "diff_ids", "image config.rootfs"));
   for (size_t i = 0; i < out.diff_ids.size(); ++i) {
     CAPSTAN_TRY(CheckDigest(out.diff_ids[i], fmt::format("image config.rootfs.diff_ids[{}]", i)));
   }
@@ -250,8 +249,7 @@ Platform HostPlatform() {
 Result<Descriptor> SelectPlatform(const Index& index, const Platform& want) {
   const Descriptor* best = nullptr;
   for (const Descriptor& d : index.manifests) {
-    if (!d.platform || d.platform->os != want.os ||
-        d.platform->architecture != want.architecture) {
+    if (!d.platform || d.platform->os != want.os || d.platform->architecture != want.architecture) {
       continue;
     }
     // An exact variant wins; an entry without a variant is accepted when nothing better

@@ -158,9 +158,10 @@ Result<Reference> ParseReference(std::string_view ref) {
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
     std::string_view tag = rest.substr(colon + 1);
     if (!ValidTag(tag)) {
-      return Fail(Code::kInvalidArgument,
-                  "image reference \"{}\": invalid tag \"{}\" (want [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})",
-                  ref, tag);
+      return Fail(
+          Code::kInvalidArgument,
+          "image reference \"{}\": invalid tag \"{}\" (want [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})",
+          ref, tag);
     }
     out.tag = std::string(tag);
     rest = rest.substr(0, colon);
@@ -174,8 +175,7 @@ Result<Reference> ParseReference(std::string_view ref) {
     std::string_view first = rest.substr(0, first_slash);
     // docker's rule: a first component with '.', ':', uppercase or "localhost" is a host.
     bool has_upper = first.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos;
-    if (first.find_first_of(".:[") != std::string_view::npos || first == "localhost" ||
-        has_upper) {
+    if (first.find_first_of(".:[") != std::string_view::npos || first == "localhost" || has_upper) {
       if (!ValidDomain(first)) {
         return Fail(Code::kInvalidArgument, "image reference \"{}\": invalid registry host \"{}\"",
                     ref, first);

@@ -12,10 +12,10 @@ namespace {
 
 constexpr std::string_view kDockerHubEndpoint = "registry-1.docker.io";
 
-const std::string kAcceptManifests =
-    "Accept: " + std::string(kMediaTypeOciIndex) + ", " +
-    std::string(kMediaTypeDockerManifestList) + ", " + std::string(kMediaTypeOciManifest) +
-    ", " + std::string(kMediaTypeDockerManifest);
+const std::string kAcceptManifests = "Accept: " + std::string(kMediaTypeOciIndex) + ", " +
+                                     std::string(kMediaTypeDockerManifestList) + ", " +
+                                     std::string(kMediaTypeOciManifest) + ", " +
+                                     std::string(kMediaTypeDockerManifest);
 
 bool IsInsecure(const RegistryConfig& cfg, std::string_view host) {
   return std::find(cfg.insecure.begin(), cfg.insecure.end(), host) != cfg.insecure.end();
@@ -80,13 +80,14 @@ std::vector<Endpoint> ResolveEndpoints(const RegistryConfig& cfg, std::string_vi
       }
     }
   }
-  add_host(domain == kDefaultDomain ? std::string(kDockerHubEndpoint) : std::string(domain),
-           false);
+  add_host(domain == kDefaultDomain ? std::string(kDockerHubEndpoint) : std::string(domain), false);
   return out;
 }
 
 RegistryClient::RegistryClient(const RegistryConfig& cfg, Credentials creds, Reference ref)
-    : ref_(std::move(ref)), creds_(std::move(creds)), endpoints_(ResolveEndpoints(cfg, ref_.domain)) {
+    : ref_(std::move(ref)),
+      creds_(std::move(creds)),
+      endpoints_(ResolveEndpoints(cfg, ref_.domain)) {
   authorization_.resize(endpoints_.size());
   for (size_t i = 0; i < endpoints_.size(); ++i) {
     if (!endpoints_[i].mirror && !creds_.registry_token.empty()) {
@@ -139,15 +140,15 @@ Status RegistryClient::Authorize(const Endpoint& e, const HttpResponse& resp) {
   Credentials creds = e.mirror ? Credentials{} : creds_;
   if (ch.scheme == "bearer") {
     std::string scope = "repository:" + ref_.path + ":pull";
-    CAPSTAN_ASSIGN_OR_RETURN(std::string token,
-                             FetchBearerToken(ch, scope, creds, e.verify_tls));
+    CAPSTAN_ASSIGN_OR_RETURN(std::string token, FetchBearerToken(ch, scope, creds, e.verify_tls));
     authorization_[idx] = "Bearer " + token;
     return Ok();
   }
   if (ch.scheme == "basic") {
     if (!creds.has_basic()) {
-      return Fail(Code::kPermissionDenied, "registry asks for basic auth and no credentials "
-                                           "were given");
+      return Fail(Code::kPermissionDenied,
+                  "registry asks for basic auth and no credentials "
+                  "were given");
     }
     authorization_[idx] = BasicAuthorization(creds);
     return Ok();
@@ -155,8 +156,7 @@ Status RegistryClient::Authorize(const Endpoint& e, const HttpResponse& resp) {
   return Fail(Code::kPermissionDenied, "unsupported auth scheme \"{}\"", ch.scheme);
 }
 
-Result<HttpResponse> RegistryClient::Do(const Endpoint& e, HttpRequest req,
-                                        const BodySink& sink) {
+Result<HttpResponse> RegistryClient::Do(const Endpoint& e, HttpRequest req, const BodySink& sink) {
   size_t idx = static_cast<size_t>(&e - endpoints_.data());
   req.verify_tls = e.verify_tls;
   std::vector<std::string> base_headers = req.headers;
@@ -184,8 +184,7 @@ Result<RegistryClient::FetchedManifest> RegistryClient::FetchManifest(
     std::string body;
     auto resp = Do(e, req, [&](std::string_view chunk) -> Status {
       if (chunk.size() > kMaxManifestSize - body.size()) {
-        return Fail(Code::kResourceExhausted, "manifest is larger than {} bytes",
-                    kMaxManifestSize);
+        return Fail(Code::kResourceExhausted, "manifest is larger than {} bytes", kMaxManifestSize);
       }
       body.append(chunk);
       return Ok();
@@ -201,8 +200,8 @@ Result<RegistryClient::FetchedManifest> RegistryClient::FetchManifest(
     std::string digest = Sha256Digest(body);
     if (by_digest && digest != tag_or_digest) {
       Note(e, Error(Code::kInvalidArgument,
-                    fmt::format("manifest {}: digest mismatch: content hashes to {}",
-                                tag_or_digest, digest)));
+                    fmt::format("manifest {}: digest mismatch: content hashes to {}", tag_or_digest,
+                                digest)));
       continue;
     }
     preferred_ = i;
@@ -218,9 +217,8 @@ Status RegistryClient::FetchBlob(const Descriptor& d, const ContentStore& conten
     CAPSTAN_ASSIGN_OR_RETURN(auto writer, content.NewWriter(d.size));
     HttpRequest req;
     req.url = fmt::format("{}/v2/{}/blobs/{}", e.base, ref_.path, d.digest);
-    auto resp = Do(e, req, [&](std::string_view chunk) {
-      return writer->Write(chunk.data(), chunk.size());
-    });
+    auto resp = Do(
+        e, req, [&](std::string_view chunk) { return writer->Write(chunk.data(), chunk.size()); });
     if (!resp) {
       attempts_.push_back(resp.error());  // names the URL already
       continue;

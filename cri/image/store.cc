@@ -86,8 +86,7 @@ Status StoreImpl::RestoreLayers(const ImageRecord& r) {
   CAPSTAN_ASSIGN_OR_RETURN(std::string body, content_.Read(r.manifest_digest, kMaxManifestSize));
   CAPSTAN_ASSIGN_OR_RETURN(Manifest m, ParseManifest(body));
   if (m.layers.size() != r.diff_ids.size()) {
-    return Fail(Code::kInvalidArgument, "manifest {} does not match the record",
-                r.manifest_digest);
+    return Fail(Code::kInvalidArgument, "manifest {} does not match the record", r.manifest_digest);
   }
   for (size_t i : missing) {
     log_.Warn("layer missing; unpacking it again", {{"image", r.id}, {"layer", r.diff_ids[i]}});
@@ -186,8 +185,8 @@ Result<std::string> StoreImpl::ResolveLocked(std::string_view s) const {
   if (hex_only && hex.size() >= 12 && hex.size() < 64) {
     std::string prefix = std::string(kSha256Prefix) + std::string(hex);
     std::vector<std::string> matches;
-    for (auto it = images_.lower_bound(prefix); it != images_.end() && it->first.starts_with(prefix);
-         ++it) {
+    for (auto it = images_.lower_bound(prefix);
+         it != images_.end() && it->first.starts_with(prefix); ++it) {
       matches.push_back(it->first);
     }
     if (matches.size() == 1) {

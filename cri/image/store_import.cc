@@ -38,8 +38,8 @@ Result<std::vector<Image>> StoreImpl::Import(const std::filesystem::path& tarbal
     return Fail(images.error().Wrap("importing {}", tarball.string()));
   }
   for (const Image& img : *images) {
-    log_.Info("image imported", {{"tarball", tarball.string()}, {"id", img.id},
-                                 {"tags", img.repo_tags.size()}});
+    log_.Info("image imported",
+              {{"tarball", tarball.string()}, {"id", img.id}, {"tags", img.repo_tags.size()}});
   }
   return images;
 }
@@ -61,7 +61,8 @@ Status StoreImpl::ImportDirectory(const std::filesystem::path& dir) {
   std::sort(tarballs.begin(), tarballs.end());
   for (const auto& t : tarballs) {
     if (auto r = Import(t); !r) {
-      log_.Warn("skipping image tarball", {{"tarball", t.string()}, {"error", r.error().message()}});
+      log_.Warn("skipping image tarball",
+                {{"tarball", t.string()}, {"error", r.error().message()}});
     }
   }
   return Ok();

@@ -82,8 +82,8 @@ Result<UnpackResult> ExtractLayer(int blob_fd, const std::filesystem::path& dir,
 
   ArchivePtr inner(archive_read_new());
   archive_read_support_format_tar(inner.get());
-  if (archive_read_open2(inner.get(), stream.get(), nullptr, ReadDecompressed, nullptr,
-                         nullptr) != ARCHIVE_OK) {
+  if (archive_read_open2(inner.get(), stream.get(), nullptr, ReadDecompressed, nullptr, nullptr) !=
+      ARCHIVE_OK) {
     return Fail(Code::kInvalidArgument, "layer is not a tar archive: {}",
                 archive_error_string(inner.get()));
   }

@@ -25,8 +25,8 @@ struct UnpackOptions {
 };
 
 struct UnpackResult {
-  std::string diff_id;        // "sha256:<hex>" of the uncompressed tar
-  uint64_t tar_size = 0;      // bytes of the uncompressed tar
+  std::string diff_id;    // "sha256:<hex>" of the uncompressed tar
+  uint64_t tar_size = 0;  // bytes of the uncompressed tar
 };
 
 // Extracts the layer read from `blob_fd` into the existing, empty directory `dir`.

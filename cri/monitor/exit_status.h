@@ -10,10 +10,10 @@
 namespace capstan::cri::monitor {
 
 struct ExitStatus {
-  int exit_code = 0;          // 128+signal when killed by a signal, as containerd reports
+  int exit_code = 0;  // 128+signal when killed by a signal, as containerd reports
   int signal = 0;
   int64_t finished_at_ns = 0;
-  std::string reason;         // Completed | Error | OOMKilled | StartError
+  std::string reason;  // Completed | Error | OOMKilled | StartError
   std::string message;
 };
 

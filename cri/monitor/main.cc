@@ -31,18 +31,30 @@ int RunMode(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--id") o.id = next();
-    else if (a == "--spec") o.spec_path = next();
-    else if (a == "--log-path") o.log_path = next();
-    else if (a == "--exit-file") o.exit_file = next();
-    else if (a == "--pid-file") o.pid_file = next();
-    else if (a == "--oom-file") o.oom_file = next();
-    else if (a == "--sync-fd") o.sync_fd = std::atoi(next().c_str());
-    else if (a == "--tty") o.tty = true;
-    else if (a == "--stdin") o.stdin_open = true;
-    else if (a == "--pid-mode") o.pid_mode = next();
-    else if (a == "--pidns") o.pidns_path = next();
-    else return Usage();
+    if (a == "--id")
+      o.id = next();
+    else if (a == "--spec")
+      o.spec_path = next();
+    else if (a == "--log-path")
+      o.log_path = next();
+    else if (a == "--exit-file")
+      o.exit_file = next();
+    else if (a == "--pid-file")
+      o.pid_file = next();
+    else if (a == "--oom-file")
+      o.oom_file = next();
+    else if (a == "--sync-fd")
+      o.sync_fd = std::atoi(next().c_str());
+    else if (a == "--tty")
+      o.tty = true;
+    else if (a == "--stdin")
+      o.stdin_open = true;
+    else if (a == "--pid-mode")
+      o.pid_mode = next();
+    else if (a == "--pidns")
+      o.pidns_path = next();
+    else
+      return Usage();
   }
   if (o.spec_path.empty() || o.exit_file.empty() || o.pid_file.empty()) {
     return Usage();
@@ -78,12 +90,18 @@ int ExecMode(int argc, char** argv) {
       break;
     }
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--spec") spec_path = next();
-    else if (a == "--pid") req.target_pid = std::atoi(next().c_str());
-    else if (a == "--error-file") error_file = next();
-    else if (a == "--tty") req.tty = true;
-    else if (a == "--timeout") req.timeout_seconds = std::atoi(next().c_str());
-    else return Usage();
+    if (a == "--spec")
+      spec_path = next();
+    else if (a == "--pid")
+      req.target_pid = std::atoi(next().c_str());
+    else if (a == "--error-file")
+      error_file = next();
+    else if (a == "--tty")
+      req.tty = true;
+    else if (a == "--timeout")
+      req.timeout_seconds = std::atoi(next().c_str());
+    else
+      return Usage();
   }
   for (; i < argc; ++i) {
     req.args.emplace_back(argv[i]);

@@ -13,8 +13,8 @@ struct MonitorOptions {
   std::string log_path;
   std::string exit_file;
   std::string pid_file;
-  std::string oom_file;   // memory.oom_control (v1) or memory.events (v2); may be empty
-  int sync_fd = -1;       // "ok <pid>\n" or "error <message>\n" for capstan-cri, then closed
+  std::string oom_file;  // memory.oom_control (v1) or memory.events (v2); may be empty
+  int sync_fd = -1;      // "ok <pid>\n" or "error <message>\n" for capstan-cri, then closed
   bool tty = false;
   bool stdin_open = false;
   std::string pid_mode = "container";  // container | node | target

@@ -13,10 +13,10 @@ namespace capstan::cri::oci {
 
 const std::vector<std::string>& DefaultCapabilities() {
   static const std::vector<std::string> kDefault = {
-      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",   "CAP_AUDIT_WRITE"};
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE"};
   return kDefault;
 }
 
@@ -137,8 +137,7 @@ Status ApplyIdentity(const Identity& id) {
     cap_set_flag(caps, CAP_EFFECTIVE, static_cast<int>(keep.size()), keep.data(), CAP_SET);
   }
   if (!ambient.empty()) {
-    cap_set_flag(caps, CAP_INHERITABLE, static_cast<int>(ambient.size()), ambient.data(),
-                 CAP_SET);
+    cap_set_flag(caps, CAP_INHERITABLE, static_cast<int>(ambient.size()), ambient.data(), CAP_SET);
   }
   int rc = cap_set_proc(caps);
   cap_free(caps);

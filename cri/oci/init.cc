@@ -1,13 +1,13 @@
 #include "cri/oci/init.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <poll.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,12 +54,18 @@ Status JoinNamespace(const std::string& path, int type) {
 
 Status ApplyRlimits(const std::vector<Rlimit>& limits) {
   static const std::map<std::string, int> kNames = {
-      {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},
-      {"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-      {"RLIMIT_STACK", RLIMIT_STACK},   {"RLIMIT_AS", RLIMIT_AS},
-      {"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-      {"RLIMIT_DATA", RLIMIT_DATA},     {"RLIMIT_NICE", RLIMIT_NICE},
-      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},
+      {"RLIMIT_CORE", RLIMIT_CORE},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+      {"RLIMIT_STACK", RLIMIT_STACK},
+      {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_DATA", RLIMIT_DATA},
+      {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
       {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
   };
   for (const auto& l : limits) {
@@ -67,7 +73,9 @@ Status ApplyRlimits(const std::vector<Rlimit>& limits) {
     if (it == kNames.end()) {
       return Fail(Code::kInvalidArgument, "unknown rlimit {}", l.type);
     }
-    struct rlimit r {l.soft, l.hard};
+    struct rlimit r {
+      l.soft, l.hard
+    };
     if (::setrlimit(it->second, &r) != 0) {
       // Raising a hard limit needs CAP_SYS_RESOURCE; without it (as on this kind of node)
       // the container gets as close as the current hard limit allows.
@@ -117,8 +125,8 @@ Status SetTerminal(bool terminal) {
     Die(error_fd, Error(Code::kInvalidArgument, "no command given (image has no CMD either)"));
   }
   const SecuritySpec& sec = spec.security;
-  Identity id{spec.process.uid, spec.process.gid, spec.process.additional_gids,
-              sec.capabilities, sec.ambient_capabilities};
+  Identity id{spec.process.uid, spec.process.gid, spec.process.additional_gids, sec.capabilities,
+              sec.ambient_capabilities};
   if (::chdir(spec.process.cwd.c_str()) != 0) {
     Die(error_fd, ErrnoError(errno, "chdir to working directory " + spec.process.cwd));
   }
@@ -225,9 +233,11 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
   };
   die_if(JoinCgroups(spec.cgroup_dirs), "joining cgroups");
   // Open every namespace first: after joining the mount namespace /proc is the container's.
-  const std::pair<const char*, int> kinds[] = {
-      {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-      {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}};
+  const std::pair<const char*, int> kinds[] = {{"ipc", CLONE_NEWIPC},
+                                               {"uts", CLONE_NEWUTS},
+                                               {"net", CLONE_NEWNET},
+                                               {"pid", CLONE_NEWPID},
+                                               {"mnt", CLONE_NEWNS}};
   std::vector<std::pair<UniqueFd, int>> fds;
   for (const auto& [name, type] : kinds) {
     std::string path = "/proc/" + std::to_string(req.target_pid) + "/ns/" + name;
@@ -271,7 +281,9 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
   int status = 0;
   if (req.timeout_seconds > 0 && child_error.empty()) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-    struct pollfd pfd {pidfd, POLLIN, 0};
+    struct pollfd pfd {
+      pidfd, POLLIN, 0
+    };
     if (pidfd >= 0 && ::poll(&pfd, 1, req.timeout_seconds * 1000) == 0) {
       ::kill(-child, SIGKILL);
       ::kill(child, SIGKILL);

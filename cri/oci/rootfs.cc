@@ -17,18 +17,24 @@ namespace capstan::cri::oci {
 MountOptions ParseMountOptions(const std::vector<std::string>& options) {
   static const std::map<std::string, std::pair<unsigned long, bool>> kFlags = {
       // option -> (flag, set?)
-      {"ro", {MS_RDONLY, true}},         {"rw", {MS_RDONLY, false}},
-      {"nosuid", {MS_NOSUID, true}},     {"suid", {MS_NOSUID, false}},
-      {"nodev", {MS_NODEV, true}},       {"dev", {MS_NODEV, false}},
-      {"noexec", {MS_NOEXEC, true}},     {"exec", {MS_NOEXEC, false}},
-      {"strictatime", {MS_STRICTATIME, true}}, {"relatime", {MS_RELATIME, true}},
-      {"noatime", {MS_NOATIME, true}},   {"nodiratime", {MS_NODIRATIME, true}},
+      {"ro", {MS_RDONLY, true}},
+      {"rw", {MS_RDONLY, false}},
+      {"nosuid", {MS_NOSUID, true}},
+      {"suid", {MS_NOSUID, false}},
+      {"nodev", {MS_NODEV, true}},
+      {"dev", {MS_NODEV, false}},
+      {"noexec", {MS_NOEXEC, true}},
+      {"exec", {MS_NOEXEC, false}},
+      {"strictatime", {MS_STRICTATIME, true}},
+      {"relatime", {MS_RELATIME, true}},
+      {"noatime", {MS_NOATIME, true}},
+      {"nodiratime", {MS_NODIRATIME, true}},
   };
   static const std::map<std::string, unsigned long> kPropagation = {
-      {"private", MS_PRIVATE},           {"rprivate", MS_PRIVATE | MS_REC},
-      {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
-      {"shared", MS_SHARED},             {"rshared", MS_SHARED | MS_REC},
-      {"unbindable", MS_UNBINDABLE},     {"runbindable", MS_UNBINDABLE | MS_REC},
+      {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
   };
   MountOptions out;
   for (const auto& o : options) {
@@ -87,8 +93,8 @@ Status MountOne(int root_fd, const MountSpec& m) {
     // Bind mounts ignore flags on the first call; a remount applies them.
     if (opts.flags != 0) {
       CAPSTAN_ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(root_fd, m.destination, O_PATH));
-      CAPSTAN_TRY(Mount("", FdPath(mounted.get()), nullptr,
-                        MS_BIND | MS_REMOUNT | opts.flags, "", m.destination));
+      CAPSTAN_TRY(Mount("", FdPath(mounted.get()), nullptr, MS_BIND | MS_REMOUNT | opts.flags, "",
+                        m.destination));
     }
   } else {
     CAPSTAN_ASSIGN_OR_RETURN(target, MkdirAllInRoot(root_fd, m.destination));
@@ -107,7 +113,7 @@ struct DefaultDevice {
   unsigned major, minor;
 };
 constexpr DefaultDevice kDefaultDevices[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
@@ -145,9 +151,8 @@ Status CreateDevices(int root_fd, const ContainerSpec& spec) {
   }
   CAPSTAN_ASSIGN_OR_RETURN(UniqueFd dev, OpenInRoot(root_fd, "/dev", O_RDONLY | O_DIRECTORY));
   const std::pair<const char*, const char*> links[] = {
-      {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
-      {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-      {"/proc/kcore", "core"},       {"pts/ptmx", "ptmx"},
+      {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},      {"pts/ptmx", "ptmx"},
   };
   for (const auto& [target, name] : links) {
     if (std::string_view(name) == "ptmx") {
@@ -214,8 +219,7 @@ Status MaskPaths(const ContainerSpec& spec) {
     CAPSTAN_TRY(Mount(FdPath(fd->get()), FdPath(fd->get()), nullptr, MS_BIND | MS_REC, "", p));
     CAPSTAN_ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(root.get(), p, O_PATH));
     CAPSTAN_TRY(Mount("", FdPath(mounted.get()), nullptr,
-                      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "",
-                      p));
+                      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", p));
   }
   return Ok();
 }

@@ -91,8 +91,8 @@ Status Build(const std::string& text, bool load) {
         int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(cmps.size()),
                                         cmps.data());
         if (rc != 0) {
-          return Fail(Code::kInvalidArgument, "seccomp profile: rule for {} rejected ({})",
-                      name, rc);
+          return Fail(Code::kInvalidArgument, "seccomp profile: rule for {} rejected ({})", name,
+                      rc);
         }
       }
     }

@@ -9,8 +9,7 @@ namespace capstan::cri::oci {
 using nlohmann::json;
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, source, destination, type, options)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceSpec, host_path, container_path,
-                                                permissions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceSpec, host_path, container_path, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Rlimit, type, soft, hard)
 
 NLOHMANN_JSON_SERIALIZE_ENUM(SeccompKind, {{SeccompKind::kUnconfined, "unconfined"},
@@ -22,13 +21,12 @@ NLOHMANN_JSON_SERIALIZE_ENUM(NamespaceSpec::Pid, {{NamespaceSpec::Pid::kContaine
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecuritySpec, privileged, no_new_privs,
                                                 capabilities, ambient_capabilities, seccomp,
-                                                seccomp_profile, masked_paths,
-                                                readonly_paths, readonly_rootfs)
+                                                seccomp_profile, masked_paths, readonly_paths,
+                                                readonly_rootfs)
 
 void to_json(json& j, const ProcessSpec& p) {
-  j = json{{"args", p.args},         {"env", p.env},
-           {"cwd", p.cwd},           {"uid", p.uid},
-           {"gid", p.gid},           {"additional_gids", p.additional_gids},
+  j = json{{"args", p.args},         {"env", p.env},        {"cwd", p.cwd},
+           {"uid", p.uid},           {"gid", p.gid},        {"additional_gids", p.additional_gids},
            {"terminal", p.terminal}, {"rlimits", p.rlimits}};
   if (p.oom_score_adj) {
     j["oom_score_adj"] = *p.oom_score_adj;

@@ -81,7 +81,7 @@ struct ContainerSpec {
   std::vector<MountSpec> mounts;  // applied in order, after the standard ones
   std::vector<DeviceSpec> devices;
   std::string rootfs_propagation = "rprivate";  // rprivate | rslave | rshared
-  std::vector<std::string> cgroup_dirs;  // every cgroup directory the init joins
+  std::vector<std::string> cgroup_dirs;         // every cgroup directory the init joins
 };
 
 std::string SpecToJson(const ContainerSpec& spec);

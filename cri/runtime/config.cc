@@ -71,7 +71,8 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view text) {
       }
     }
     if (auto rt = doc["runtime"]) {
-      CAPSTAN_TRY(CheckKeys(rt, "runtime", {"default_rlimits", "shm_size", "max_exec_output", "pids_limit"}));
+      CAPSTAN_TRY(CheckKeys(rt, "runtime",
+                            {"default_rlimits", "shm_size", "max_exec_output", "pids_limit"}));
       if (rt["default_rlimits"]) {
         current = "runtime.default_rlimits";
         c.default_rlimits.clear();

@@ -5,8 +5,8 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "common/time.h"
 #include "common/scope_exit.h"
+#include "common/time.h"
 #include "cri/runtime/resources.h"
 #include "cri/runtime/runtime.h"
 #include "cri/runtime/spec_defaults.h"
@@ -105,8 +105,8 @@ Result<v1::CreateContainerResponse> Runtime::CreateContainer(
   CAPSTAN_ASSIGN_OR_RETURN(spec.cgroup_dirs, deps_.cgroups->Create(rec->cgroup_path));
   ScopeExit destroy_cgroup([&] { (void)deps_.cgroups->Destroy(rec->cgroup_path); });
   oci::CgroupResources res = ToCgroupResources(cfg.linux().resources(), config_.pids_limit);
-  res.device_allow = spec.security.privileged ? std::vector<std::string>{"a"}
-                                              : DefaultDeviceRules();
+  res.device_allow =
+      spec.security.privileged ? std::vector<std::string>{"a"} : DefaultDeviceRules();
   for (const auto& d : spec.devices) {
     if (auto rule = DeviceRule(d.host_path, d.permissions)) {
       res.device_allow->push_back(*rule);

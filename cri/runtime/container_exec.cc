@@ -28,13 +28,22 @@ Result<v1::ExecSyncResponse> Runtime::ExecSync(const v1::ExecSyncRequest& req) {
   std::string error_file = dir + "/exec-error-" + NewId().substr(0, 16);
   ScopeExit remove_error([&] { ::unlink(error_file.c_str()); });
   SpawnOptions opts;
-  opts.argv = {config_.monitor_path, "exec", "--spec", dir + "/spec.json", "--pid",
-               std::to_string(pid), "--error-file", error_file,
-               "--timeout", std::to_string(std::max<int64_t>(0, req.timeout())), "--"};
+  opts.argv = {config_.monitor_path,
+               "exec",
+               "--spec",
+               dir + "/spec.json",
+               "--pid",
+               std::to_string(pid),
+               "--error-file",
+               error_file,
+               "--timeout",
+               std::to_string(std::max<int64_t>(0, req.timeout())),
+               "--"};
   opts.argv.insert(opts.argv.end(), req.cmd().begin(), req.cmd().end());
   // The helper enforces the timeout (killing the command's process group); ours is a
   // backstop. A zero timeout means none; an hour bounds a runaway exec all the same.
-  auto timeout = req.timeout() > 0 ? std::chrono::seconds(req.timeout() + 5) : std::chrono::hours(1);
+  auto timeout =
+      req.timeout() > 0 ? std::chrono::seconds(req.timeout() + 5) : std::chrono::hours(1);
   auto out = RunCommand(opts, timeout, config_.max_exec_output);
   if (!out) {
     if (out.error().code() == Code::kDeadlineExceeded) {

@@ -7,8 +7,8 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "common/time.h"
 #include "common/process.h"
+#include "common/time.h"
 #include "cri/runtime/runtime.h"
 
 namespace capstan::cri::runtime {
@@ -108,13 +108,20 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
     }
   }
   const auto& sc = c->config.linux().security_context();
-  std::vector<std::string> args = {config_.monitor_path, "run",
-                                   "--id", c->id,
-                                   "--spec", dir + "/spec.json",
-                                   "--log-path", c->log_path.empty() ? "/dev/null" : c->log_path,
-                                   "--exit-file", dir + "/exit.json",
-                                   "--pid-file", dir + "/pid",
-                                   "--sync-fd", "3"};
+  std::vector<std::string> args = {config_.monitor_path,
+                                   "run",
+                                   "--id",
+                                   c->id,
+                                   "--spec",
+                                   dir + "/spec.json",
+                                   "--log-path",
+                                   c->log_path.empty() ? "/dev/null" : c->log_path,
+                                   "--exit-file",
+                                   dir + "/exit.json",
+                                   "--pid-file",
+                                   dir + "/pid",
+                                   "--sync-fd",
+                                   "3"};
   if (!oom_file.empty()) {
     args.insert(args.end(), {"--oom-file", oom_file});
   }

@@ -52,8 +52,7 @@ Result<v1::ReopenContainerLogResponse> Runtime::ReopenContainerLog(
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!PathExists(log_path)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      return Fail(Code::kDeadlineExceeded, "the monitor of {} did not reopen {}", c->id,
-                  log_path);
+      return Fail(Code::kDeadlineExceeded, "the monitor of {} did not reopen {}", c->id, log_path);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

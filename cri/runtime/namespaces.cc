@@ -157,7 +157,8 @@ Result<PinnedNamespaces> PinNamespaces(const PinRequest& req) {
     for (const auto& [src, dst] : binds) {
       (void)UnpinNamespace(dst);
     }
-    return Fail(Code::kInternal, "creating pod namespaces: {}", error.empty() ? "child failed" : error);
+    return Fail(Code::kInternal, "creating pod namespaces: {}",
+                error.empty() ? "child failed" : error);
   }
   return out;
 }

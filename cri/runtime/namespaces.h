@@ -16,7 +16,7 @@ struct PinRequest {
   bool net = false;
   bool ipc = false;
   bool uts = false;
-  std::string hostname;                       // set in the new UTS namespace
+  std::string hostname;                        // set in the new UTS namespace
   std::map<std::string, std::string> sysctls;  // written inside the new namespaces
 };
 

@@ -47,11 +47,11 @@ Result<RecordStore::Orphans> RecordStore::Load() {
   CAPSTAN_TRY(MkdirAll(root_ + "/containers", 0700));
   for (const auto& e : std::filesystem::directory_iterator(root_ + "/sandboxes")) {
     auto text = ReadFile(e.path() / "meta.json");
-    auto rec = text ? SandboxFromJson(*text) : Result<std::shared_ptr<SandboxRecord>>(
-                                                   Fail(text.error()));
+    auto rec =
+        text ? SandboxFromJson(*text) : Result<std::shared_ptr<SandboxRecord>>(Fail(text.error()));
     if (!rec) {
-      kLog.Warn("sandbox without a readable record", {{"dir", e.path().string()},
-                                                      {"error", rec.error().message()}});
+      kLog.Warn("sandbox without a readable record",
+                {{"dir", e.path().string()}, {"error", rec.error().message()}});
       orphans.sandbox_dirs.push_back(e.path().filename());
       continue;
     }
@@ -60,8 +60,8 @@ Result<RecordStore::Orphans> RecordStore::Load() {
   }
   for (const auto& e : std::filesystem::directory_iterator(root_ + "/containers")) {
     auto text = ReadFile(e.path() / "meta.json");
-    auto rec = text ? ContainerFromJson(*text) : Result<std::shared_ptr<ContainerRecord>>(
-                                                     Fail(text.error()));
+    auto rec = text ? ContainerFromJson(*text)
+                    : Result<std::shared_ptr<ContainerRecord>>(Fail(text.error()));
     if (!rec || !sandboxes_.count((*rec)->sandbox_id)) {
       orphans.container_dirs.push_back(e.path().filename());
       continue;

@@ -31,7 +31,7 @@ struct SandboxRecord {
   std::string netns;  // pinned namespace files; empty = host namespace
   std::string ipcns;
   std::string utsns;
-  std::string shm;    // the pod's /dev/shm tmpfs; empty with host IPC
+  std::string shm;  // the pod's /dev/shm tmpfs; empty with host IPC
   std::string ip;
   std::vector<std::string> additional_ips;
   bool network_ready = false;  // CNI ADD done and not yet torn down
@@ -53,10 +53,10 @@ struct ContainerRecord {
   int32_t exit_code = 0;
   std::string reason;
   std::string message;
-  pid_t pid = 0;          // the container's init, as the host sees it
+  pid_t pid = 0;  // the container's init, as the host sees it
   pid_t monitor_pid = 0;
   uint64_t monitor_start_time = 0;  // /proc/<pid>/stat starttime, guards against pid reuse
-  std::string log_path;   // absolute
+  std::string log_path;             // absolute
   std::string cgroup_path;
   std::string stop_signal;  // from the image config
 };

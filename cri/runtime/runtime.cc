@@ -66,8 +66,8 @@ void Runtime::OnMonitorExit(const std::string& id) {
       (*c)->message = "container monitor exited without recording the exit status";
     }
     (void)records_.Persist(**c);
-    kLog.Info("container exited", {{"id", id}, {"exit_code", (*c)->exit_code},
-                                   {"reason", (*c)->reason}});
+    kLog.Info("container exited",
+              {{"id", id}, {"exit_code", (*c)->exit_code}, {"reason", (*c)->reason}});
   }
   std::lock_guard lock(exit_mu_);
   exit_cv_.notify_all();
@@ -107,8 +107,8 @@ Status Runtime::Recover() {
     {
       std::lock_guard lock(c->mu);
       if (c->state == v1::CONTAINER_RUNNING) {
-        bool monitor_alive = c->monitor_pid > 0 &&
-                             ProcessStartTime(c->monitor_pid) == c->monitor_start_time;
+        bool monitor_alive =
+            c->monitor_pid > 0 && ProcessStartTime(c->monitor_pid) == c->monitor_start_time;
         watch = monitor_alive;
       }
     }
@@ -156,9 +156,9 @@ Result<v1::StatusResponse> Runtime::Status(const v1::StatusRequest& req) {
     network_ready->set_message(net.error().message());
   }
   if (req.verbose()) {
-    (*r.mutable_info())["config"] = fmt::format(
-        R"({{"root":"{}","state":"{}","cgroupDriver":"{}","cgroupVersion":"{}"}})",
-        config_.root, config_.state, config_.cgroup_driver, deps_.cgroups->Version());
+    (*r.mutable_info())["config"] =
+        fmt::format(R"({{"root":"{}","state":"{}","cgroupDriver":"{}","cgroupVersion":"{}"}})",
+                    config_.root, config_.state, config_.cgroup_driver, deps_.cgroups->Version());
   }
   return r;
 }

@@ -43,26 +43,22 @@ class Runtime : public api::cri::RuntimeService {
       const v1::UpdateRuntimeConfigRequest& req) override;
 
   Result<v1::RunPodSandboxResponse> RunPodSandbox(const v1::RunPodSandboxRequest& req) override;
-  Result<v1::StopPodSandboxResponse> StopPodSandbox(
-      const v1::StopPodSandboxRequest& req) override;
+  Result<v1::StopPodSandboxResponse> StopPodSandbox(const v1::StopPodSandboxRequest& req) override;
   Result<v1::RemovePodSandboxResponse> RemovePodSandbox(
       const v1::RemovePodSandboxRequest& req) override;
   Result<v1::PodSandboxStatusResponse> PodSandboxStatus(
       const v1::PodSandboxStatusRequest& req) override;
-  Result<v1::ListPodSandboxResponse> ListPodSandbox(
-      const v1::ListPodSandboxRequest& req) override;
+  Result<v1::ListPodSandboxResponse> ListPodSandbox(const v1::ListPodSandboxRequest& req) override;
 
   Result<v1::CreateContainerResponse> CreateContainer(
       const v1::CreateContainerRequest& req) override;
-  Result<v1::StartContainerResponse> StartContainer(
-      const v1::StartContainerRequest& req) override;
+  Result<v1::StartContainerResponse> StartContainer(const v1::StartContainerRequest& req) override;
   Result<v1::StopContainerResponse> StopContainer(const v1::StopContainerRequest& req) override;
   Result<v1::RemoveContainerResponse> RemoveContainer(
       const v1::RemoveContainerRequest& req) override;
   Result<v1::ContainerStatusResponse> ContainerStatus(
       const v1::ContainerStatusRequest& req) override;
-  Result<v1::ListContainersResponse> ListContainers(
-      const v1::ListContainersRequest& req) override;
+  Result<v1::ListContainersResponse> ListContainers(const v1::ListContainersRequest& req) override;
   Result<v1::UpdateContainerResourcesResponse> UpdateContainerResources(
       const v1::UpdateContainerResourcesRequest& req) override;
   Result<v1::ReopenContainerLogResponse> ReopenContainerLog(
@@ -86,7 +82,8 @@ class Runtime : public api::cri::RuntimeService {
   capstan::Status StopSandboxLocked(SandboxRecord& s);
   Result<oci::ContainerSpec> BuildSpec(const ContainerRecord& c, const SandboxRecord& s,
                                        const image::Image& img, const std::string& rootfs) const;
-  capstan::Status MountRootfs(const std::string& id, const image::Image& img, const std::string& target);
+  capstan::Status MountRootfs(const std::string& id, const image::Image& img,
+                              const std::string& target);
   void OnMonitorExit(const std::string& container_id);
   void FillContainerStats(ContainerRecord& c, v1::ContainerStats* out);
 

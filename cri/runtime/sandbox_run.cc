@@ -4,8 +4,8 @@
 
 #include "common/file.h"
 #include "common/log.h"
-#include "common/time.h"
 #include "common/scope_exit.h"
+#include "common/time.h"
 #include "cri/runtime/namespaces.h"
 #include "cri/runtime/runtime.h"
 #include "cri/runtime/sandbox_files.h"
@@ -86,8 +86,8 @@ Result<v1::RunPodSandboxResponse> Runtime::RunPodSandbox(const v1::RunPodSandbox
   // Files every container of the pod mounts.
   CAPSTAN_TRY(WriteFileAtomic(state_dir + "/hostname", hostname + "\n", 0644));
   std::string host_resolv = ReadFile("/etc/resolv.conf").value_or("");
-  CAPSTAN_TRY(WriteFileAtomic(state_dir + "/resolv.conf",
-                              ResolvConf(cfg.dns_config(), host_resolv), 0644));
+  CAPSTAN_TRY(
+      WriteFileAtomic(state_dir + "/resolv.conf", ResolvConf(cfg.dns_config(), host_resolv), 0644));
   CAPSTAN_TRY(WriteFileAtomic(state_dir + "/hosts", HostsFile(hostname), 0644));
 
   // /dev/shm shared by the pod's containers (the host's with hostIPC).
@@ -95,8 +95,8 @@ Result<v1::RunPodSandboxResponse> Runtime::RunPodSandbox(const v1::RunPodSandbox
     rec->shm = state_dir + "/shm";
     CAPSTAN_TRY(MkdirAll(rec->shm, 0755));
     std::string opts = fmt::format("mode=1777,size={}", config_.shm_size);
-    if (::mount("shm", rec->shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                opts.c_str()) != 0) {
+    if (::mount("shm", rec->shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) !=
+        0) {
       return FailErrno("mounting the pod's /dev/shm");
     }
   }

@@ -28,8 +28,11 @@ Result<v1::PodSandboxStatusResponse> Runtime::PodSandboxStatus(
   *st->mutable_annotations() = s->config.annotations();
   st->set_runtime_handler(s->runtime_handler);
   if (req.verbose()) {
-    nlohmann::json info{{"netns", s->netns}, {"ipcns", s->ipcns}, {"utsns", s->utsns},
-                        {"shm", s->shm}, {"cgroupParent", s->config.linux().cgroup_parent()}};
+    nlohmann::json info{{"netns", s->netns},
+                        {"ipcns", s->ipcns},
+                        {"utsns", s->utsns},
+                        {"shm", s->shm},
+                        {"cgroupParent", s->config.linux().cgroup_parent()}};
     (*resp.mutable_info())["info"] = info.dump();
   }
   return resp;

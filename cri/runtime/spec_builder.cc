@@ -142,8 +142,7 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
   const v1::LinuxContainerSecurityContext& sc = cfg.linux().security_context();
   bool privileged = sc.privileged();
   if (privileged && !s.config.linux().security_context().privileged()) {
-    return Fail(Code::kInvalidArgument,
-                "a privileged container needs a privileged sandbox");
+    return Fail(Code::kInvalidArgument, "a privileged container needs a privileged sandbox");
   }
   oci::ContainerSpec spec;
   spec.id = c.id;
@@ -160,9 +159,9 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
     return Fail(Code::kInvalidArgument, "no command: neither the config nor the image has one");
   }
   spec.process.env = MergeEnv(img.config.env, cfg, hostname);
-  spec.process.cwd = !cfg.working_dir().empty() ? cfg.working_dir()
+  spec.process.cwd = !cfg.working_dir().empty()        ? cfg.working_dir()
                      : !img.config.working_dir.empty() ? img.config.working_dir
-                                                        : "/";
+                                                       : "/";
   spec.process.terminal = cfg.tty();
   for (const auto& [name, limits] : config_.default_rlimits) {
     spec.process.rlimits.push_back({name, limits.first, limits.second});
@@ -183,7 +182,8 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
     CAPSTAN_ASSIGN_OR_RETURN(user, ResolveUser(img.config.user, passwd, group));
   }
   if (sc.has_run_as_group() && !sc.has_run_as_user() && sc.run_as_username().empty()) {
-    return Fail(Code::kInvalidArgument, "run_as_group is set without run_as_user or run_as_username");
+    return Fail(Code::kInvalidArgument,
+                "run_as_group is set without run_as_user or run_as_username");
   }
   if (sc.has_run_as_group()) {
     user.gid = static_cast<gid_t>(sc.run_as_group().value());

@@ -3,11 +3,17 @@
 namespace capstan::cri::runtime {
 
 const std::vector<std::string>& DefaultMaskedPaths() {
-  static const std::vector<std::string> k = {
-      "/proc/acpi",         "/proc/asound",      "/proc/kcore",
-      "/proc/keys",         "/proc/latency_stats", "/proc/timer_list",
-      "/proc/timer_stats",  "/proc/sched_debug", "/proc/scsi",
-      "/sys/firmware",      "/sys/devices/virtual/powercap"};
+  static const std::vector<std::string> k = {"/proc/acpi",
+                                             "/proc/asound",
+                                             "/proc/kcore",
+                                             "/proc/keys",
+                                             "/proc/latency_stats",
+                                             "/proc/timer_list",
+                                             "/proc/timer_stats",
+                                             "/proc/sched_debug",
+                                             "/proc/scsi",
+                                             "/sys/firmware",
+                                             "/sys/devices/virtual/powercap"};
   return k;
 }
 
@@ -25,7 +31,9 @@ std::vector<oci::MountSpec> StandardMounts(bool privileged) {
     m.push_back({"/dev", "/dev", "bind", {"rbind", "rprivate", "nosuid"}});
   } else {
     m.push_back({"tmpfs", "/dev", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}});
-    m.push_back({"devpts", "/dev/pts", "devpts",
+    m.push_back({"devpts",
+                 "/dev/pts",
+                 "devpts",
                  {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}});
   }
   m.push_back({"mqueue", "/dev/mqueue", "mqueue", {"nosuid", "noexec", "nodev"}});
@@ -39,7 +47,7 @@ std::vector<oci::MountSpec> StandardMounts(bool privileged) {
 
 const std::vector<std::string>& DefaultDeviceRules() {
   static const std::vector<std::string> k = {
-      "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+      "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
       "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
   return k;
 }

@@ -33,8 +33,8 @@ template <typename Fn, typename Resp>
 grpc::Status Call(const char* rpc, Fn&& fn, Resp* resp) {
   auto start = std::chrono::steady_clock::now();
   auto result = fn();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   if (!result) {
     const Error& e = result.error();
@@ -50,10 +50,11 @@ grpc::Status Call(const char* rpc, Fn&& fn, Resp* resp) {
   return grpc::Status::OK;
 }
 
-#define CAPSTAN_GRPC_ADAPT(name)                                                        \
-  grpc::Status name(grpc::ServerContext*, const v1::name##Request* req,                 \
-                    v1::name##Response* resp) override {                                \
-    return Call(#name, [&] { return impl_->name(*req); }, resp);                        \
+#define CAPSTAN_GRPC_ADAPT(name)                                                                  \
+  grpc::Status name(grpc::ServerContext*, const v1::name##Request* req, v1::name##Response* resp) \
+      override {                                                                                  \
+    return Call(                                                                                  \
+        #name, [&] { return impl_->name(*req); }, resp);                                          \
   }
 
 class RuntimeGrpc final : public v1::RuntimeService::Service {
@@ -76,8 +77,7 @@ class ImageGrpc final : public v1::ImageService::Service {
 
 }  // namespace
 
-std::unique_ptr<v1::RuntimeService::Service> NewRuntimeGrpcService(
-    api::cri::RuntimeService* impl) {
+std::unique_ptr<v1::RuntimeService::Service> NewRuntimeGrpcService(api::cri::RuntimeService* impl) {
   return std::make_unique<RuntimeGrpc>(impl);
 }
 std::unique_ptr<v1::ImageService::Service> NewImageGrpcService(api::cri::ImageService* impl) {

@@ -102,9 +102,9 @@ CriDaemon::CriDaemon(std::string extra_config) : extra_config_(std::move(extra_c
 }
 
 bool CriDaemon::Start() {
-  std::ofstream(dir_ + "/config.yaml") << "root: " << root() << "\nstate: " << state()
-                                       << "\nlisten: unix://" << socket() << "\n"
-                                       << extra_config_ << "\n";
+  std::ofstream(dir_ + "/config.yaml")
+      << "root: " << root() << "\nstate: " << state() << "\nlisten: unix://" << socket() << "\n"
+      << extra_config_ << "\n";
   // A socket left by a killed daemon would look ready before the new one listens.
   ::unlink(socket().c_str());
   std::string bin = std::string(CAPSTAN_BIN_DIR) + "/capstan-cri";
@@ -174,8 +174,8 @@ CriDaemon::~CriDaemon() {
   // Whatever a failed test left behind: processes, mounts, cgroups, files.
   KillMatching(dir_ + "/");
   UnmountUnder(dir_ + "/");
-  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer",
-                        "blkio", "hugetlb", "net_cls", "perf_event", "systemd", "unified"}) {
+  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio",
+                        "hugetlb", "net_cls", "perf_event", "systemd", "unified"}) {
     RemoveCgroupTree(std::string("/sys/fs/cgroup/") + c + cgroup_parent_);
   }
   RemoveCgroupTree("/sys/fs/cgroup" + cgroup_parent_);

@@ -34,7 +34,7 @@ const std::string& TestRegistry() {
 void CriTest::SetUp() {
   CAPSTAN_REQUIRE_ROOT();
   cri_ = std::make_unique<CriDaemon>("registry:\n  insecure: [\"" + TestRegistry() + "\"]\n" +
-                                    ExtraConfig());
+                                     ExtraConfig());
   ASSERT_TRUE(cri_->Start()) << "capstan-cri did not start; see " << cri_->dir() << "/cri.log";
 }
 

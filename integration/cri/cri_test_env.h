@@ -17,11 +17,11 @@ namespace capstan::integration {
 const std::string& TestRegistry();
 
 // Skips the test unless running as root (integration tests need the real kernel).
-#define CAPSTAN_REQUIRE_ROOT()                                          \
-  do {                                                                  \
-    if (::geteuid() != 0) {                                             \
+#define CAPSTAN_REQUIRE_ROOT()                                           \
+  do {                                                                   \
+    if (::geteuid() != 0) {                                              \
       GTEST_SKIP() << "needs root: creates namespaces, mounts, cgroups"; \
-    }                                                                   \
+    }                                                                    \
   } while (0)
 
 class CriTest : public ::testing::Test {

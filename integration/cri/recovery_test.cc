@@ -14,7 +14,8 @@ TEST_F(RecoveryTest, Kill9WhileRunningThenRestart) {
   std::string pod_id = RunPod("survivor", &pod);
   std::string id = StartContainer(
       pod_id, pod,
-      ContainerConfig("ticker", image, {"/bin/sh", "-c", "while true; do echo tick; sleep 0.05; done"}));
+      ContainerConfig("ticker", image,
+                      {"/bin/sh", "-c", "while true; do echo tick; sleep 0.05; done"}));
   std::string log = pod.log_directory() + "/ticker.log";
   ASSERT_TRUE(WaitFor([&] { return ReadLog(log).find("tick") != std::string::npos; }));
 
@@ -43,8 +44,8 @@ TEST_F(RecoveryTest, ExitWhileDaemonDownIsRecordedAtRestart) {
   std::string image = PullBusybox();
   v1::PodSandboxConfig pod;
   std::string pod_id = RunPod("brief", &pod);
-  std::string id =
-      StartContainer(pod_id, pod, ContainerConfig("c", image, {"/bin/sh", "-c", "sleep 0.5; exit 3"}));
+  std::string id = StartContainer(
+      pod_id, pod, ContainerConfig("c", image, {"/bin/sh", "-c", "sleep 0.5; exit 3"}));
   cri_->Kill9();
   ASSERT_TRUE(WaitFor([&] {
     struct stat st;

@@ -116,13 +116,14 @@ TEST_F(SecurityContextTest, BidirectionalMountPropagatesBothWays) {
 
   // Host -> container.
   std::string host_mount = src + "/from-host";
-  ASSERT_EQ(::mount((cri_->dir() + "/host-dir").c_str(), host_mount.c_str(), nullptr, MS_BIND,
-                    nullptr),
-            0);
+  ASSERT_EQ(
+      ::mount((cri_->dir() + "/host-dir").c_str(), host_mount.c_str(), nullptr, MS_BIND, nullptr),
+      0);
   EXPECT_EQ(Exec(id, {"ls", "/shared/from-host"}).stdout(), "flag\n");
   // Container -> host.
-  EXPECT_EQ(Exec(id, {"/bin/sh", "-c", "mkdir -p /shared/from-ctr && mount -t tmpfs t "
-                                       "/shared/from-ctr && touch /shared/from-ctr/made-inside"})
+  EXPECT_EQ(Exec(id, {"/bin/sh", "-c",
+                      "mkdir -p /shared/from-ctr && mount -t tmpfs t "
+                      "/shared/from-ctr && touch /shared/from-ctr/made-inside"})
                 .exit_code(),
             0);
   EXPECT_TRUE(std::filesystem::exists(src + "/from-ctr/made-inside"));

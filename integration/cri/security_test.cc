@@ -42,8 +42,8 @@ TEST_F(SecurityTest, CannotMount) {
 
 TEST_F(SecurityTest, CannotLoadAKernelModule) {
   // A file that is no module: if init_module were allowed the kernel would answer ENOEXEC.
-  auto out = Exec(id_, {"/bin/sh", "-c",
-                        "echo garbage > /tmp/x.ko && insmod /tmp/x.ko; echo rc=$?"});
+  auto out =
+      Exec(id_, {"/bin/sh", "-c", "echo garbage > /tmp/x.ko && insmod /tmp/x.ko; echo rc=$?"});
   EXPECT_NE(out.stdout().find("rc=1"), std::string::npos) << out.stdout() << out.stderr();
   EXPECT_NE(out.stderr().find("not permitted"), std::string::npos) << out.stderr();
 }
@@ -54,7 +54,8 @@ TEST_F(SecurityTest, CannotReadKcore) {
 }
 
 TEST_F(SecurityTest, RunsUnderSeccompWithTheDefaultCapabilities) {
-  auto out = Exec(id_, {"/bin/sh", "-c", "grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status"});
+  auto out =
+      Exec(id_, {"/bin/sh", "-c", "grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status"});
   EXPECT_NE(out.stdout().find("Seccomp:\t2"), std::string::npos) << out.stdout();
   // containerd's default set: no CAP_SYS_ADMIN (bit 21), CAP_SYS_MODULE (16), CAP_NET_ADMIN (12).
   EXPECT_NE(out.stdout().find("CapEff:\t00000000a80425fb"), std::string::npos) << out.stdout();

@@ -192,8 +192,8 @@ TEST_F(ImagePullTest, MirrorServesDockerHubNameAndKeepsIt) {
 }
 
 TEST_F(ImagePullTest, UnknownImageIsNotFound) {
-  for (std::string ref : {registry_->host() + "/no-such-image:latest",
-                          registry_->host() + "/busybox:no-such-tag"}) {
+  for (std::string ref :
+       {registry_->host() + "/no-such-image:latest", registry_->host() + "/busybox:no-such-tag"}) {
     auto img = store_->Pull(ref, AuthConfig{});
     ASSERT_FALSE(img) << ref;
     EXPECT_EQ(img.error().code(), Code::kNotFound) << img.error().ToString();

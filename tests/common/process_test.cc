@@ -6,8 +6,8 @@ namespace capstan {
 namespace {
 
 TEST(ProcessTest, CapturesOutputAndExitCode) {
-  auto r = RunCommand({.argv = {"/bin/sh", "-c", "cat; echo err >&2; exit 3"},
-                       .stdin_data = "hello"});
+  auto r =
+      RunCommand({.argv = {"/bin/sh", "-c", "cat; echo err >&2; exit 3"}, .stdin_data = "hello"});
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->out, "hello");
   EXPECT_EQ(r->err, "err\n");

@@ -46,7 +46,8 @@ class LinuxCgroupV1Manager : public CgroupManager {
   Status Apply(const std::string& path, const CgroupResources& r) override {
     std::string p = NormalizeCgroupPath(path);
     if (r.cpu_shares && *r.cpu_shares > 0) {
-      CAPSTAN_TRY(Write("cpu", p, "cpu.shares", std::to_string(std::max<int64_t>(2, *r.cpu_shares))));
+      CAPSTAN_TRY(
+          Write("cpu", p, "cpu.shares", std::to_string(std::max<int64_t>(2, *r.cpu_shares))));
     }
     if (r.cpu_period && *r.cpu_period > 0) {
       CAPSTAN_TRY(Write("cpu", p, "cpu.cfs_period_us", std::to_string(*r.cpu_period)));
@@ -65,13 +66,13 @@ class LinuxCgroupV1Manager : public CgroupManager {
       CAPSTAN_TRY(ApplyMemory(p, *r.memory_limit, r.memory_swap_limit.value_or(0)));
     }
     if (r.pids_limit && hierarchies_.count("pids")) {
-      CAPSTAN_TRY(Write("pids", p, "pids.max",
-                        *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
+      CAPSTAN_TRY(
+          Write("pids", p, "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
     }
     for (const auto& [size, limit] : r.hugepage_limits) {
       if (hierarchies_.count("hugetlb")) {
-        CAPSTAN_TRY(Write("hugetlb", p, "hugetlb." + size + ".limit_in_bytes",
-                          std::to_string(limit)));
+        CAPSTAN_TRY(
+            Write("hugetlb", p, "hugetlb." + size + ".limit_in_bytes", std::to_string(limit)));
       }
     }
     if (r.device_allow && hierarchies_.count("devices")) {
@@ -151,8 +152,7 @@ class LinuxCgroupV1Manager : public CgroupManager {
                const std::string& value) {
     auto it = hierarchies_.find(controller);
     if (it == hierarchies_.end()) {
-      return Fail(Code::kFailedPrecondition, "cgroup v1 controller {} is not mounted",
-                  controller);
+      return Fail(Code::kFailedPrecondition, "cgroup v1 controller {} is not mounted", controller);
     }
     return WriteFile(it->second + path + "/" + file, value);
   }

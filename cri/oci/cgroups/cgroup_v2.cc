@@ -65,8 +65,8 @@ class LinuxCgroupV2Manager : public CgroupManager {
       }
     }
     if (r.pids_limit) {
-      CAPSTAN_TRY(WriteFile(dir + "/pids.max",
-                            *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
+      CAPSTAN_TRY(
+          WriteFile(dir + "/pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max"));
     }
     for (const auto& [size, limit] : r.hugepage_limits) {
       std::string f = dir + "/hugetlb." + size + ".max";

@@ -41,9 +41,9 @@ std::map<std::string, std::string> ParseCgroupV1Mounts(std::string_view mountinf
     std::istringstream opts(superopts);
     std::string opt;
     while (std::getline(opts, opt, ',')) {
-      static const char* kNotControllers[] = {"rw", "ro", "relatime", "noatime", "nosuid",
-                                              "nodev", "noexec", "clone_children", "noprefix",
-                                              "xattr"};
+      static const char* kNotControllers[] = {"rw",       "ro",    "relatime", "noatime",
+                                              "nosuid",   "nodev", "noexec",   "clone_children",
+                                              "noprefix", "xattr"};
       bool skip = false;
       for (const char* n : kNotControllers) {
         skip = skip || opt == n;

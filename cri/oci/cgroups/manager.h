@@ -24,9 +24,9 @@ struct CgroupResources {
   std::optional<int64_t> cpu_period;
   std::string cpuset_cpus;
   std::string cpuset_mems;
-  std::optional<int64_t> memory_limit;       // bytes; 0 = unlimited
-  std::optional<int64_t> memory_swap_limit;  // memory+swap bytes (v1 semantics)
-  std::optional<int64_t> pids_limit;         // <= 0 = unlimited
+  std::optional<int64_t> memory_limit;             // bytes; 0 = unlimited
+  std::optional<int64_t> memory_swap_limit;        // memory+swap bytes (v1 semantics)
+  std::optional<int64_t> pids_limit;               // <= 0 = unlimited
   std::map<std::string, int64_t> hugepage_limits;  // "2MB" -> bytes
   std::map<std::string, std::string> unified;      // raw v2 files, applied on v2 only
   // Device access rules ("c 1:3 rwm"); {"a"} allows all; unset leaves the cgroup as created.

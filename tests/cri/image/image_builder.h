@@ -32,9 +32,10 @@ inline TestImage MakeImage(const std::vector<TarBuilder>& layers,
   for (const TarBuilder& l : layers) {
     img.tars.push_back(l.Build());
     img.blobs.push_back(l.Build(c));
-    img.media_types.push_back(c == Compression::kGzip   ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                              : c == Compression::kZstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                                                        : "application/vnd.oci.image.layer.v1.tar");
+    img.media_types.push_back(
+        c == Compression::kGzip   ? "application/vnd.oci.image.layer.v1.tar+gzip"
+        : c == Compression::kZstd ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                  : "application/vnd.oci.image.layer.v1.tar");
     diff_ids.push_back(Sha256Digest(img.tars.back()));
   }
   if (!diff_ids_override.empty()) {

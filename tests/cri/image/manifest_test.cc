@@ -33,9 +33,10 @@ TEST(ImageManifestTest, ClassifiesByContentTypeOrBody) {
 }
 
 TEST(ImageManifestTest, ParsesManifestAndRefusesBadFields) {
-  std::string body = R"({"schemaVersion":2,"config":{"mediaType":"x","digest":")" + kD1 +
-                     R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
-                     kD2 + R"(","size":20}]})";
+  std::string body =
+      R"({"schemaVersion":2,"config":{"mediaType":"x","digest":")" + kD1 +
+      R"(","size":10},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
+      kD2 + R"(","size":20}]})";
   auto m = ParseManifest(body);
   ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(m->config.digest, kD1);
@@ -58,9 +59,12 @@ TEST(ImageManifestTest, ParsesManifestAndRefusesBadFields) {
 
 TEST(ImageManifestTest, SelectsHostPlatformFromIndex) {
   std::string body = R"({"manifests":[
-    {"digest":")" + kD1 + R"(","size":1,"platform":{"os":"linux","architecture":"arm","variant":"v7"}},
-    {"digest":")" + kD2 + R"(","size":1,"platform":{"os":"linux","architecture":"arm64"}},
-    {"digest":")" + kD3 + R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
+    {"digest":")" + kD1 +
+                     R"(","size":1,"platform":{"os":"linux","architecture":"arm","variant":"v7"}},
+    {"digest":")" + kD2 +
+                     R"(","size":1,"platform":{"os":"linux","architecture":"arm64"}},
+    {"digest":")" + kD3 +
+                     R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}}]})";
   auto idx = ParseIndex(body);
   ASSERT_TRUE(idx) << idx.error().message();
   EXPECT_EQ(SelectPlatform(*idx, {"linux", "amd64", ""})->digest, kD3);
@@ -75,7 +79,8 @@ TEST(ImageManifestTest, ParsesImageConfig) {
   std::string body = R"({"os":"linux","architecture":"amd64","config":{
       "User":"1000:1000","Env":["PATH=/bin","A=b"],"Entrypoint":["/bin/sh","-c"],"Cmd":null,
       "WorkingDir":"/w","Labels":{"k":"v"},"Volumes":{"/data":{},"/cache":{}},
-      "StopSignal":"SIGQUIT"},"rootfs":{"type":"layers","diff_ids":[")" + kD1 + R"("]}})";
+      "StopSignal":"SIGQUIT"},"rootfs":{"type":"layers","diff_ids":[")" +
+                     kD1 + R"("]}})";
   auto c = ParseConfig(body);
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->config.user, "1000:1000");
@@ -133,10 +138,8 @@ TEST(ImageRegistryEndpointsTest, MirrorsThenHostHttpOnlyWhenInsecure) {
   cfg.mirrors["docker.io"] = {"http://127.0.0.1:5000/", "mirror.local", "https://m.example/v2"};
   auto hub = ResolveEndpoints(cfg, "docker.io");
   std::vector<Endpoint> want = {
-      {"http://127.0.0.1:5000", false, true},
-      {"https://mirror.local", false, true},
-      {"http://mirror.local", false, true},
-      {"https://m.example", true, true},
+      {"http://127.0.0.1:5000", false, true},        {"https://mirror.local", false, true},
+      {"http://mirror.local", false, true},          {"https://m.example", true, true},
       {"https://registry-1.docker.io", true, false},
   };
   EXPECT_EQ(hub, want);

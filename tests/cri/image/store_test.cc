@@ -14,14 +14,14 @@
 namespace capstan::cri::image {
 namespace {
 
+using testing::Compression;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
-using testing::Compression;
 using testing::TarBuilder;
 using testing::TempDir;
 using testing::TestImage;
+using ::testing::UnorderedElementsAre;
 
 TarBuilder BaseLayer() {
   TarBuilder t;
@@ -77,8 +77,8 @@ TEST_F(ImageStoreTest, ImportsDockerArchive) {
   ASSERT_EQ(r->size(), 1u);
   const Image& got = r->front();
   EXPECT_EQ(got.id, img.id());
-  EXPECT_THAT(got.repo_tags, ElementsAre("docker.io/library/busybox:latest",
-                                         "127.0.0.1:5000/app:1.0"));
+  EXPECT_THAT(got.repo_tags,
+              ElementsAre("docker.io/library/busybox:latest", "127.0.0.1:5000/app:1.0"));
   ASSERT_EQ(got.repo_digests.size(), 2u);
   EXPECT_THAT(got.repo_digests[0], HasSubstr("docker.io/library/busybox@sha256:"));
   EXPECT_EQ(got.config.user, "1000");
@@ -97,8 +97,9 @@ TEST_F(ImageStoreTest, ImportsOciLayoutNamedByAnnotations) {
   TestImage b = testing::MakeImage({BaseLayer(), AppLayer("b")}, Compression::kZstd, "b");
   TestImage c = testing::MakeImage({AppLayer("c")}, Compression::kNone, "c");
   std::string tar = testing::OciLayoutTar({
-      {a, {{"io.containerd.image.name", "docker.io/library/a:1"},
-           {"org.opencontainers.image.ref.name", "1"}}},
+      {a,
+       {{"io.containerd.image.name", "docker.io/library/a:1"},
+        {"org.opencontainers.image.ref.name", "1"}}},
       {b, {{"org.opencontainers.image.ref.name", "registry.local/b:2"}}},
       {c, {{"org.opencontainers.image.ref.name", "latest"}}},  // a bare tag names nothing
   });
@@ -116,8 +117,8 @@ TEST_F(ImageStoreTest, ImportsOciLayoutNamedByAnnotations) {
 
 TEST_F(ImageStoreTest, ImportsCompressedDockerArchive) {
   TestImage img = testing::MakeImage({BaseLayer()});
-  auto r = store_->Import(Tarball(
-      "d.tar.gz", testing::DockerArchiveTar({{img, {"x:1"}}}, Compression::kGzip)));
+  auto r = store_->Import(
+      Tarball("d.tar.gz", testing::DockerArchiveTar({{img, {"x:1"}}}, Compression::kGzip)));
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(r->front().id, img.id());
 }
@@ -128,8 +129,8 @@ TEST_F(ImageStoreTest, RefusesOciBlobThatDoesNotMatchItsName) {
   // Same layout, but the layer blob's bytes are swapped for others.
   TarBuilder t;
   t.File("oci-layout", "{}")
-      .File("index.json", R"({"manifests":[{"digest":")" + img.manifest_digest() +
-                              R"(","size":)" + std::to_string(img.manifest.size()) +
+      .File("index.json", R"({"manifests":[{"digest":")" + img.manifest_digest() + R"(","size":)" +
+                              std::to_string(img.manifest.size()) +
                               R"(,"annotations":{"io.containerd.image.name":"evil:1"}}]})")
       .File(testing::BlobName(img.manifest), img.manifest)
       .File(testing::BlobName(img.config), img.config)
@@ -145,8 +146,8 @@ TEST_F(ImageStoreTest, RefusesOciBlobThatDoesNotMatchItsName) {
 }
 
 TEST_F(ImageStoreTest, RefusesLayerWhoseDiffIdDoesNotMatchTheConfig) {
-  TestImage img = testing::MakeImage({BaseLayer()}, Compression::kGzip, "x",
-                                     {Sha256Digest("not the layer")});
+  TestImage img =
+      testing::MakeImage({BaseLayer()}, Compression::kGzip, "x", {Sha256Digest("not the layer")});
   auto r = ImportDocker(img, {"x:1"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
@@ -160,8 +161,8 @@ TEST_F(ImageStoreTest, RefusesUnsafeLayerAndRecordsNothing) {
   evil.File("../../escape", "x");
   TestImage good = testing::MakeImage({BaseLayer()}, Compression::kGzip, "good");
   TestImage bad = testing::MakeImage({evil}, Compression::kGzip, "bad");
-  auto r = store_->Import(Tarball(
-      "two.tar", testing::DockerArchiveTar({{good, {"good:1"}}, {bad, {"bad:1"}}})));
+  auto r = store_->Import(
+      Tarball("two.tar", testing::DockerArchiveTar({{good, {"good:1"}}, {bad, {"bad:1"}}})));
   ASSERT_FALSE(r);
   EXPECT_THAT(r.error().message(), HasSubstr("\"../../escape\""));
   EXPECT_TRUE(store_->List().empty());  // the good image of the same tarball is not kept
@@ -182,8 +183,8 @@ TEST_F(ImageStoreTest, GetsByEveryKindOfName) {
     ASSERT_TRUE(got) << ref << ": " << got.error().ToString();
     EXPECT_EQ(got->id, id) << ref;
   }
-  for (std::string ref : {std::string("busybox:other"), std::string("alpine"),
-                          hex.substr(0, 11), std::string("sha256:") + std::string(64, '0')}) {
+  for (std::string ref : {std::string("busybox:other"), std::string("alpine"), hex.substr(0, 11),
+                          std::string("sha256:") + std::string(64, '0')}) {
     auto got = store_->Get(ref);
     ASSERT_FALSE(got) << ref;
     EXPECT_EQ(got.error().code(), Code::kNotFound) << ref;

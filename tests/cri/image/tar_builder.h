@@ -39,18 +39,23 @@ class TarBuilder {
   }
   TarBuilder& File(std::string name, std::string data, mode_t mode = 0644, int64_t uid = 0,
                    int64_t gid = 0, std::map<std::string, std::string> xattrs = {}) {
-    return Add({.name = std::move(name), .mode = mode, .uid = uid, .gid = gid,
-                .data = std::move(data), .xattrs = std::move(xattrs)});
+    return Add({.name = std::move(name),
+                .mode = mode,
+                .uid = uid,
+                .gid = gid,
+                .data = std::move(data),
+                .xattrs = std::move(xattrs)});
   }
   TarBuilder& Symlink(std::string name, std::string target) {
-    return Add({.name = std::move(name), .type = AE_IFLNK, .mode = 0777, .link = std::move(target)});
+    return Add(
+        {.name = std::move(name), .type = AE_IFLNK, .mode = 0777, .link = std::move(target)});
   }
   TarBuilder& Hardlink(std::string name, std::string target) {
     return Add({.name = std::move(name), .hardlink = std::move(target)});
   }
   TarBuilder& Device(std::string name, mode_t type, unsigned major, unsigned minor) {
-    return Add({.name = std::move(name), .type = type, .mode = 0600, .major = major,
-                .minor = minor});
+    return Add(
+        {.name = std::move(name), .type = type, .mode = 0600, .major = major, .minor = minor});
   }
 
   std::string Build(Compression c = Compression::kNone) const {

@@ -18,8 +18,8 @@
 namespace capstan::cri::image {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Compression;
+using ::testing::HasSubstr;
 using testing::Lstat;
 using testing::Slurp;
 using testing::TarBuilder;
@@ -108,8 +108,13 @@ TEST_F(ImageUnpackTest, ConvertsWhiteoutsToOverlayFormat) {
     GTEST_SKIP() << "overlay whiteouts need CAP_MKNOD";
   }
   TarBuilder t;
-  t.Dir("etc").File("etc/.wh.removed", "").Dir("opt").File("opt/.wh..wh..opq", "")
-      .File("opt/new", "n").File("usr/lib/.wh.gone", "").File(".wh..wh.plnk", "");
+  t.Dir("etc")
+      .File("etc/.wh.removed", "")
+      .Dir("opt")
+      .File("opt/.wh..wh..opq", "")
+      .File("opt/new", "n")
+      .File("usr/lib/.wh.gone", "")
+      .File(".wh..wh.plnk", "");
   auto r = Extract(t.Build(Compression::kGzip));
   ASSERT_TRUE(r) << r.error().ToString();
   struct stat st = Lstat(layer() / "etc/removed");
@@ -181,7 +186,9 @@ TEST_F(ImageUnpackTest, RefusesHardLinkThroughSymlink) {
 
 TEST_F(ImageUnpackTest, SkipsDeviceNodes) {
   TarBuilder t;
-  t.Dir("dev").Device("dev/sda", AE_IFBLK, 8, 0).Device("dev/mem", AE_IFCHR, 1, 1)
+  t.Dir("dev")
+      .Device("dev/sda", AE_IFBLK, 8, 0)
+      .Device("dev/mem", AE_IFCHR, 1, 1)
       .File("dev/keep", "k");
   auto r = Extract(t.Build());
   ASSERT_TRUE(r) << r.error().ToString();

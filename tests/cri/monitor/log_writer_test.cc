@@ -33,7 +33,8 @@ TEST(CriLogFormatTest, LongLinesSplitIntoPartials) {
 TEST(CriLogFormatTest, EmptyLinesAreKept) {
   std::string pending, out;
   FormatCriLog(Stream::kStdout, "\n\n", false, T0(), pending, out);
-  EXPECT_EQ(out, "2026-11-29T15:16:26.000000001Z stdout F \n2026-11-29T15:16:26.000000001Z stdout F \n");
+  EXPECT_EQ(out,
+            "2026-11-29T15:16:26.000000001Z stdout F \n2026-11-29T15:16:26.000000001Z stdout F \n");
 }
 
 }  // namespace

@@ -80,8 +80,8 @@ TEST(ImageUserTest, ResolvesNamesIdsAndGroups) {
 }
 
 TEST(SysctlTest, OnlyNamespacedSysctls) {
-  EXPECT_TRUE(ValidateSysctls({{"net.ipv4.ip_forward", "1"}, {"kernel.shm_rmid_forced", "1"}},
-                              true, true));
+  EXPECT_TRUE(
+      ValidateSysctls({{"net.ipv4.ip_forward", "1"}, {"kernel.shm_rmid_forced", "1"}}, true, true));
   EXPECT_FALSE(ValidateSysctls({{"kernel.panic", "1"}}, true, true));
   EXPECT_FALSE(ValidateSysctls({{"net.core.somaxconn", "1"}}, false, true));
   EXPECT_FALSE(ValidateSysctls({{"kernel.msgmax", "1"}}, true, false));
