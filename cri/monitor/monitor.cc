@@ -1,16 +1,17 @@
 #include "cri/monitor/monitor.h"
 
 #include <fcntl.h>
-#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "common/file.h"
 #include "common/process.h"
@@ -47,20 +48,46 @@ struct Stdio {
   // What the container gets as 0, 1, 2, and the ends the monitor keeps.
   UniqueFd child_in, child_out, child_err;
   UniqueFd stdin_w, out_r, err_r;  // with a tty, out_r is the pty master
+  // With a tty: the socket the container's init sends its pty master over.
+  UniqueFd console_parent, console_child;
 };
+
+// Receives one fd sent with SCM_RIGHTS; invalid when the peer closed without sending.
+UniqueFd ReceiveFd(int sock) {
+  char byte;
+  struct iovec iov {&byte, 1};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) {
+    return UniqueFd();
+  }
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
+    return UniqueFd();
+  }
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  return UniqueFd(fd);
+}
 
 Result<Stdio> MakeStdio(bool tty, bool stdin_open) {
   Stdio s;
   if (tty) {
-    int master, slave;
-    if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
-      return FailErrno("openpty");
+    // The pty is created inside the container (its own devpts); until then the init's
+    // stdio is /dev/null.
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+      return FailErrno("socketpair");
     }
-    ::fcntl(master, F_SETFD, FD_CLOEXEC);
-    s.out_r.Reset(master);
-    s.child_in.Reset(slave);
-    s.child_out.Reset(::dup(slave));
-    s.child_err.Reset(::dup(slave));
+    s.console_parent.Reset(sp[0]);
+    s.console_child.Reset(sp[1]);
+    s.child_in.Reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    s.child_out.Reset(::dup(s.child_in.get()));
+    s.child_err.Reset(::dup(s.child_in.get()));
     return s;
   }
   int p[2];
@@ -96,14 +123,20 @@ Result<Stdio> MakeStdio(bool tty, bool stdin_open) {
   ::dup2(io.child_err.get(), 2);
   ::dup2(error_w, 3);
   ::fcntl(3, F_SETFD, FD_CLOEXEC);
-  CloseFdsFrom(4);
+  int console = -1;
+  if (io.console_child) {
+    ::dup2(io.console_child.get(), 4);
+    ::fcntl(4, F_SETFD, FD_CLOEXEC);
+    console = 4;
+  }
+  CloseFdsFrom(console >= 0 ? 5 : 4);
   auto spec = oci::LoadSpec(opts.spec_path);
   if (!spec) {
     const std::string& m = spec.error().message();
     (void)!::write(3, m.data(), m.size());
     _exit(127);
   }
-  oci::RunContainerInit(*spec, 3);
+  oci::RunContainerInit(*spec, 3, console);
 }
 
 void WriteExit(const MonitorOptions& opts, const ExitStatus& status) {
@@ -154,6 +187,7 @@ int RunMonitor(const MonitorOptions& opts) {
   io->child_in.Reset();
   io->child_out.Reset();
   io->child_err.Reset();
+  io->console_child.Reset();
   error_w.Reset();
 
   std::string start_error;
@@ -174,6 +208,10 @@ int RunMonitor(const MonitorOptions& opts) {
     WriteExit(opts, {128, 0, UnixNanos(WallNow()), "StartError", start_error});
     Sync(opts.sync_fd, "error " + start_error + "\n");
     return 1;
+  }
+  if (io->console_parent) {
+    io->out_r = ReceiveFd(io->console_parent.get());
+    io->console_parent.Reset();
   }
   (void)WriteFileAtomic(opts.pid_file, std::to_string(pid));
   Sync(opts.sync_fd, "ok " + std::to_string(pid) + " " + std::to_string(::getpid()) + "\n");

@@ -6,12 +6,14 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "common/file.h"
@@ -113,6 +115,49 @@ Status SetTerminal(bool terminal) {
   return Ok();
 }
 
+// Opens a pty in the container's devpts, passes its master over `console_fd` and makes the
+// slave this process's controlling terminal and stdio.
+Status SetUpConsole(int console_fd) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) {
+    return FailErrno("opening /dev/ptmx");
+  }
+  char name[64];
+  if (::unlockpt(master.get()) != 0 || ::ptsname_r(master.get(), name, sizeof(name)) != 0) {
+    return FailErrno("preparing the pty");
+  }
+  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) {
+    return FailErrno("opening {}", name);
+  }
+  char byte = 0;
+  struct iovec iov {&byte, 1};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  int fd = master.get();
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  if (::sendmsg(console_fd, &msg, 0) != 1) {
+    return FailErrno("sending the pty master");
+  }
+  ::close(console_fd);
+  ::setsid();
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) {
+    return FailErrno("setting the controlling terminal");
+  }
+  for (int i = 0; i < 3; ++i) {
+    ::dup2(slave.get(), i);
+  }
+  return Ok();
+}
+
 // The last steps shared by init and exec: identity, no_new_privs, seccomp, cwd, exec.
 [[noreturn]] void FinishAndExec(const ContainerSpec& spec, const std::vector<std::string>& args,
                                 int error_fd) {
@@ -205,7 +250,7 @@ Result<std::string> LookPath(const std::string& file, const std::vector<std::str
   return Fail(Code::kNotFound, "exec: {:?}: executable file not found in $PATH", file);
 }
 
-void RunContainerInit(const ContainerSpec& spec, int error_fd) {
+void RunContainerInit(const ContainerSpec& spec, int error_fd, int console_fd) {
   auto die_if = [&](Status s, std::string_view step) {
     if (!s) {
       Die(error_fd, s.error().Wrap("{}", step));
@@ -221,7 +266,9 @@ void RunContainerInit(const ContainerSpec& spec, int error_fd) {
   }
   die_if(PrepareRootfs(spec), "preparing rootfs");
   die_if(ApplyRlimits(spec.process.rlimits), "rlimits");
-  die_if(SetTerminal(spec.process.terminal), "terminal");
+  if (spec.process.terminal && console_fd >= 0) {
+    die_if(SetUpConsole(console_fd), "terminal");
+  }
   FinishAndExec(spec, spec.process.args, error_fd);
 }
 

@@ -9,7 +9,10 @@ namespace capstan::cri::oci {
 // settings and execs the process. Never returns: on any failure it writes the error to
 // `error_fd` (a CLOEXEC pipe whose silent close tells the parent that exec succeeded) and
 // exits 127. The caller must be single-threaded and, for a new PID namespace, already PID 1.
-[[noreturn]] void RunContainerInit(const ContainerSpec& spec, int error_fd);
+// With a terminal, the pty is made inside the container's own /dev/pts and its master is
+// sent over `console_fd` (a unix socket, SCM_RIGHTS) to whoever holds the other end, as
+// runc's console socket does; -1 without a terminal.
+[[noreturn]] void RunContainerInit(const ContainerSpec& spec, int error_fd, int console_fd);
 
 // Joins an existing container (the namespaces of `target_pid` and its cgroups) and execs
 // `args` there as the container's user, with the container's security settings.

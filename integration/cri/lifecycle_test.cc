@@ -150,5 +150,19 @@ TEST_F(LifecycleTest, ReopenContainerLogStartsANewFile) {
   ASSERT_TRUE(WaitFor([&] { return ReadLog(log).find("tick") != std::string::npos; }));
 }
 
+TEST_F(LifecycleTest, TtyContainerGetsAPtyFromItsOwnDevPts) {
+  std::string image = PullBusybox();
+  v1::PodSandboxConfig pod;
+  std::string pod_id = RunPod("terminal", &pod);
+  auto cfg = ContainerConfig("t", image, {"/bin/sh", "-c", "tty; sleep 1000"});
+  cfg.set_tty(true);
+  cfg.set_stdin(true);
+  std::string id = StartContainer(pod_id, pod, cfg);
+  std::string log = pod.log_directory() + "/t.log";
+  ASSERT_TRUE(WaitFor([&] { return ReadLog(log).find("/dev/pts/") != std::string::npos; }))
+      << ReadLog(log);
+  EXPECT_NE(ReadLog(log).find(" stdout F /dev/pts/0"), std::string::npos) << ReadLog(log);
+}
+
 }  // namespace
 }  // namespace capstan::integration
