@@ -11,7 +11,8 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "cri/image/store.h"
-#include "cri/network/network_plugin.h"
+#include "cri/network/cni_plugin.h"
+#include "cri/network/default_config.h"
 #include "cri/oci/cgroups/manager.h"
 #include "cri/runtime/config.h"
 #include "cri/runtime/image_service.h"
@@ -47,12 +48,29 @@ int Run(cri::runtime::RuntimeConfig config) {
     kLog.Warn("importing air-gap images", {{"error", st.error().message()}});
   }
   std::string listen = config.listen;
-  cri::runtime::Runtime::Deps deps{config, std::move(*cgroups), images->get(),
-                                   cri::network::NewLoopbackOnlyPlugin()};
+  // Pod networks come from CNI; without a usable config pods get loopback only and Status
+  // reports NetworkReady=false.
+  auto network = std::make_unique<cri::network::CniNetworkPlugin>(
+      cri::network::CniOptions{config.cni_conf_dir, config.cni_bin_dirs, config.cni_cache_dir});
+  cri::network::CniNetworkPlugin* cni = network.get();
+  cri::runtime::Runtime::Deps deps{config, std::move(*cgroups), images->get(), std::move(network)};
   auto runtime = cri::runtime::Runtime::Create(std::move(deps));
   if (!runtime) {
     kLog.Error("starting the runtime", {{"error", runtime.error().message()}});
     return 1;
+  }
+  // Networks held by sandboxes that did not survive (a crash between CNI ADD and recording the
+  // sandbox) are released before serving; ready sandboxes keep theirs.
+  if (auto pods = (*runtime)->ListPodSandbox({})) {
+    std::vector<std::string> live;
+    for (const auto& p : pods->items()) {
+      if (p.state() == ::runtime::v1::SANDBOX_READY) {
+        live.push_back(p.id());
+      }
+    }
+    if (auto st = cni->GarbageCollect(live); !st) {
+      kLog.Warn("CNI garbage collection", {{"error", st.error().message()}});
+    }
   }
   (*images)->SetInUseCheck(
       [rt = runtime->get()](std::string_view id) { return rt->ImageInUse(id); });
@@ -106,11 +124,15 @@ int main(int argc, char** argv) {
 
   CLI::App app{"capstan-cri: a CRI container runtime"};
   std::string config_path, listen, root, state, log_level = "info";
+  bool write_cni = false;
   app.add_option("--config", config_path, "YAML config file");
   app.add_option("--listen", listen, "CRI socket (unix:///run/capstan/cri.sock)");
   app.add_option("--root", root, "persistent state (/var/lib/capstan)");
   app.add_option("--state", state, "runtime state (/run/capstan)");
   app.add_option("--log-level", log_level, "debug|info|warn|error");
+  app.add_flag("--write-default-cni-config", write_cni,
+               "write capstan's default pod network (10-capstan.conflist) into the CNI conf dir "
+               "unless it has a config, and exit");
   CLI11_PARSE(app, argc, argv);
 
   capstan::log::SetLevel(log_level == "debug"   ? capstan::log::Level::kDebug
@@ -129,5 +151,14 @@ int main(int argc, char** argv) {
   if (!listen.empty()) config.listen = listen;
   if (!root.empty()) config.root = root;
   if (!state.empty()) config.state = state;
+  if (write_cni) {
+    auto wrote = capstan::cri::network::WriteDefaultConflist(config.cni_conf_dir);
+    if (!wrote) {
+      std::fprintf(stderr, "capstan-cri: %s\n", wrote.error().message().c_str());
+      return 1;
+    }
+    std::printf("%s\n", *wrote ? "wrote the default CNI config" : "a CNI config exists; unchanged");
+    return 0;
+  }
   return Run(std::move(config));
 }

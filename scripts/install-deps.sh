@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config ninja-build
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libnftables-dev
+  libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libnftables-dev nftables
   libboost-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libarchive-dev libcurl4-openssl-dev libssl-dev libsystemd-dev libsqlite3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev

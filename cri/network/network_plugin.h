@@ -32,6 +32,11 @@ class NetworkPlugin {
   virtual Status TearDownPod(const PodNetworkRequest& req) = 0;
   // Ok when pods can get a network (reported as the NetworkReady condition).
   virtual Status Ready() const = 0;
+  // The node's pod CIDRs (UpdateRuntimeConfig), offered to IPAM as ipRanges. Optional.
+  virtual void SetPodCidrs(std::vector<std::string> cidrs) {}
+  // Releases what pods that no longer exist still hold (after a crash, say): everything not
+  // belonging to `live_sandbox_ids`. Not concurrent with set-ups and tear-downs. Optional.
+  virtual Status GarbageCollect(const std::vector<std::string>& live_sandbox_ids) { return Ok(); }
 };
 
 std::unique_ptr<NetworkPlugin> NewLoopbackOnlyPlugin();

@@ -52,8 +52,9 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view text) {
       return Fail(Code::kInvalidArgument, "config: cgroup_driver must be cgroupfs or systemd");
     }
     if (auto cni = doc["cni"]) {
-      CAPSTAN_TRY(CheckKeys(cni, "cni", {"conf_dir", "bin_dirs"}));
+      CAPSTAN_TRY(CheckKeys(cni, "cni", {"conf_dir", "bin_dirs", "cache_dir"}));
       str(cni, "conf_dir", c.cni_conf_dir);
+      str(cni, "cache_dir", c.cni_cache_dir);
       if (cni["bin_dirs"]) {
         current = "cni.bin_dirs";
         c.cni_bin_dirs = cni["bin_dirs"].as<std::vector<std::string>>();

@@ -5,7 +5,7 @@
 //   state: /run/capstan             # pinned namespaces, monitor files (gone at reboot)
 //   listen: unix:///run/capstan/cri.sock
 //   cgroup_driver: cgroupfs         # cgroupfs | systemd
-//   cni: {conf_dir: /etc/cni/net.d, bin_dirs: [/opt/cni/bin]}
+//   cni: {conf_dir: /etc/cni/net.d, bin_dirs: [/opt/cni/bin], cache_dir: /var/lib/cni}
 //   registry:
 //     insecure: ["127.0.0.1:5000"]
 //     mirrors: {docker.io: ["http://127.0.0.1:5000"]}
@@ -33,6 +33,7 @@ struct RuntimeConfig {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cni_conf_dir = "/etc/cni/net.d";
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin"};
+  std::string cni_cache_dir = "/var/lib/cni";  // libcni's: ADD results under <dir>/results
   std::vector<std::string> insecure_registries;
   std::map<std::string, std::vector<std::string>> registry_mirrors;
   std::map<std::string, std::pair<uint64_t, uint64_t>> default_rlimits = {

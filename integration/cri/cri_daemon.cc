@@ -102,9 +102,14 @@ CriDaemon::CriDaemon(std::string extra_config) : extra_config_(std::move(extra_c
 }
 
 bool CriDaemon::Start() {
-  std::ofstream(dir_ + "/config.yaml")
-      << "root: " << root() << "\nstate: " << state() << "\nlisten: unix://" << socket() << "\n"
-      << extra_config_ << "\n";
+  // The test's own (empty) CNI config dir and result cache, unless extra_config sets cni.
+  std::string cni = extra_config_.find("cni:") == std::string::npos
+                        ? "cni:\n  conf_dir: " + dir_ + "/cni/net.d\n  cache_dir: " + dir_ +
+                              "/cni/cache\n"
+                        : "";
+  std::ofstream(dir_ + "/config.yaml") << "root: " << root() << "\nstate: " << state()
+                                       << "\nlisten: unix://" << socket() << "\n"
+                                       << cni << extra_config_ << "\n";
   // A socket left by a killed daemon would look ready before the new one listens.
   ::unlink(socket().c_str());
   std::string bin = std::string(CAPSTAN_BIN_DIR) + "/capstan-cri";
