@@ -107,7 +107,6 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
       }
     }
   }
-  const auto& sc = c->config.linux().security_context();
   std::vector<std::string> args = {config_.monitor_path,
                                    "run",
                                    "--id",
@@ -142,7 +141,6 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
       break;
     default: break;
   }
-  (void)sc;
   CAPSTAN_ASSIGN_OR_RETURN(MonitorStart started, SpawnMonitor(args));
   std::unique_lock lock(c->mu);
   if (!started.error.empty()) {
