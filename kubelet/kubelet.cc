@@ -1,0 +1,281 @@
+#include "kubelet/kubelet.h"
+
+#include <set>
+#include <thread>
+
+#include "common/log.h"
+
+namespace capstan::kubelet {
+namespace {
+
+const log::Logger kLog("kubelet");
+
+cm::CgroupDriver DriverOf(const config::KubeletConfiguration& c) {
+  return c.cgroup_driver == "systemd" ? cm::CgroupDriver::kSystemd : cm::CgroupDriver::kCgroupfs;
+}
+
+kuberuntime::RuntimeManagerDeps RuntimeDeps(const KubeletOptions& o, const KubeletDeps& d) {
+  kuberuntime::RuntimeManagerDeps r;
+  r.runtime = d.runtime;
+  r.images = d.images;
+  r.clock = d.clock;
+  r.node.node_name = o.node_name;
+  r.node.node_ip = o.node_ip;
+  r.node.root_dir = o.root_dir;
+  r.node.pod_logs_dir = o.config.pod_logs_dir;
+  r.node.cluster_dns = o.config.cluster_dns;
+  r.node.cluster_domain = o.config.cluster_domain;
+  r.node.resolv_conf = o.config.resolv_conf;
+  r.node.cgroup_names = cm::CgroupNames(o.config.cgroup_root, DriverOf(o.config));
+  r.node.memory_capacity_bytes = o.memory_capacity_bytes;
+  r.node.node_allocatable["cpu"] =
+      api::k8s::Quantity::FromUnits(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.memory_capacity_bytes > 0) {
+    r.node.node_allocatable["memory"] = api::k8s::Quantity::FromUnits(o.memory_capacity_bytes);
+  }
+  r.node.seccomp_default = o.config.seccomp_default;
+  r.node.seccomp_profile_root = o.root_dir + "/seccomp";
+  r.host_dns = o.host_dns;
+  r.http = d.http;
+  r.sleep = d.sleep;
+  r.serialize_image_pulls = o.config.serialize_image_pulls;
+  return r;
+}
+
+prober::ProberDeps ProbeDeps(const KubeletDeps& d) {
+  prober::ProberDeps p;
+  p.runtime = d.runtime;
+  p.http = d.http;
+  if (d.tcp_dial) {
+    p.tcp_dial = d.tcp_dial;
+  }
+  p.grpc = d.grpc;
+  return p;
+}
+
+}  // namespace
+
+Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
+    : options_(std::move(options)),
+      deps_(std::move(deps)),
+      cgroup_names_(options_.config.cgroup_root, DriverOf(options_.config)),
+      runtime_(RuntimeDeps(options_, deps_)),
+      status_(deps_.clock),
+      prober_(ProbeDeps(deps_)),
+      probes_(&prober_, deps_.probe_executor ? deps_.probe_executor : deps_.executor, deps_.clock,
+              [this](const std::string& uid) { return status_.GetPodStatus(uid); }),
+      pleg_([this] { return runtime_.GetPods(true); }, deps_.clock),
+      volumes_(options_.root_dir),
+      workers_(this, deps_.executor, deps_.clock,
+               podworkers::PodWorkers::Options{
+                   std::chrono::duration_cast<std::chrono::seconds>(options_.config.sync_frequency),
+                   std::chrono::seconds(10)}) {
+  (void)volumes_.RegisterPlugin(volumes::NewEmptyDirPlugin(options_.root_dir, deps_.mounter));
+  (void)volumes_.RegisterPlugin(volumes::NewHostPathPlugin());
+}
+
+Kubelet::~Kubelet() = default;
+
+Status Kubelet::Init() {
+  CAPSTAN_TRY_WRAP(runtime_.Init(), "container runtime");
+  kLog.Info("container runtime", {{"name", runtime_.runtime_name()}});
+  if (deps_.cgroups && options_.config.cgroups_per_qos) {
+    for (auto qos :
+         {cm::QosClass::kGuaranteed, cm::QosClass::kBurstable, cm::QosClass::kBestEffort}) {
+      cm::CgroupResources r;
+      if (qos == cm::QosClass::kBestEffort) {
+        r.cpu_shares = 2;  // best-effort pods only get what nobody else wants
+      }
+      CAPSTAN_TRY_WRAP(deps_.cgroups->Create(cgroup_names_.QosParent(qos), r), "QoS cgroups");
+    }
+  }
+  return Ok();
+}
+
+std::vector<api::k8s::Pod> Kubelet::GetPods() const {
+  std::lock_guard lock(mu_);
+  std::vector<api::k8s::Pod> out;
+  for (const auto& [uid, pod] : pods_) {
+    out.push_back(pod);
+  }
+  return out;
+}
+
+std::optional<api::k8s::Pod> Kubelet::GetPod(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  auto it = pods_.find(uid);
+  if (it == pods_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<api::k8s::PodStatus> Kubelet::GetPodStatus(const std::string& uid) const {
+  return status_.GetPodStatus(uid);
+}
+
+bool Kubelet::IsDesired(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  return pods_.contains(uid);
+}
+
+void Kubelet::HandleSourceUpdates() {
+  for (auto& update : deps_.pod_config->Drain()) {
+    for (auto& pod : update.pods) {
+      kLog.Info("pod update", {{"op", sources::PodOperationName(update.op)},
+                               {"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
+                               {"uid", pod.metadata.uid},
+                               {"source", update.source}});
+      podworkers::UpdateType type = podworkers::UpdateType::kUpdate;
+      {
+        std::lock_guard lock(mu_);
+        switch (update.op) {
+          case sources::PodOperation::kAdd:
+            type = podworkers::UpdateType::kCreate;
+            pods_[pod.metadata.uid] = pod;
+            break;
+          case sources::PodOperation::kUpdate:
+            type = podworkers::UpdateType::kUpdate;
+            pods_[pod.metadata.uid] = pod;
+            break;
+          case sources::PodOperation::kRemove:
+            type = podworkers::UpdateType::kKill;
+            pods_.erase(pod.metadata.uid);
+            break;
+        }
+      }
+      workers_.UpdatePod({type, pod, std::nullopt, std::nullopt});
+    }
+  }
+}
+
+void Kubelet::HandlePlegEvents() {
+  auto now = deps_.clock->Monotonic();
+  if (next_relist_ && now < *next_relist_) {
+    return;
+  }
+  next_relist_ = now + options_.relist_period;
+  if (auto st = pleg_.Relist(); !st) {
+    kLog.Warn("relist failed", {{"error", st.error().message()}});
+    return;
+  }
+  std::set<std::string> woken;
+  for (const auto& ev : pleg_.TakeEvents()) {
+    kLog.Debug("pod lifecycle event",
+               {{"uid", ev.pod_uid}, {"event", pleg::EventTypeName(ev.type)}, {"id", ev.id}});
+    if (!woken.insert(ev.pod_uid).second) {
+      continue;
+    }
+    if (auto pod = GetPod(ev.pod_uid); pod && !workers_.IsPodTerminationRequested(ev.pod_uid)) {
+      workers_.UpdatePod({podworkers::UpdateType::kSync, *pod, std::nullopt, std::nullopt});
+    }
+  }
+}
+
+void Kubelet::HandleProbeResults() {
+  std::set<std::string> woken;
+  for (auto* results : {&probes_.liveness(), &probes_.startup(), &probes_.readiness()}) {
+    for (const auto& u : results->TakeUpdates()) {
+      woken.insert(u.pod_uid);
+    }
+  }
+  for (const auto& uid : woken) {
+    if (auto pod = GetPod(uid); pod && !workers_.IsPodTerminationRequested(uid)) {
+      workers_.UpdatePod({podworkers::UpdateType::kSync, *pod, std::nullopt, std::nullopt});
+    }
+  }
+  probes_.RunDueProbes();
+}
+
+void Kubelet::Housekeeping() {
+  auto now = deps_.clock->Monotonic();
+  if (next_housekeeping_ && now < *next_housekeeping_) {
+    return;
+  }
+  next_housekeeping_ = now + options_.housekeeping_period;
+  // Until the file source read its directory, every pod would look unwanted.
+  if (!deps_.pod_config->SourceReady(sources::kFileSource)) {
+    return;
+  }
+  std::set<std::string> desired;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, pod] : pods_) {
+      desired.insert(uid);
+    }
+  }
+  workers_.ForgetTerminated(desired);
+  auto running = runtime_.GetPods(true);
+  if (!running) {
+    kLog.Warn("housekeeping: listing pods", {{"error", running.error().message()}});
+    return;
+  }
+  for (const auto& p : *running) {
+    if (desired.contains(p.uid) || workers_.IsKnown(p.uid)) {
+      continue;
+    }
+    bool alive = false;
+    for (const auto& c : p.containers) {
+      alive = alive || c.state == container::ContainerState::kRunning;
+    }
+    for (const auto& s : p.sandboxes) {
+      alive = alive || s.ready;
+    }
+    if (alive) {
+      kLog.Info("stopping an orphaned pod", {{"pod", p.namespace_ + "/" + p.name}, {"uid", p.uid}});
+      workers_.UpdatePod({podworkers::UpdateType::kKill, {}, p, std::nullopt});
+    } else if (auto st = runtime_.RemovePod(p.uid); !st) {
+      kLog.Warn("removing a stopped orphaned pod",
+                {{"uid", p.uid}, {"error", st.error().message()}});
+    }
+  }
+  if (deps_.cgroups && options_.config.cgroups_per_qos) {
+    std::set<std::string> running_uids;
+    for (const auto& p : *running) {
+      running_uids.insert(p.uid);
+    }
+    CleanupOrphanedPodCgroups(desired, running_uids);
+  }
+  runtime_.container_backoff().GC();
+}
+
+void Kubelet::CleanupOrphanedPodCgroups(const std::set<std::string>& desired,
+                                        const std::set<std::string>& running) {
+  if (cgroup_names_.driver() != cm::CgroupDriver::kCgroupfs) {
+    return;  // systemd slice names are cleaned up by systemd itself
+  }
+  for (auto qos :
+       {cm::QosClass::kGuaranteed, cm::QosClass::kBurstable, cm::QosClass::kBestEffort}) {
+    std::string parent = cgroup_names_.QosParent(qos);
+    for (const auto& child : deps_.cgroups->Children(parent)) {
+      if (!child.starts_with("pod")) {
+        continue;
+      }
+      std::string uid = child.substr(3);
+      if (desired.contains(uid) || running.contains(uid) || workers_.IsKnown(uid)) {
+        continue;
+      }
+      // Containers the runtime still tears down keep it busy; the next round retries.
+      if (auto st = deps_.cgroups->Destroy(parent + "/" + child); st) {
+        kLog.Info("removed an orphaned pod cgroup", {{"cgroup", parent + "/" + child}});
+      }
+    }
+  }
+}
+
+void Kubelet::Tick() {
+  HandleSourceUpdates();
+  HandlePlegEvents();
+  HandleProbeResults();
+  workers_.Tick();
+  Housekeeping();
+}
+
+void Kubelet::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    Tick();
+    deps_.pod_config->WaitForUpdates(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace capstan::kubelet

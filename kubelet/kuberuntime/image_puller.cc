@@ -1,0 +1,94 @@
+#include "kubelet/kuberuntime/image_puller.h"
+
+#include <cctype>
+
+#include "common/log.h"
+
+namespace capstan::kubelet::kuberuntime {
+namespace {
+const log::Logger kLog("kubelet");
+}  // namespace
+
+Result<std::string> ApplyDefaultImageTag(const std::string& image) {
+  if (image.empty()) {
+    return Fail(Code::kInvalidArgument, "image name is empty");
+  }
+  for (char ch : image) {
+    if (std::isspace(static_cast<unsigned char>(ch))) {
+      return Fail(Code::kInvalidArgument, "invalid image name {:?}", image);
+    }
+  }
+  if (image.find('@') != std::string::npos) {
+    return image;
+  }
+  auto slash = image.rfind('/');
+  std::string last = slash == std::string::npos ? image : image.substr(slash + 1);
+  if (last.find(':') != std::string::npos) {
+    return image;
+  }
+  return image + ":latest";
+}
+
+ImagePuller::ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize)
+    : images_(images),
+      clock_(clock),
+      serialize_(serialize),
+      backoff_(clock, std::chrono::seconds(10), std::chrono::minutes(5)) {}
+
+std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
+    const api::k8s::Pod& pod, const api::k8s::Container& c,
+    const api::cri::v1::PodSandboxConfig& sandbox) {
+  auto image = ApplyDefaultImageTag(c.image);
+  if (!image) {
+    return std::unexpected(
+        ReasonedError{kInvalidImageName, fmt::format("Failed to apply default image tag {:?}: {}",
+                                                     c.image, image.error().message())});
+  }
+  api::cri::v1::ImageStatusRequest status_req;
+  status_req.mutable_image()->set_image(*image);
+  auto status = images_->ImageStatus(status_req);
+  if (!status) {
+    return std::unexpected(ReasonedError{
+        kErrImageInspect,
+        fmt::format("Failed to inspect image {:?}: {}", c.image, status.error().message())});
+  }
+  std::string present_ref = status->has_image() ? status->image().id() : "";
+  const std::string& policy = c.image_pull_policy;
+  bool pull = policy == "Always" || (policy != "Never" && present_ref.empty());
+  if (!pull) {
+    if (!present_ref.empty()) {
+      return present_ref;
+    }
+    return std::unexpected(ReasonedError{
+        kErrImageNeverPull,
+        fmt::format("Container image {:?} is not present with pull policy of Never", c.image)});
+  }
+  std::string key = pod.metadata.uid + "_" + c.image;
+  if (backoff_.IsInBackOffSinceUpdate(key, clock_->Now())) {
+    return std::unexpected(
+        ReasonedError{kImagePullBackOff, fmt::format("Back-off pulling image {:?}", c.image)});
+  }
+  api::cri::v1::PullImageRequest pull_req;
+  pull_req.mutable_image()->set_image(*image);
+  pull_req.mutable_image()->set_user_specified_image(c.image);
+  *pull_req.mutable_sandbox_config() = sandbox;
+  kLog.Info("pulling image", {{"image", c.image}, {"pod", pod.metadata.name}});
+  Result<api::cri::v1::PullImageResponse> pulled = [&] {
+    std::unique_lock lock(pull_mu_, std::defer_lock);
+    if (serialize_) {
+      lock.lock();
+    }
+    return images_->PullImage(pull_req);
+  }();
+  if (!pulled) {
+    backoff_.Next(key, clock_->Now());
+    return std::unexpected(ReasonedError{
+        kErrImagePull,
+        fmt::format("Failed to pull image {:?}: {}", c.image, pulled.error().message())});
+  }
+  backoff_.GC();
+  kLog.Info("pulled image", {{"image", c.image}, {"ref", pulled->image_ref()}});
+  return pulled->image_ref();
+}
+
+}  // namespace capstan::kubelet::kuberuntime

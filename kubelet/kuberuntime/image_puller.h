@@ -1,0 +1,36 @@
+#pragma once
+// Makes a container's image present as its imagePullPolicy says (Always pulls, IfNotPresent
+// pulls when absent, Never never pulls), with a per pod+image back-off after failed pulls
+// (ImagePullBackOff), serialised when serializeImagePulls is set. Thread-safe.
+
+#include <mutex>
+#include <string>
+
+#include "api/cri/runtime_service.h"
+#include "api/k8s/pod.h"
+#include "kubelet/kuberuntime/sync_result.h"
+#include "kubelet/util/backoff.h"
+
+namespace capstan::kubelet::kuberuntime {
+
+class ImagePuller {
+ public:
+  ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize);
+
+  // The image's id (image_ref) once present.
+  std::expected<std::string, ReasonedError> EnsureImageExists(
+      const api::k8s::Pod& pod, const api::k8s::Container& c,
+      const api::cri::v1::PodSandboxConfig& sandbox);
+
+ private:
+  api::cri::ImageService* images_;
+  const Clock* clock_;
+  bool serialize_;
+  std::mutex pull_mu_;
+  util::Backoff backoff_;
+};
+
+// "busybox" -> "busybox:latest"; digests and tags are kept. Errors on malformed names.
+Result<std::string> ApplyDefaultImageTag(const std::string& image);
+
+}  // namespace capstan::kubelet::kuberuntime

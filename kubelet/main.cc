@@ -1,0 +1,186 @@
+// capstan-kubelet: runs the pods of this node over CRI (static pods from staticPodPath).
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "api/cri/grpc_client.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "kubelet/config/flags.h"
+#include "kubelet/kubelet.h"
+#include "kubelet/sources/file/file_source.h"
+
+namespace {
+
+using namespace capstan;
+const log::Logger kLog("kubelet");
+
+int64_t MemoryCapacity() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemTotal:") {
+      return kb * 1024;
+    }
+  }
+  return 0;
+}
+
+// The first global IPv4 address, as upstream picks the node IP when none is given.
+std::string DefaultNodeIp() {
+  ifaddrs* addrs = nullptr;
+  if (::getifaddrs(&addrs) != 0) {
+    return "";
+  }
+  std::string found;
+  for (ifaddrs* a = addrs; a && found.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) {
+      continue;
+    }
+    auto* sin = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    char buf[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+    if (std::string(buf).rfind("127.", 0) != 0) {
+      found = buf;
+    }
+  }
+  ::freeifaddrs(addrs);
+  return found;
+}
+
+int Run(const kubelet::config::KubeletFlags& flags) {
+  auto cfg = kubelet::config::ResolveConfiguration(flags);
+  if (!cfg) {
+    std::fprintf(stderr, "capstan-kubelet: %s\n", cfg.error().message().c_str());
+    return 2;
+  }
+  api::cri::GrpcClientOptions client_opts;
+  client_opts.timeout = cfg->runtime_request_timeout;
+  auto cri = api::cri::GrpcCriClient::Connect(cfg->container_runtime_endpoint, client_opts);
+  if (!cri) {
+    std::fprintf(stderr, "capstan-kubelet: %s\n", cri.error().message().c_str());
+    return 2;
+  }
+  RealClock clock;
+  // Pod syncs and probes block on the runtime; separate pools keep slow probes (exec with
+  // long timeouts) from holding up pod syncs.
+  auto executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(8);
+  auto probe_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(4);
+  kubelet::sources::PodConfig pod_config;
+  kubelet::util::PlainHttpGetter http;
+  auto mounter = kubelet::volumes::NewSystemMounter();
+
+  kubelet::KubeletOptions opts;
+  opts.config = *cfg;
+  opts.node_name = kubelet::config::NodeName(flags);
+  opts.node_ip = flags.node_ip.empty() ? DefaultNodeIp() : flags.node_ip;
+  opts.root_dir = flags.root_dir;
+  opts.memory_capacity_bytes = MemoryCapacity();
+  if (auto resolv = ReadFile(cfg->resolv_conf)) {
+    opts.host_dns = kubelet::kuberuntime::ParseResolvConf(*resolv);
+  }
+  kubelet::KubeletDeps deps;
+  deps.clock = &clock;
+  deps.runtime = cri->get();
+  deps.images = cri->get();
+  deps.executor = executor.get();
+  deps.probe_executor = probe_executor.get();
+  deps.pod_config = &pod_config;
+  deps.mounter = mounter.get();
+  deps.http = &http;
+  // The kubepods hierarchy: QoS parents and pod cgroups with pod-level limits.
+  std::unique_ptr<kubelet::cm::CgroupManager> cgroups;
+  if (cfg->cgroups_per_qos) {
+    auto m = kubelet::cm::NewCgroupfsManager("/sys/fs/cgroup");
+    if (!m) {
+      kLog.Error("cgroups", {{"error", m.error().message()}});
+      return 1;
+    }
+    cgroups = std::move(*m);
+  }
+  deps.cgroups = cgroups.get();
+
+  if (auto st = MkdirAll(flags.root_dir, 0750); !st) {
+    kLog.Error("root dir", {{"error", st.error().message()}});
+    return 1;
+  }
+  kubelet::Kubelet k(opts, deps);
+  // The runtime may start after us (systemd ordering is a hint): keep asking.
+  while (true) {
+    auto st = k.Init();
+    if (st) {
+      break;
+    }
+    kLog.Warn("waiting for the container runtime",
+              {{"endpoint", cfg->container_runtime_endpoint}, {"error", st.error().message()}});
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  kubelet::sources::FileSource files(cfg->static_pod_path, opts.node_name, &pod_config, &clock,
+                                     cfg->file_check_frequency);
+  files.Start();
+  kLog.Info("kubelet started", {{"node", opts.node_name},
+                                {"nodeIP", opts.node_ip},
+                                {"staticPodPath", cfg->static_pod_path},
+                                {"runtime", cfg->container_runtime_endpoint}});
+
+  std::atomic<bool> stop{false};
+  std::thread signals([&] {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    int sig = 0;
+    sigwait(&mask, &sig);
+    kLog.Info("shutting down", {{"signal", sig}});
+    stop = true;
+  });
+  k.Run(stop);
+  signals.join();
+  files.Stop();
+  // Work in flight finishes before the kubelet it calls back into goes away.
+  probe_executor.reset();
+  executor.reset();
+  // Pods keep running: a restarted kubelet picks them up again.
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"capstan-kubelet: runs this node's pods over CRI"};
+  capstan::kubelet::config::KubeletFlags flags;
+  std::string endpoint, manifests;
+  app.add_option("--config", flags.config, "KubeletConfiguration file (YAML or JSON)");
+  app.add_option("--container-runtime-endpoint", endpoint,
+                 "CRI socket (default unix:///run/capstan/cri.sock)");
+  app.add_option("--root-dir", flags.root_dir, "kubelet state (default /var/lib/kubelet)");
+  app.add_option("--hostname-override", flags.hostname_override, "node name");
+  app.add_option("--node-ip", flags.node_ip, "node IP address");
+  app.add_option("--pod-manifest-path", manifests,
+                 "static pod manifests (default /etc/kubernetes/manifests)");
+  app.add_option("--log-level", flags.log_level, "debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+  if (!endpoint.empty()) flags.container_runtime_endpoint = endpoint;
+  if (!manifests.empty()) flags.pod_manifest_path = manifests;
+  capstan::log::SetLevel(flags.log_level == "debug"   ? capstan::log::Level::kDebug
+                         : flags.log_level == "warn"  ? capstan::log::Level::kWarn
+                         : flags.log_level == "error" ? capstan::log::Level::kError
+                                                      : capstan::log::Level::kInfo);
+  return Run(flags);
+}

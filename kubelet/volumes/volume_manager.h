@@ -1,0 +1,32 @@
+#pragma once
+// VolumeManager: sets up every volume of a pod with the plugin that supports it before its
+// containers start, and tears them down once the pod terminated. Thread-safe for different
+// pods (pod workers serialise calls for one pod).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/k8s/pod.h"
+#include "kubelet/volumes/volume_plugin.h"
+
+namespace capstan::kubelet::volumes {
+
+class VolumeManager {
+ public:
+  // Plugins are tried in order; names must be unique.
+  explicit VolumeManager(std::string root_dir);
+  Status RegisterPlugin(std::unique_ptr<VolumePlugin> plugin);
+
+  // Volume name -> host path, for every volume of the pod.
+  Result<std::map<std::string, std::string>> MountPod(const api::k8s::Pod& pod);
+  // Tears down every volume of the pod and removes its directory under <root>/pods.
+  Status UnmountPod(const api::k8s::Pod& pod);
+
+ private:
+  std::string root_dir_;
+  std::vector<std::unique_ptr<VolumePlugin>> plugins_;
+};
+
+}  // namespace capstan::kubelet::volumes

@@ -1,0 +1,268 @@
+// The whole kubelet against the fake CRI, driven by a fake clock and a manual executor:
+// sources -> pod workers -> runtime, PLEG, back-off, probes, termination, housekeeping.
+#include "kubelet/kubelet.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "api/cri/testing/fake_image_service.h"
+#include "api/cri/testing/fake_runtime_service.h"
+#include "kubelet/cm/fake_cgroup_manager.h"
+#include "kubelet/kuberuntime/labels.h"
+#include "kubelet/sources/file/file_source.h"
+#include "kubelet/status/display.h"
+#include "kubelet/testing/fake_clock.h"
+#include "tests/kubelet/test_pods.h"
+
+namespace capstan::kubelet {
+namespace {
+
+namespace v1 = api::cri::v1;
+using std::chrono::seconds;
+
+class KubeletTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/capstan-kubelet-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    KubeletOptions opts;
+    opts.node_name = "node-1";
+    opts.node_ip = "192.168.1.10";
+    opts.root_dir = dir_ + "/root";
+    opts.config.pod_logs_dir = dir_ + "/logs";
+    opts.memory_capacity_bytes = 8LL << 30;
+    KubeletDeps deps;
+    deps.clock = &clock_;
+    deps.runtime = &runtime_;
+    deps.images = &images_;
+    deps.executor = &executor_;
+    deps.pod_config = &config_;
+    deps.cgroups = &cgroups_;
+    deps.sleep = [this](std::chrono::seconds s) { clock_.Advance(s); };
+    kubelet_ = std::make_unique<Kubelet>(opts, deps);
+    ASSERT_TRUE(kubelet_->Init());
+    config_.SetSourcePods(sources::kFileSource, {});
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Ticks and runs all work until nothing is left to do.
+  void Settle() {
+    for (int i = 0; i < 50; ++i) {
+      kubelet_->Tick();
+      if (executor_.RunAll() == 0 && kubelet_->WorkersIdle()) {
+        return;
+      }
+    }
+    ADD_FAILURE() << "the kubelet did not settle";
+  }
+  // Moves time on in one-second ticks (relists and probes happen on their own schedule).
+  void Pass(int secs) {
+    for (int i = 0; i < secs; ++i) {
+      clock_.Advance(seconds(1));
+      Settle();
+    }
+  }
+  void SetPods(std::vector<api::k8s::Pod> pods) {
+    config_.SetSourcePods(sources::kFileSource, std::move(pods));
+    Settle();
+  }
+  std::string Display(const api::k8s::Pod& pod) {
+    auto s = kubelet_->GetPodStatus(pod.metadata.uid);
+    return s ? status::PodDisplayStatus(pod, *s) : "<none>";
+  }
+  std::string Newest(const std::string& name) {
+    auto all = runtime_.ContainersNamed(name);
+    return all.empty() ? "" : all.back().id;
+  }
+  int RunningCount() {
+    int n = 0;
+    for (const auto& c : runtime_.Containers()) n += c.state == v1::CONTAINER_RUNNING;
+    return n;
+  }
+
+  std::string dir_;
+  kubelet::testing::FakeClock clock_;
+  util::ManualExecutor executor_;
+  api::cri::testing::FakeImageService images_;
+  api::cri::testing::FakeRuntimeService runtime_{&clock_, &images_};
+  sources::PodConfig config_;
+  cm::FakeCgroupManager cgroups_;
+  std::unique_ptr<Kubelet> kubelet_;
+};
+
+constexpr const char* kWeb = R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: web-node-1, namespace: default, uid: u-web}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sh, -c, "echo hello; sleep 1000"]
+    resources: {limits: {cpu: 500m, memory: 64Mi}}
+)yaml";
+
+TEST_F(KubeletTest, RunsAPodAndReportsItRunningAndReady) {
+  auto pod = testing::PodFromYaml(kWeb);
+  SetPods({pod});
+  ASSERT_EQ(runtime_.Sandboxes().size(), 1u);
+  EXPECT_EQ(RunningCount(), 1);
+  auto s = kubelet_->GetPodStatus("u-web");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->phase, "Running");
+  EXPECT_EQ(s->qos_class, "Guaranteed");
+  EXPECT_EQ(s->container_statuses[0].container_id, "fake://" + Newest("app"));
+  EXPECT_TRUE(s->container_statuses[0].ready);
+  EXPECT_EQ(s->host_ip, "192.168.1.10");
+  EXPECT_FALSE(s->pod_ip.empty());
+  EXPECT_EQ(runtime_.Sandboxes()[0].config.linux().cgroup_parent(), "/kubepods/podu-web");
+  EXPECT_EQ(Display(pod), "Running");
+  // The QoS parents and the pod's own cgroup with its limits.
+  auto cgroups = cgroups_.Cgroups();
+  EXPECT_TRUE(cgroups.contains("/kubepods/burstable"));
+  EXPECT_TRUE(cgroups.contains("/kubepods/besteffort"));
+  ASSERT_TRUE(cgroups.contains("/kubepods/podu-web"));
+  EXPECT_EQ(cgroups.at("/kubepods/podu-web").cpu_quota, 50000);
+  EXPECT_EQ(cgroups.at("/kubepods/podu-web").memory_limit_bytes, 64 << 20);
+}
+
+TEST_F(KubeletTest, CrashingContainerRestartsWithBackOff) {
+  auto pod = testing::PodFromYaml(kWeb);
+  SetPods({pod});
+  ASSERT_TRUE(runtime_.ExitContainer(Newest("app"), 1));
+  Pass(1);  // the relist notices; the first restart is immediate
+  EXPECT_EQ(runtime_.ContainersNamed("app").size(), 2u);
+  EXPECT_EQ(kubelet_->GetPodStatus("u-web")->container_statuses[0].restart_count, 1);
+  ASSERT_TRUE(runtime_.ExitContainer(Newest("app"), 2));
+  Pass(1);
+  EXPECT_EQ(runtime_.ContainersNamed("app").size(), 2u);
+  EXPECT_EQ(Display(pod), "CrashLoopBackOff");
+  auto s = kubelet_->GetPodStatus("u-web");
+  EXPECT_EQ(s->container_statuses[0].last_state.terminated->exit_code, 2);
+  Pass(8);
+  EXPECT_EQ(runtime_.ContainersNamed("app").size(), 2u);  // still backing off
+  Pass(3);                                                // the retry after the 10 s back-off
+  EXPECT_EQ(runtime_.ContainersNamed("app").size(), 3u);
+  EXPECT_EQ(RunningCount(), 1);
+  EXPECT_EQ(Display(pod), "Running");
+}
+
+TEST_F(KubeletTest, RemovedPodIsStoppedGracefullyAndCleanedUp) {
+  auto pod = testing::PodFromYaml(kWeb);
+  SetPods({pod});
+  std::string id = Newest("app");
+  SetPods({});
+  EXPECT_EQ(runtime_.FindContainer(id), std::nullopt);  // stopped, then removed
+  EXPECT_TRUE(runtime_.Sandboxes().empty());
+  EXPECT_FALSE(kubelet_->GetPodStatus("u-web"));
+  EXPECT_FALSE(cgroups_.Exists("/kubepods/podu-web"));
+  auto calls = runtime_.recorder().Calls();
+  EXPECT_NE(std::find(calls.begin(), calls.end(), "StopContainer"), calls.end());
+}
+
+TEST_F(KubeletTest, LivenessFailureRestartsTheContainer) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: live, uid: u-live}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    livenessProbe: {exec: {command: [check]}, periodSeconds: 1, failureThreshold: 2}
+)yaml");
+  bool healthy = true;
+  runtime_.SetExecHandler([&](const v1::ExecSyncRequest&) -> Result<v1::ExecSyncResponse> {
+    v1::ExecSyncResponse r;
+    r.set_exit_code(healthy ? 0 : 1);
+    return r;
+  });
+  SetPods({pod});
+  std::string first = Newest("app");
+  Pass(3);
+  EXPECT_EQ(Newest("app"), first);
+  healthy = false;
+  for (int i = 0; i < 5 && Newest("app") == first; ++i) {
+    Pass(1);
+  }
+  EXPECT_NE(Newest("app"), first);  // two failed probes a second apart, then a restart
+  EXPECT_EQ(runtime_.FindContainer(first)->state, v1::CONTAINER_EXITED);
+  healthy = true;
+  Pass(3);
+  EXPECT_EQ(RunningCount(), 1);
+  EXPECT_EQ(kubelet_->GetPodStatus("u-live")->container_statuses[0].restart_count, 1);
+}
+
+TEST_F(KubeletTest, CompletedNeverPodSucceedsAndReleasesItsSandbox) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: job, uid: u-job}
+spec:
+  restartPolicy: Never
+  initContainers: [{name: prepare, image: busybox}]
+  containers: [{name: work, image: busybox}]
+)yaml");
+  SetPods({pod});
+  EXPECT_EQ(Display(pod), "Init:0/1");
+  ASSERT_TRUE(runtime_.ExitContainer(Newest("prepare"), 0));
+  Pass(1);
+  EXPECT_FALSE(Newest("work").empty());
+  ASSERT_TRUE(runtime_.ExitContainer(Newest("work"), 0));
+  Pass(2);
+  auto s = kubelet_->GetPodStatus("u-job");
+  EXPECT_EQ(s->phase, "Succeeded");
+  EXPECT_EQ(Display(pod), "Completed");
+  EXPECT_EQ(runtime_.Sandboxes()[0].state, v1::SANDBOX_NOTREADY);
+  Pass(5);
+  EXPECT_EQ(runtime_.ContainersNamed("work").size(), 1u);  // never restarted
+}
+
+TEST_F(KubeletTest, HousekeepingStopsPodsNoSourceWants) {
+  // A pod a previous kubelet started.
+  v1::RunPodSandboxRequest run;
+  (*run.mutable_config()->mutable_labels())[kuberuntime::kPodUidLabel] = "ghost";
+  ASSERT_TRUE(runtime_.RunPodSandbox(run));
+  ASSERT_TRUE(cgroups_.Create("/kubepods/besteffort/podghost", {}));
+  Pass(3);
+  EXPECT_TRUE(runtime_.Sandboxes().empty());
+  Pass(2);
+  EXPECT_FALSE(cgroups_.Exists("/kubepods/besteffort/podghost"));
+}
+
+TEST_F(KubeletTest, StaticPodFromAManifestFileEndToEnd) {
+  std::string manifests = dir_ + "/manifests";
+  std::filesystem::create_directories(manifests);
+  std::ofstream(manifests + "/web.yaml") << R"(apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers: [{name: app, image: busybox}]
+)";
+  RealClock real;
+  sources::FileSource files(manifests, "node-1", &config_, &real);
+  files.Start();
+  auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (RunningCount() == 0 && std::chrono::steady_clock::now() < deadline) {
+    config_.WaitForUpdates(std::chrono::milliseconds(50));
+    Settle();
+  }
+  ASSERT_EQ(RunningCount(), 1);
+  auto pods = kubelet_->GetPods();
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0].metadata.name, "web-node-1");
+  std::filesystem::remove(manifests + "/web.yaml");
+  deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (!runtime_.Sandboxes().empty() && std::chrono::steady_clock::now() < deadline) {
+    config_.WaitForUpdates(std::chrono::milliseconds(50));
+    Settle();
+  }
+  EXPECT_TRUE(runtime_.Sandboxes().empty());
+  EXPECT_TRUE(kubelet_->GetPods().empty());
+}
+
+}  // namespace
+}  // namespace capstan::kubelet

@@ -1,0 +1,125 @@
+#include "kubelet/kuberuntime/env.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/kubelet/test_pods.h"
+
+namespace capstan::kubelet::kuberuntime {
+namespace {
+
+std::optional<std::string> Vars(std::string_view name) {
+  if (name == "A") return std::string("alpha");
+  if (name == "EMPTY") return std::string();
+  return std::nullopt;
+}
+
+TEST(ExpandVarsTest, FollowsKubernetesSyntax) {
+  EXPECT_EQ(ExpandVars("$(A)", Vars), "alpha");
+  EXPECT_EQ(ExpandVars("x-$(A)-y", Vars), "x-alpha-y");
+  EXPECT_EQ(ExpandVars("$(B)", Vars), "$(B)");   // unknown stays as written
+  EXPECT_EQ(ExpandVars("$$(A)", Vars), "$(A)");  // escaped
+  EXPECT_EQ(ExpandVars("$$", Vars), "$");
+  EXPECT_EQ(ExpandVars("$A", Vars), "$A");
+  EXPECT_EQ(ExpandVars("$(A", Vars), "$(A");  // incomplete
+  EXPECT_EQ(ExpandVars("tail$", Vars), "tail$");
+  EXPECT_EQ(ExpandVars("$(EMPTY)x", Vars), "x");
+  EXPECT_EQ(ExpandVars("$(A)$(A)", Vars), "alphaalpha");
+  EXPECT_EQ(ExpandVars("", Vars), "");
+}
+
+TEST(MakeEnvironmentTest, ExpandsOverEarlierVariablesAndResolvesReferences) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: prod, labels: {app: shop}, annotations: {team: a}}
+spec:
+  serviceAccountName: builder
+  containers:
+  - name: app
+    image: busybox
+    command: [sh, -c, "echo $(GREETING) $(LATER) $$(GREETING)"]
+    args: ["$(POD)"]
+    resources:
+      requests: {cpu: 250m, memory: 64Mi}
+      limits: {cpu: 1500m, memory: 128Mi}
+    env:
+    - {name: LATER, value: "$(GREETING)"}
+    - {name: GREETING, value: hello}
+    - {name: FULL, value: "$(GREETING) world"}
+    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+    - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+    - {name: TEAM, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['team']"}}}
+    - {name: IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: HOST, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
+    - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
+    - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+    - {name: CPU_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.cpu}}}
+    - {name: CPU_MILLI, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}
+    - {name: MEM_MI, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+    - {name: GREETING, value: hi}
+)yaml");
+  EnvContext ctx{"node-1", "192.168.1.10", {"10.88.0.5"}, {}};
+  auto env = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_TRUE(env) << env.error().message();
+  std::map<std::string, std::string> m(env->begin(), env->end());
+  EXPECT_EQ(m["LATER"], "$(GREETING)");  // defined before GREETING: not expanded
+  EXPECT_EQ(m["FULL"], "hello world");
+  EXPECT_EQ(m["GREETING"], "hi");  // redefined in place
+  EXPECT_EQ((*env)[1].first, "GREETING");
+  EXPECT_EQ(m["POD"], "web");
+  EXPECT_EQ(m["NS"], "prod");
+  EXPECT_EQ(m["APP"], "shop");
+  EXPECT_EQ(m["TEAM"], "a");
+  EXPECT_EQ(m["IP"], "10.88.0.5");
+  EXPECT_EQ(m["HOST"], "192.168.1.10");
+  EXPECT_EQ(m["NODE"], "node-1");
+  EXPECT_EQ(m["SA"], "builder");
+  EXPECT_EQ(m["CPU_LIMIT"], "2");  // 1.5 CPUs rounds up
+  EXPECT_EQ(m["CPU_MILLI"], "250");
+  EXPECT_EQ(m["MEM_MI"], "128");
+  auto cmd = ExpandArgs(pod.spec.containers[0].command, *env);
+  EXPECT_EQ(cmd[2], "echo hi $(GREETING) $(GREETING)");
+  EXPECT_EQ(ExpandArgs(pod.spec.containers[0].args, *env)[0], "web");
+}
+
+TEST(MakeEnvironmentTest, UnsetLimitsDefaultToNodeAllocatable) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    env:
+    - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+)yaml");
+  EnvContext ctx;
+  ctx.node_allocatable["memory"] = api::k8s::Quantity::FromUnits(4096);
+  auto env = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_TRUE(env);
+  EXPECT_EQ((*env)[0].second, "4096");
+}
+
+TEST(MakeEnvironmentTest, ReferencesStaticPodsCannotUseAreErrors) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    env:
+    - {name: OPT, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}
+    - {name: PASS, valueFrom: {secretKeyRef: {name: s, key: k}}}
+)yaml");
+  auto env = MakeEnvironment(pod, pod.spec.containers[0], {});
+  ASSERT_FALSE(env);
+  EXPECT_NE(env.error().message().find("PASS"), std::string::npos);
+  EXPECT_FALSE(PodFieldValue(pod, "spec.nope", {}));
+}
+
+}  // namespace
+}  // namespace capstan::kubelet::kuberuntime

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "kubelet/volumes/volume_manager.h"
+#include "tests/kubelet/test_pods.h"
+
+namespace capstan::kubelet::volumes {
+namespace {
+
+class FakeMounter : public Mounter {
+ public:
+  Status MountTmpfs(const std::string& target, const std::string& options) override {
+    mounts[target] = options;
+    return Ok();
+  }
+  Status Unmount(const std::string& target) override {
+    mounts.erase(target);
+    return Ok();
+  }
+  bool IsMountPoint(const std::string& path) const override { return mounts.contains(path); }
+  std::map<std::string, std::string> mounts;
+};
+
+class VolumesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/capstan-volumes-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    manager_ = std::make_unique<VolumeManager>(dir_ + "/root");
+    ASSERT_TRUE(manager_->RegisterPlugin(NewEmptyDirPlugin(dir_ + "/root", &mounter_)));
+    ASSERT_TRUE(manager_->RegisterPlugin(NewHostPathPlugin()));
+    EXPECT_FALSE(manager_->RegisterPlugin(NewHostPathPlugin()));  // names are unique
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  api::k8s::Pod PodWithVolumes(const std::string& volumes) {
+    return testing::PodFromYaml(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\n"
+        "spec:\n  containers: [{name: a, image: b}]\n  volumes:\n" +
+        volumes);
+  }
+
+  std::string dir_;
+  FakeMounter mounter_;
+  std::unique_ptr<VolumeManager> manager_;
+};
+
+TEST_F(VolumesTest, EmptyDirOnDiskAndInMemory) {
+  auto pod = PodWithVolumes(
+      "  - {name: scratch, emptyDir: {}}\n"
+      "  - {name: fast, emptyDir: {medium: Memory, sizeLimit: 64Mi}}\n");
+  auto paths = manager_->MountPod(pod);
+  ASSERT_TRUE(paths) << paths.error().message();
+  std::string scratch = dir_ + "/root/pods/u1/volumes/kubernetes.io~empty-dir/scratch";
+  EXPECT_EQ(paths->at("scratch"), scratch);
+  EXPECT_TRUE(std::filesystem::is_directory(scratch));
+  std::string fast = paths->at("fast");
+  EXPECT_EQ(mounter_.mounts.at(fast), "mode=0777,size=67108864");
+  ASSERT_TRUE(manager_->MountPod(pod));  // idempotent
+  ASSERT_TRUE(manager_->UnmountPod(pod));
+  EXPECT_TRUE(mounter_.mounts.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/pods/u1"));
+}
+
+TEST_F(VolumesTest, HostPathTypeChecks) {
+  std::filesystem::create_directories(dir_ + "/existing-dir");
+  std::ofstream(dir_ + "/existing-file") << "x";
+  auto ok = PodWithVolumes("  - {name: a, hostPath: {path: " + dir_ +
+                           "/existing-dir, type: Directory}}\n"
+                           "  - {name: b, hostPath: {path: " +
+                           dir_ +
+                           "/new-dir/sub, type: DirectoryOrCreate}}\n"
+                           "  - {name: c, hostPath: {path: " +
+                           dir_ +
+                           "/existing-file, type: File}}\n"
+                           "  - {name: d, hostPath: {path: " +
+                           dir_ +
+                           "/new-file, type: FileOrCreate}}\n"
+                           "  - {name: e, hostPath: {path: /whatever/unchecked}}\n");
+  auto paths = manager_->MountPod(ok);
+  ASSERT_TRUE(paths) << paths.error().message();
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/new-dir/sub"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ + "/new-file"));
+  EXPECT_EQ(paths->at("e"), "/whatever/unchecked");
+
+  for (const std::string& bad :
+       std::vector<std::string>{"{path: " + dir_ + "/existing-file, type: Directory}",
+                                "{path: " + dir_ + "/existing-dir, type: File}",
+                                "{path: " + dir_ + "/missing, type: Directory}",
+                                "{path: " + dir_ + "/existing-dir, type: Socket}",
+                                "{path: " + dir_ + "/existing-file, type: DirectoryOrCreate}",
+                                "{path: relative, type: Directory}"}) {
+    auto pod = PodWithVolumes("  - {name: x, hostPath: " + bad + "}\n");
+    auto r = manager_->MountPod(pod);
+    EXPECT_FALSE(r) << bad;
+  }
+  auto unsupported = PodWithVolumes("  - {name: cfg, configMap: {name: c}}\n");
+  auto r = manager_->MountPod(unsupported);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("configMap"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace capstan::kubelet::volumes
