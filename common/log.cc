@@ -48,6 +48,12 @@ void AppendValue(std::string& out, std::string_view v) {
 }  // namespace
 
 void SetLevel(Level level) { Threshold().store(static_cast<int>(level)); }
+Level ParseLevel(std::string_view name) {
+  if (name == "debug") return Level::kDebug;
+  if (name == "warn") return Level::kWarn;
+  if (name == "error") return Level::kError;
+  return Level::kInfo;
+}
 Level GetLevel() { return static_cast<Level>(Threshold().load()); }
 
 std::string FormatLine(Level level, std::string_view component, std::string_view msg,

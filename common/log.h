@@ -24,6 +24,8 @@ using Fields = std::initializer_list<Field>;
 
 // Process-wide threshold (set once by main from --v / --log-level).
 void SetLevel(Level level);
+// "debug", "info", "warn", "error"; anything else is info.
+Level ParseLevel(std::string_view name);
 Level GetLevel();
 
 class Logger {

@@ -10,6 +10,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/stop_signals.h"
 #include "cri/image/store.h"
 #include "cri/network/cni_plugin.h"
 #include "cri/network/default_config.h"
@@ -97,13 +98,7 @@ int Run(cri::runtime::RuntimeConfig config) {
             {{"address", "unix://" + path}, {"root", config.root}, {"state", config.state}});
 
   // SIGTERM/SIGINT stop the daemon; containers keep running under their monitors.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  int sig = 0;
-  sigwait(&mask, &sig);
-  kLog.Info("shutting down", {{"signal", sig}});
+  kLog.Info("shutting down", {{"signal", WaitForStopSignal()}});
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   server->Wait();
   return 0;
@@ -112,13 +107,7 @@ int Run(cri::runtime::RuntimeConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Block the stop signals before any thread starts, so only sigwait receives them.
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  capstan::BlockStopSignals();
   // Monitors detach by double fork; as their subreaper we reap them when they end.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -135,10 +124,7 @@ int main(int argc, char** argv) {
                "unless it has a config, and exit");
   CLI11_PARSE(app, argc, argv);
 
-  capstan::log::SetLevel(log_level == "debug"   ? capstan::log::Level::kDebug
-                         : log_level == "warn"  ? capstan::log::Level::kWarn
-                         : log_level == "error" ? capstan::log::Level::kError
-                                                : capstan::log::Level::kInfo);
+  capstan::log::SetLevel(capstan::log::ParseLevel(log_level));
   capstan::cri::runtime::RuntimeConfig config;
   if (!config_path.empty()) {
     auto loaded = capstan::cri::runtime::LoadRuntimeConfig(config_path);

@@ -13,6 +13,7 @@
 #include "api/cri/grpc_client.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/stop_signals.h"
 #include "kubelet/config/flags.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/sources/file/file_source.h"
@@ -134,13 +135,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
 
   std::atomic<bool> stop{false};
   std::thread signals([&] {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    int sig = 0;
-    sigwait(&mask, &sig);
-    kLog.Info("shutting down", {{"signal", sig}});
+    kLog.Info("shutting down", {{"signal", capstan::WaitForStopSignal()}});
     stop = true;
   });
   k.Run(stop);
@@ -156,12 +151,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  capstan::BlockStopSignals();
 
   CLI::App app{"capstan-kubelet: runs this node's pods over CRI"};
   capstan::kubelet::config::KubeletFlags flags;
@@ -178,9 +168,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!endpoint.empty()) flags.container_runtime_endpoint = endpoint;
   if (!manifests.empty()) flags.pod_manifest_path = manifests;
-  capstan::log::SetLevel(flags.log_level == "debug"   ? capstan::log::Level::kDebug
-                         : flags.log_level == "warn"  ? capstan::log::Level::kWarn
-                         : flags.log_level == "error" ? capstan::log::Level::kError
-                                                      : capstan::log::Level::kInfo);
+  capstan::log::SetLevel(capstan::log::ParseLevel(flags.log_level));
   return Run(flags);
 }
