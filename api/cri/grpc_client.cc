@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "api/cri/grpc_wire.h"
+
 namespace capstan::api::cri {
 
 Code FromGrpcCode(grpc::StatusCode code) {
@@ -103,5 +105,59 @@ int64_t ExtraTimeoutOf(const Req& req) {
 
 CAPSTAN_CRI_RUNTIME_RPCS(CAPSTAN_CRI_CLIENT_DEFINE_RUNTIME)
 CAPSTAN_CRI_IMAGE_RPCS(CAPSTAN_CRI_CLIENT_DEFINE_IMAGE)
+
+::capstan::Status GrpcCriClient::GetContainerEvents(const v1::GetEventsRequest& request,
+                                                    const ContainerEventSink& sink,
+                                                    const CancelToken& cancel,
+                                                    const std::function<void()>& on_connected) {
+  if (cancel.Cancelled()) {
+    return Ok();
+  }
+  grpc::ClientContext ctx;
+  // Unregistered (and so finished running) before ctx goes away.
+  auto registration = cancel.OnCancel([&ctx] { ctx.TryCancel(); });
+  std::unique_ptr<grpc::ClientReader<v1::ContainerEventResponse>> reader =
+      runtime_->GetContainerEvents(&ctx, request);
+  bool connected = false;
+  auto connect = [&] {
+    if (!connected) {
+      connected = true;
+      if (on_connected) {
+        on_connected();
+      }
+    }
+  };
+  // capstan-cri says when it has subscribed us; other runtimes send their headers with the
+  // first event (or with the error that ends the call).
+  reader->WaitForInitialMetadata();
+  // Compared as string_views: multimap<string_ref>::contains() missed the key in optimised
+  // builds (Debian's gRPC 1.51), though iterating shows it.
+  const std::string_view subscribed(kEventsSubscribedMetadata);
+  for (const auto& [key, value] : ctx.GetServerInitialMetadata()) {
+    if (std::string_view(key.data(), key.size()) == subscribed) {
+      connect();
+    }
+  }
+  v1::ContainerEventResponse event;
+  bool stopped = false;
+  while (reader->Read(&event)) {
+    connect();
+    if (!sink(event)) {
+      stopped = true;
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status st = reader->Finish();
+  if (stopped || cancel.Cancelled()) {
+    return Ok();
+  }
+  if (st.ok()) {
+    // A server ending the stream by itself is as good as a broken one: events may follow
+    // that nobody hears.
+    return Fail(Code::kUnavailable, "CRI GetContainerEvents: the runtime ended the stream");
+  }
+  return Fail(FromGrpcCode(st.error_code()), "CRI GetContainerEvents: {}", st.error_message());
+}
 
 }  // namespace capstan::api::cri

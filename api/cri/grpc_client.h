@@ -48,6 +48,12 @@ class GrpcCriClient final : public RuntimeService, public ImageService {
   CAPSTAN_CRI_IMAGE_RPCS(CAPSTAN_CRI_CLIENT_DECLARE)
 #undef CAPSTAN_CRI_CLIENT_DECLARE
 
+  // A server stream without a deadline; cancelling the token cancels the call
+  // (ClientContext::TryCancel).
+  ::capstan::Status GetContainerEvents(const v1::GetEventsRequest& request,
+                                       const ContainerEventSink& sink, const CancelToken& cancel,
+                                       const std::function<void()>& on_connected) override;
+
  private:
   // The deadline for one call of `rpc`: ExecSync and StopContainer get their own timeout on
   // top of the default (as the upstream remote runtime does), PullImage its own.

@@ -128,6 +128,7 @@ Result<v1::CreateContainerResponse> Runtime::CreateContainer(
   unmount.Cancel();
   destroy_cgroup.Cancel();
   kLog.Info("container created", {{"id", rec->id}, {"name", name}, {"image", img->id}});
+  EmitEvent(rec->id, rec->sandbox_id, v1::CONTAINER_CREATED_EVENT);
   v1::CreateContainerResponse resp;
   resp.set_container_id(rec->id);
   return resp;

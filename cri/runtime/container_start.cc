@@ -150,6 +150,8 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
     c->message = started.error;
     c->finished_at = UnixNanos(WallNow());
     (void)records_.Persist(*c);
+    lock.unlock();
+    EmitEvent(c->id, c->sandbox_id, v1::CONTAINER_STOPPED_EVENT);
     return Fail(Code::kInternal, "starting container {}: {}", c->id, started.error);
   }
   c->state = v1::CONTAINER_RUNNING;
@@ -159,6 +161,8 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
   c->monitor_start_time = ProcessStartTime(started.monitor_pid);
   CAPSTAN_TRY(records_.Persist(*c));
   lock.unlock();
+  // Before the watch: an exit the watcher reports comes after the start.
+  EmitEvent(c->id, c->sandbox_id, v1::CONTAINER_STARTED_EVENT);
   CAPSTAN_TRY(watcher_->Watch(c->id, started.monitor_pid));
   kLog.Info("container started", {{"id", c->id}, {"pid", started.container_pid}});
   return v1::StartContainerResponse{};

@@ -77,6 +77,7 @@ Status Runtime::RemoveContainerLocked(ContainerRecord& c) {
     records_.ReleaseName(ContainerName(c.config.metadata(), (*sandbox)->config.metadata()));
   }
   kLog.Info("container removed", {{"id", c.id}});
+  EmitEvent(c.id, c.sandbox_id, v1::CONTAINER_DELETED_EVENT);
   return Ok();
 }
 

@@ -69,6 +69,8 @@ void Runtime::OnMonitorExit(const std::string& id) {
     kLog.Info("container exited",
               {{"id", id}, {"exit_code", (*c)->exit_code}, {"reason", (*c)->reason}});
   }
+  // Whether it was stopped or exited on its own.
+  EmitEvent(id, (*c)->sandbox_id, v1::CONTAINER_STOPPED_EVENT);
   std::lock_guard lock(exit_mu_);
   exit_cv_.notify_all();
 }

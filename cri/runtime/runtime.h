@@ -16,6 +16,7 @@
 #include "cri/oci/cgroups/manager.h"
 #include "cri/oci/spec.h"
 #include "cri/runtime/config.h"
+#include "cri/runtime/event_broadcaster.h"
 #include "cri/runtime/exit_watcher.h"
 #include "cri/runtime/record_store.h"
 
@@ -68,6 +69,12 @@ class Runtime : public api::cri::RuntimeService {
   Result<v1::ListContainerStatsResponse> ListContainerStats(
       const v1::ListContainerStatsRequest& req) override;
 
+  // Every change of a sandbox or container, as containerd sends them (events.cc).
+  capstan::Status GetContainerEvents(const v1::GetEventsRequest& req,
+                                     const api::cri::ContainerEventSink& sink,
+                                     const CancelToken& cancel,
+                                     const std::function<void()>& on_connected) override;
+
  private:
   explicit Runtime(Deps deps);
   capstan::Status Recover();
@@ -85,11 +92,17 @@ class Runtime : public api::cri::RuntimeService {
   capstan::Status MountRootfs(const std::string& id, const image::Image& img,
                               const std::string& target);
   void OnMonitorExit(const std::string& container_id);
+  // An event for `id` (a container, or the sandbox itself when id == sandbox_id) carrying the
+  // sandbox's status and the statuses of its containers. Called with no record's mu held.
+  v1::ContainerEventResponse BuildEvent(const std::string& id, const std::string& sandbox_id,
+                                        v1::ContainerEventType type);
+  void EmitEvent(const std::string& id, const std::string& sandbox_id, v1::ContainerEventType type);
   void FillContainerStats(ContainerRecord& c, v1::ContainerStats* out);
 
   Deps deps_;
   const runtime::RuntimeConfig& config_;
   RecordStore records_;
+  EventBroadcaster events_;
   std::unique_ptr<ExitWatcher> watcher_;
   // Notified whenever a container's record turns EXITED.
   std::mutex exit_mu_;

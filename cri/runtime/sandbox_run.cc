@@ -137,6 +137,9 @@ Result<v1::RunPodSandboxResponse> Runtime::RunPodSandbox(const v1::RunPodSandbox
   unpin.Cancel();
   unmount_shm.Cancel();
   kLog.Info("sandbox ready", {{"id", rec->id}, {"pod", name}, {"ip", rec->ip}});
+  // The sandbox is created and started in one step: both events, for the sandbox's own id.
+  EmitEvent(rec->id, rec->id, v1::CONTAINER_CREATED_EVENT);
+  EmitEvent(rec->id, rec->id, v1::CONTAINER_STARTED_EVENT);
   v1::RunPodSandboxResponse resp;
   resp.set_pod_sandbox_id(rec->id);
   return resp;

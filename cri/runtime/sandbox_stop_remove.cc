@@ -1,6 +1,8 @@
 // StopPodSandbox and RemovePodSandbox. Both are idempotent.
 #include <sys/mount.h>
 
+#include <optional>
+
 #include "common/file.h"
 #include "common/log.h"
 #include "cri/runtime/namespaces.h"
@@ -27,10 +29,18 @@ Status Runtime::StopSandboxLocked(SandboxRecord& s) {
     network::PodNetworkRequest net_req{s.id, s.netns, &s.config};
     CAPSTAN_TRY_WRAP(deps_.network->TearDownPod(net_req), "tearing down the pod network");
   }
-  std::lock_guard lock(s.mu);
-  s.network_ready = false;
-  s.state = v1::SANDBOX_NOTREADY;
-  return records_.Persist(s);
+  bool was_ready;
+  {
+    std::lock_guard lock(s.mu);
+    was_ready = s.state == v1::SANDBOX_READY;
+    s.network_ready = false;
+    s.state = v1::SANDBOX_NOTREADY;
+    CAPSTAN_TRY(records_.Persist(s));
+  }
+  if (was_ready) {
+    EmitEvent(s.id, s.id, v1::CONTAINER_STOPPED_EVENT);
+  }
+  return Ok();
 }
 
 Result<v1::StopPodSandboxResponse> Runtime::StopPodSandbox(const v1::StopPodSandboxRequest& req) {
@@ -71,12 +81,20 @@ Result<v1::RemovePodSandboxResponse> Runtime::RemovePodSandbox(
       errno != ENOENT) {
     return FailErrno("unmounting {}", sb.shm);
   }
+  // Built while the sandbox's status can still be read: the event names the pod it was.
+  std::optional<v1::ContainerEventResponse> deleted;
+  if (events_.HasSubscribers()) {
+    deleted = BuildEvent(sb.id, sb.id, v1::CONTAINER_DELETED_EVENT);
+  }
   // The record goes last: if anything above fails, a retry finds the sandbox again.
   CAPSTAN_TRY(RemoveAll(records_.SandboxDir(sb.id)));
   CAPSTAN_TRY(RemoveAll(SandboxStateDir(sb.id)));
   records_.RemoveSandbox(sb.id);
   records_.ReleaseName(SandboxName(sb.config.metadata()));
   kLog.Info("sandbox removed", {{"id", sb.id}});
+  if (deleted) {
+    events_.Publish(*deleted);
+  }
   return v1::RemovePodSandboxResponse{};
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/cri/grpc_wire.h"
 #include "common/log.h"
 
 namespace capstan::cri::server {
@@ -61,6 +62,31 @@ class RuntimeGrpc final : public v1::RuntimeService::Service {
  public:
   explicit RuntimeGrpc(api::cri::RuntimeService* impl) : impl_(impl) {}
   CAPSTAN_CRI_RUNTIME_RPCS(CAPSTAN_GRPC_ADAPT)
+
+  // A stream for as long as the client stays: the implementation polls the token, which
+  // sees the client go away (or the server shut down) through IsCancelled.
+  grpc::Status GetContainerEvents(grpc::ServerContext* ctx, const v1::GetEventsRequest* req,
+                                  grpc::ServerWriter<v1::ContainerEventResponse>* writer) override {
+    CancelToken cancel([ctx] { return ctx->IsCancelled(); });
+    kLog.Debug("events stream opened", {{"peer", ctx->peer()}});
+    auto st = impl_->GetContainerEvents(
+        *req, [writer](const v1::ContainerEventResponse& ev) { return writer->Write(ev); }, cancel,
+        [ctx, writer] {
+          ctx->AddInitialMetadata(api::cri::kEventsSubscribedMetadata, "1");
+          writer->SendInitialMetadata();
+        });
+    if (!st) {
+      const Error& e = st.error();
+      if (e.code() == Code::kUnimplemented) {
+        kLog.Debug("events stream failed", {{"error", e.ToString()}});
+      } else {
+        kLog.Warn("events stream failed", {{"peer", ctx->peer()}, {"error", e.ToString()}});
+      }
+      return grpc::Status(ToGrpcCode(e.code()), e.message());
+    }
+    kLog.Debug("events stream closed", {{"peer", ctx->peer()}});
+    return grpc::Status::OK;
+  }
 
  private:
   api::cri::RuntimeService* impl_;

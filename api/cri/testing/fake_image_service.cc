@@ -57,6 +57,13 @@ std::optional<std::string> FakeImageService::ResolveLocked(const std::string& na
   return std::nullopt;
 }
 
+void FakeImageService::SetPinned(const std::string& name, bool pinned) {
+  std::lock_guard lock(mu_);
+  if (auto id = ResolveLocked(name)) {
+    images_[*id].set_pinned(pinned);
+  }
+}
+
 std::vector<std::string> FakeImageService::Pulled() const {
   std::lock_guard lock(mu_);
   return pulled_;

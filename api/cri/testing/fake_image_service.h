@@ -23,6 +23,8 @@ class FakeImageService : public ImageService {
   // The id of a present image, matching the CRI's image_ref.
   std::optional<std::string> Resolve(const std::string& name) const;
   std::vector<std::string> Pulled() const;  // names PullImage was asked for, in order
+  // Marks an image pinned (never garbage collected), as runtimes pin their sandbox image.
+  void SetPinned(const std::string& name, bool pinned);
 
   Result<v1::ListImagesResponse> ListImages(const v1::ListImagesRequest& req) override;
   Result<v1::ImageStatusResponse> ImageStatus(const v1::ImageStatusRequest& req) override;

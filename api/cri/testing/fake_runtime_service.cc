@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "api/cri/testing/fake_image_service.h"
 
@@ -44,6 +45,7 @@ Status FakeRuntimeService::ExitContainer(const std::string& id, int32_t exit_cod
   c.exit_code = exit_code;
   c.finished_at = NowNanos();
   c.reason = !reason.empty() ? std::move(reason) : exit_code == 0 ? "Completed" : "Error";
+  EmitLocked(c.id, c.sandbox_id, v1::CONTAINER_STOPPED_EVENT);
   return Ok();
 }
 
@@ -53,7 +55,10 @@ Status FakeRuntimeService::SetSandboxNotReady(const std::string& id) {
   if (it == sandboxes_.end()) {
     return Fail(Code::kNotFound, "sandbox {} not found", id);
   }
-  it->second.state = v1::SANDBOX_NOTREADY;
+  if (it->second.state != v1::SANDBOX_NOTREADY) {
+    it->second.state = v1::SANDBOX_NOTREADY;
+    EmitLocked(id, id, v1::CONTAINER_STOPPED_EVENT);
+  }
   return Ok();
 }
 
@@ -70,6 +75,137 @@ void FakeRuntimeService::SetStopExitCode(std::optional<int32_t> code) {
 void FakeRuntimeService::SetAssignIps(bool assign) {
   std::lock_guard lock(mu_);
   assign_ips_ = assign;
+}
+
+void FakeRuntimeService::PushContainerEvent(const v1::ContainerEventResponse& event) {
+  std::lock_guard lock(mu_);
+  for (auto& sub : subscribers_) {
+    sub->queue.push_back(event);
+  }
+  events_cv_.notify_all();
+}
+
+void FakeRuntimeService::FailContainerEventStreams(const Error& error) {
+  std::lock_guard lock(mu_);
+  for (auto& sub : subscribers_) {
+    sub->failure = error;
+  }
+  events_cv_.notify_all();
+}
+
+int FakeRuntimeService::ContainerEventSubscribers() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(subscribers_.size());
+}
+
+::capstan::Status FakeRuntimeService::GetContainerEvents(
+    const v1::GetEventsRequest& request, const ContainerEventSink& sink, const CancelToken& cancel,
+    const std::function<void()>& on_connected) {
+  CAPSTAN_TRY(recorder_.Record("GetContainerEvents"));
+  auto sub = std::make_shared<EventSubscriber>();
+  {
+    std::lock_guard lock(mu_);
+    subscribers_.push_back(sub);
+  }
+  auto unsubscribe = [&] {
+    std::lock_guard lock(mu_);
+    subscribers_.remove(sub);
+  };
+  auto registration = cancel.OnCancel([this] { events_cv_.notify_all(); });
+  if (on_connected) {
+    on_connected();
+  }
+  while (true) {
+    v1::ContainerEventResponse event;
+    {
+      std::unique_lock lock(mu_);
+      // The timeout bounds how long a cancellation only seen by polling takes to notice.
+      events_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] {
+        return !sub->queue.empty() || sub->failure || cancel.Cancelled();
+      });
+      if (cancel.Cancelled()) {
+        lock.unlock();
+        unsubscribe();
+        return Ok();
+      }
+      if (sub->failure) {
+        Error e = *sub->failure;
+        lock.unlock();
+        unsubscribe();
+        return Fail(std::move(e));
+      }
+      if (sub->queue.empty()) {
+        continue;
+      }
+      event = std::move(sub->queue.front());
+      sub->queue.pop_front();
+    }
+    // Outside the lock: the sink may call back into the fake.
+    if (!sink(event)) {
+      unsubscribe();
+      return Ok();
+    }
+  }
+}
+
+v1::PodSandboxStatus FakeRuntimeService::SandboxStatusLocked(const Sandbox& s) const {
+  v1::PodSandboxStatus st;
+  st.set_id(s.id);
+  *st.mutable_metadata() = s.config.metadata();
+  st.set_state(s.state);
+  st.set_created_at(s.created_at);
+  if (!s.ip.empty()) {
+    st.mutable_network()->set_ip(s.ip);
+  }
+  *st.mutable_linux()->mutable_namespaces()->mutable_options() =
+      s.config.linux().security_context().namespace_options();
+  *st.mutable_labels() = s.config.labels();
+  *st.mutable_annotations() = s.config.annotations();
+  return st;
+}
+
+v1::ContainerStatus FakeRuntimeService::ContainerStatusLocked(const Container& c) const {
+  v1::ContainerStatus st;
+  st.set_id(c.id);
+  *st.mutable_metadata() = c.config.metadata();
+  st.set_state(c.state);
+  st.set_created_at(c.created_at);
+  st.set_started_at(c.started_at);
+  st.set_finished_at(c.finished_at);
+  st.set_exit_code(c.exit_code);
+  *st.mutable_image() = c.config.image();
+  st.set_image_ref(c.image_ref);
+  st.set_image_id(c.image_ref);
+  st.set_reason(c.reason);
+  st.set_message(c.message);
+  *st.mutable_labels() = c.config.labels();
+  *st.mutable_annotations() = c.config.annotations();
+  *st.mutable_mounts() = c.config.mounts();
+  st.set_log_path(c.log_path);
+  return st;
+}
+
+void FakeRuntimeService::EmitLocked(const std::string& id, const std::string& sandbox_id,
+                                    v1::ContainerEventType type) {
+  if (subscribers_.empty()) {
+    return;
+  }
+  v1::ContainerEventResponse ev;
+  ev.set_container_id(id);
+  ev.set_container_event_type(type);
+  ev.set_created_at(NowNanos());
+  if (auto sb = sandboxes_.find(sandbox_id); sb != sandboxes_.end()) {
+    *ev.mutable_pod_sandbox_status() = SandboxStatusLocked(sb->second);
+  }
+  for (const auto& [cid, c] : containers_) {
+    if (c.sandbox_id == sandbox_id) {
+      *ev.add_containers_statuses() = ContainerStatusLocked(c);
+    }
+  }
+  for (auto& sub : subscribers_) {
+    sub->queue.push_back(ev);
+  }
+  events_cv_.notify_all();
 }
 
 std::vector<FakeRuntimeService::Sandbox> FakeRuntimeService::Sandboxes() const {
@@ -139,12 +275,14 @@ Result<v1::RunPodSandboxResponse> FakeRuntimeService::RunPodSandbox(
     s.ip = fmt::format("10.88.{}.{}", (next_id_ / 250) % 250, next_id_ % 250 + 2);
   }
   sandboxes_[s.id] = s;
+  EmitLocked(s.id, s.id, v1::CONTAINER_CREATED_EVENT);
+  EmitLocked(s.id, s.id, v1::CONTAINER_STARTED_EVENT);
   v1::RunPodSandboxResponse resp;
   resp.set_pod_sandbox_id(s.id);
   return resp;
 }
 
-void FakeRuntimeService::StopContainerLocked(Container& c, int64_t timeout) {
+bool FakeRuntimeService::StopContainerLocked(Container& c, int64_t timeout) {
   if (c.state == v1::CONTAINER_RUNNING) {
     c.state = v1::CONTAINER_EXITED;
     c.finished_at = NowNanos();
@@ -154,7 +292,11 @@ void FakeRuntimeService::StopContainerLocked(Container& c, int64_t timeout) {
     // A created container that is stopped never ran: it is exited with no code.
     c.state = v1::CONTAINER_EXITED;
     c.finished_at = NowNanos();
+  } else {
+    return false;
   }
+  EmitLocked(c.id, c.sandbox_id, v1::CONTAINER_STOPPED_EVENT);
+  return true;
 }
 
 Result<v1::StopPodSandboxResponse> FakeRuntimeService::StopPodSandbox(
@@ -171,7 +313,10 @@ Result<v1::StopPodSandboxResponse> FakeRuntimeService::StopPodSandbox(
       StopContainerLocked(c, 0);
     }
   }
-  it->second.state = v1::SANDBOX_NOTREADY;
+  if (it->second.state != v1::SANDBOX_NOTREADY) {
+    it->second.state = v1::SANDBOX_NOTREADY;
+    EmitLocked(it->first, it->first, v1::CONTAINER_STOPPED_EVENT);
+  }
   return v1::StopPodSandboxResponse{};
 }
 
@@ -179,9 +324,22 @@ Result<v1::RemovePodSandboxResponse> FakeRuntimeService::RemovePodSandbox(
     const v1::RemovePodSandboxRequest& req) {
   CAPSTAN_TRY(recorder_.Record("RemovePodSandbox"));
   std::lock_guard lock(mu_);
-  std::erase_if(containers_,
-                [&](const auto& kv) { return kv.second.sandbox_id == req.pod_sandbox_id(); });
-  sandboxes_.erase(req.pod_sandbox_id());
+  const std::string& id = req.pod_sandbox_id();
+  std::vector<std::string> removed;
+  for (const auto& [cid, c] : containers_) {
+    if (c.sandbox_id == id) {
+      removed.push_back(cid);
+    }
+  }
+  for (const auto& cid : removed) {
+    containers_.erase(cid);
+    EmitLocked(cid, id, v1::CONTAINER_DELETED_EVENT);
+  }
+  if (sandboxes_.contains(id)) {
+    // The event carries the sandbox's last status, so the pod it belonged to is known.
+    EmitLocked(id, id, v1::CONTAINER_DELETED_EVENT);
+    sandboxes_.erase(id);
+  }
   return v1::RemovePodSandboxResponse{};
 }
 
@@ -193,20 +351,8 @@ Result<v1::PodSandboxStatusResponse> FakeRuntimeService::PodSandboxStatus(
   if (it == sandboxes_.end()) {
     return Fail(Code::kNotFound, "sandbox {} not found", req.pod_sandbox_id());
   }
-  const Sandbox& s = it->second;
   v1::PodSandboxStatusResponse resp;
-  auto* st = resp.mutable_status();
-  st->set_id(s.id);
-  *st->mutable_metadata() = s.config.metadata();
-  st->set_state(s.state);
-  st->set_created_at(s.created_at);
-  if (!s.ip.empty()) {
-    st->mutable_network()->set_ip(s.ip);
-  }
-  *st->mutable_linux()->mutable_namespaces()->mutable_options() =
-      s.config.linux().security_context().namespace_options();
-  *st->mutable_labels() = s.config.labels();
-  *st->mutable_annotations() = s.config.annotations();
+  *resp.mutable_status() = SandboxStatusLocked(it->second);
   return resp;
 }
 
@@ -265,6 +411,7 @@ Result<v1::CreateContainerResponse> FakeRuntimeService::CreateContainer(
   c.image_ref = *image_ref;
   c.created_at = NowNanos();
   containers_[c.id] = c;
+  EmitLocked(c.id, c.sandbox_id, v1::CONTAINER_CREATED_EVENT);
   v1::CreateContainerResponse resp;
   resp.set_container_id(c.id);
   return resp;
@@ -284,6 +431,7 @@ Result<v1::StartContainerResponse> FakeRuntimeService::StartContainer(
   }
   it->second.state = v1::CONTAINER_RUNNING;
   it->second.started_at = NowNanos();
+  EmitLocked(it->first, it->second.sandbox_id, v1::CONTAINER_STARTED_EVENT);
   return v1::StartContainerResponse{};
 }
 
@@ -304,7 +452,12 @@ Result<v1::RemoveContainerResponse> FakeRuntimeService::RemoveContainer(
     const v1::RemoveContainerRequest& req) {
   CAPSTAN_TRY(recorder_.Record("RemoveContainer"));
   std::lock_guard lock(mu_);
-  containers_.erase(req.container_id());
+  auto it = containers_.find(req.container_id());
+  if (it != containers_.end()) {
+    std::string sandbox_id = it->second.sandbox_id;
+    containers_.erase(it);
+    EmitLocked(req.container_id(), sandbox_id, v1::CONTAINER_DELETED_EVENT);
+  }
   return v1::RemoveContainerResponse{};
 }
 
@@ -343,25 +496,8 @@ Result<v1::ContainerStatusResponse> FakeRuntimeService::ContainerStatus(
   if (it == containers_.end()) {
     return Fail(Code::kNotFound, "container {} not found", req.container_id());
   }
-  const Container& c = it->second;
   v1::ContainerStatusResponse resp;
-  auto* st = resp.mutable_status();
-  st->set_id(c.id);
-  *st->mutable_metadata() = c.config.metadata();
-  st->set_state(c.state);
-  st->set_created_at(c.created_at);
-  st->set_started_at(c.started_at);
-  st->set_finished_at(c.finished_at);
-  st->set_exit_code(c.exit_code);
-  *st->mutable_image() = c.config.image();
-  st->set_image_ref(c.image_ref);
-  st->set_image_id(c.image_ref);
-  st->set_reason(c.reason);
-  st->set_message(c.message);
-  *st->mutable_labels() = c.config.labels();
-  *st->mutable_annotations() = c.config.annotations();
-  *st->mutable_mounts() = c.config.mounts();
-  st->set_log_path(c.log_path);
+  *resp.mutable_status() = ContainerStatusLocked(it->second);
   return resp;
 }
 

@@ -2,10 +2,16 @@
 // FakeRuntimeService: a stateful in-memory CRI runtime for tests (as k8s.io/cri-api's
 // FakeRuntimeService is for Go). Sandboxes and containers move through the CRI states;
 // containers run until the test makes them exit (ExitContainer) or they are stopped.
-// Every call is recorded and any RPC can be made to fail (recorder()). Thread-safe.
+// Every call is recorded and any RPC can be made to fail (recorder()). GetContainerEvents
+// streams the events a runtime would send for each state change (sandboxes too, as
+// containerd does); tests can push their own and break the streams. Thread-safe.
 
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,6 +73,13 @@ class FakeRuntimeService : public RuntimeService {
   // When false, sandboxes get no IP (as with host networking or no CNI).
   void SetAssignIps(bool assign);
 
+  // Container events: to every open GetContainerEvents stream.
+  void PushContainerEvent(const v1::ContainerEventResponse& event);
+  // Every open stream ends with `error` (as when the runtime restarts).
+  void FailContainerEventStreams(const Error& error);
+  // Open GetContainerEvents streams (tests wait for a subscriber before changing state).
+  int ContainerEventSubscribers() const;
+
   std::vector<Sandbox> Sandboxes() const;
   std::vector<Container> Containers() const;
   std::optional<Container> FindContainer(const std::string& id) const;
@@ -91,12 +104,31 @@ class FakeRuntimeService : public RuntimeService {
   Result<v1::ListContainersResponse> ListContainers(const v1::ListContainersRequest& req) override;
   Result<v1::ContainerStatusResponse> ContainerStatus(
       const v1::ContainerStatusRequest& req) override;
+  // Creates the running container's log file (and its directory) anew when it is missing,
+  // as a runtime reopening its log writer does (fake_runtime_logs.cc).
+  Result<v1::ReopenContainerLogResponse> ReopenContainerLog(
+      const v1::ReopenContainerLogRequest& req) override;
   Result<v1::ExecSyncResponse> ExecSync(const v1::ExecSyncRequest& req) override;
   Result<v1::StatusResponse> Status(const v1::StatusRequest& req) override;
+  ::capstan::Status GetContainerEvents(const v1::GetEventsRequest& request,
+                                       const ContainerEventSink& sink, const CancelToken& cancel,
+                                       const std::function<void()>& on_connected) override;
 
  private:
+  struct EventSubscriber {
+    std::deque<v1::ContainerEventResponse> queue;
+    std::optional<Error> failure;
+  };
+
   int64_t NowNanos() const;
-  void StopContainerLocked(Container& c, int64_t timeout);
+  // Returns whether the container changed state.
+  bool StopContainerLocked(Container& c, int64_t timeout);
+  v1::PodSandboxStatus SandboxStatusLocked(const Sandbox& s) const;
+  v1::ContainerStatus ContainerStatusLocked(const Container& c) const;
+  // An event for `id` (a container, or the sandbox itself) with the sandbox's status and the
+  // statuses of its containers, as containerd fills them; queued to every subscriber.
+  void EmitLocked(const std::string& id, const std::string& sandbox_id,
+                  v1::ContainerEventType type);
 
   const Clock* clock_;
   FakeImageService* images_;
@@ -108,6 +140,8 @@ class FakeRuntimeService : public RuntimeService {
   std::optional<int32_t> stop_exit_code_;
   bool assign_ips_ = true;
   int next_id_ = 1;
+  std::list<std::shared_ptr<EventSubscriber>> subscribers_;
+  std::condition_variable events_cv_;
 };
 
 }  // namespace capstan::api::cri::testing

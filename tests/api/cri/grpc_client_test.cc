@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include "api/cri/testing/fake_image_service.h"
 #include "api/cri/testing/fake_runtime_service.h"
@@ -147,6 +150,105 @@ TEST_F(GrpcClientTest, ExecSyncDeadlineIsTheCommandTimeoutPlusTheCallTimeout) {
   EXPECT_EQ(r.error().code(), Code::kDeadlineExceeded);
   EXPECT_GE(took, std::chrono::milliseconds(1000));
   EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+// Runs GetContainerEvents on a thread of its own and collects what arrives.
+class EventStream {
+ public:
+  explicit EventStream(RuntimeService* client) {
+    thread_ = std::thread([this, client] {
+      result_ = client->GetContainerEvents(
+          {},
+          [this](const v1::ContainerEventResponse& ev) {
+            std::lock_guard lock(mu_);
+            events_.push_back(ev);
+            return true;
+          },
+          cancel_, [this] { connected_ = true; });
+      done_ = true;
+    });
+  }
+  ~EventStream() {
+    cancel_.Cancel();
+    thread_.join();
+  }
+  template <typename Cond>
+  static bool Eventually(Cond cond) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!cond() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return cond();
+  }
+  std::vector<v1::ContainerEventResponse> Events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  // Waits for the call to end and returns its result.
+  ::capstan::Status Finish() {
+    thread_.join();
+    thread_ = std::thread([] {});
+    return result_;
+  }
+
+  CancelToken cancel_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> done_{false};
+
+ private:
+  std::mutex mu_;
+  std::vector<v1::ContainerEventResponse> events_;
+  ::capstan::Status result_;
+  std::thread thread_;
+};
+
+TEST_F(GrpcClientTest, ContainerEventsStreamUntilCancelled) {
+  auto client = GrpcCriClient::Connect(endpoint_);
+  ASSERT_TRUE(client);
+  EventStream stream(client->get());
+  // capstan's server says when it has subscribed the client, before any event.
+  ASSERT_TRUE(EventStream::Eventually([&] { return stream.connected_.load(); }));
+  EXPECT_EQ(runtime_.ContainerEventSubscribers(), 1);
+
+  v1::RunPodSandboxRequest run;
+  run.mutable_config()->mutable_metadata()->set_name("web");
+  run.mutable_config()->mutable_metadata()->set_uid("u1");
+  auto sandbox = (*client)->RunPodSandbox(run);
+  ASSERT_TRUE(sandbox);
+  ASSERT_TRUE(EventStream::Eventually([&] { return stream.Events().size() >= 2; }));
+  auto events = stream.Events();
+  EXPECT_EQ(events[0].container_id(), sandbox->pod_sandbox_id());
+  EXPECT_EQ(events[0].container_event_type(), v1::CONTAINER_CREATED_EVENT);
+  EXPECT_EQ(events[1].container_event_type(), v1::CONTAINER_STARTED_EVENT);
+  EXPECT_EQ(events[1].pod_sandbox_status().metadata().uid(), "u1");
+  EXPECT_EQ(events[1].pod_sandbox_status().state(), v1::SANDBOX_READY);
+  EXPECT_GT(events[1].created_at(), 0);
+
+  // Cancelling ends an idle stream promptly, and the server lets go of it.
+  stream.cancel_.Cancel();
+  EXPECT_TRUE(stream.Finish());
+  EXPECT_TRUE(EventStream::Eventually([&] { return runtime_.ContainerEventSubscribers() == 0; }));
+}
+
+TEST_F(GrpcClientTest, ContainerEventsStreamErrorsKeepTheirCodes) {
+  auto client = GrpcCriClient::Connect(endpoint_);
+  ASSERT_TRUE(client);
+  {
+    EventStream stream(client->get());
+    ASSERT_TRUE(EventStream::Eventually([&] { return stream.connected_.load(); }));
+    runtime_.FailContainerEventStreams(Error(Code::kResourceExhausted, "fell behind"));
+    auto st = stream.Finish();
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code(), Code::kResourceExhausted);
+  }
+  // An older runtime: Unimplemented, and never "connected".
+  runtime_.recorder().InjectError("GetContainerEvents",
+                                  Error(Code::kUnimplemented, "unknown method"));
+  EventStream stream(client->get());
+  auto st = stream.Finish();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), Code::kUnimplemented);
+  EXPECT_FALSE(stream.connected_.load());
 }
 
 TEST(GrpcClientEndpointTest, ValidatesEndpoints) {
