@@ -17,6 +17,7 @@ pkg_check_modules(LIBSSL REQUIRED IMPORTED_TARGET libssl)
 pkg_check_modules(LIBNL3 REQUIRED IMPORTED_TARGET libnl-3.0)
 pkg_check_modules(LIBNL_ROUTE3 REQUIRED IMPORTED_TARGET libnl-route-3.0)
 pkg_check_modules(LIBNFTABLES REQUIRED IMPORTED_TARGET libnftables)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_program(PROTOC protoc REQUIRED)
 

@@ -10,6 +10,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/sd_notify.h"
 #include "common/stop_signals.h"
 #include "cri/image/store.h"
 #include "cri/network/cni_plugin.h"
@@ -96,9 +97,11 @@ int Run(cri::runtime::RuntimeConfig config) {
   ::chmod(path.c_str(), 0660);
   kLog.Info("serving CRI",
             {{"address", "unix://" + path}, {"root", config.root}, {"state", config.state}});
+  NotifyReady("serving CRI on unix://" + path);
 
   // SIGTERM/SIGINT stop the daemon; containers keep running under their monitors.
   kLog.Info("shutting down", {{"signal", WaitForStopSignal()}});
+  NotifyStopping();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   server->Wait();
   return 0;
