@@ -42,6 +42,30 @@ kuberuntime::RuntimeManagerDeps RuntimeDeps(const KubeletOptions& o, const Kubel
   return r;
 }
 
+std::unique_ptr<pleg::PodLifecycleEventGenerator> NewPleg(const KubeletOptions& o,
+                                                          const KubeletDeps& d,
+                                                          pleg::GenericPleg::Lister lister) {
+  if (o.evented_pleg) {
+    return std::make_unique<pleg::EventedPleg>(d.runtime, std::move(lister), d.clock,
+                                               pleg::EventedPleg::Options{});
+  }
+  return std::make_unique<pleg::GenericPleg>(std::move(lister), d.clock);
+}
+
+logs::ContainerLogPolicy LogPolicy(const config::KubeletConfiguration& c) {
+  auto p = logs::LogPolicyFromConfig(c);
+  if (!p) {  // Validate rejects these; keep the defaults rather than stop rotating
+    kLog.Warn("container log rotation uses the defaults", {{"error", p.error().message()}});
+    return {};
+  }
+  return *p;
+}
+
+images::ImageGCPolicy ImageGcPolicy(const config::KubeletConfiguration& c) {
+  return {c.image_gc_high_threshold_percent, c.image_gc_low_threshold_percent,
+          c.image_minimum_gc_age};
+}
+
 prober::ProberDeps ProbeDeps(const KubeletDeps& d) {
   prober::ProberDeps p;
   p.runtime = d.runtime;
@@ -64,21 +88,44 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
       prober_(ProbeDeps(deps_)),
       probes_(&prober_, deps_.probe_executor ? deps_.probe_executor : deps_.executor, deps_.clock,
               [this](const std::string& uid) { return status_.GetPodStatus(uid); }),
-      pleg_([this] { return runtime_.GetPods(true); }, deps_.clock),
+      pleg_(NewPleg(options_, deps_, [this] { return runtime_.GetPods(true); })),
       volumes_(options_.root_dir),
       workers_(this, deps_.executor, deps_.clock,
                podworkers::PodWorkers::Options{
                    std::chrono::duration_cast<std::chrono::seconds>(options_.config.sync_frequency),
-                   std::chrono::seconds(10)}) {
+                   std::chrono::seconds(10)}),
+      logs_(deps_.runtime, deps_.clock, LogPolicy(options_.config)),
+      container_gc_(deps_.runtime, deps_.clock, this, options_.config.pod_logs_dir, &logs_),
+      image_gc_(deps_.runtime, deps_.images, deps_.clock, ImageGcPolicy(options_.config),
+                deps_.image_fs_stat),
+      log_rotation_task_(deps_.clock, options_.log_rotation_period, deps_.gc_executor,
+                         [this] {
+                           if (auto st = logs_.RotateLogs(); !st) {
+                             kLog.Warn("container log rotation", {{"error", st.error().message()}});
+                           }
+                         }),
+      container_gc_task_(
+          deps_.clock, options_.container_gc_period, deps_.gc_executor,
+          [this] {
+            if (auto st = container_gc_.GarbageCollect(); !st) {
+              kLog.Error("container garbage collection failed", {{"error", st.error().message()}});
+            }
+          }),
+      image_gc_task_(deps_.clock, options_.image_gc_period, deps_.gc_executor, [this] {
+        if (auto st = image_gc_.GarbageCollect(); !st) {
+          kLog.Error("image garbage collection failed", {{"error", st.error().message()}});
+        }
+      }) {
   (void)volumes_.RegisterPlugin(volumes::NewEmptyDirPlugin(options_.root_dir, deps_.mounter));
   (void)volumes_.RegisterPlugin(volumes::NewHostPathPlugin());
 }
 
-Kubelet::~Kubelet() = default;
+Kubelet::~Kubelet() { pleg_->Stop(); }
 
 Status Kubelet::Init() {
   CAPSTAN_TRY_WRAP(runtime_.Init(), "container runtime");
   kLog.Info("container runtime", {{"name", runtime_.runtime_name()}});
+  pleg_->Start();
   if (deps_.cgroups && options_.config.cgroups_per_qos) {
     for (auto qos :
          {cm::QosClass::kGuaranteed, cm::QosClass::kBurstable, cm::QosClass::kBestEffort}) {
@@ -119,6 +166,22 @@ bool Kubelet::IsDesired(const std::string& uid) const {
   return pods_.contains(uid);
 }
 
+bool Kubelet::AllSourcesReady() const {
+  return deps_.pod_config->SourceReady(sources::kFileSource);
+}
+
+bool Kubelet::ShouldPodContentBeRemoved(const std::string& uid) const {
+  if (!AllSourcesReady()) {
+    return false;
+  }
+  // Workers first: a source adds a pod to pods_ before the workers hear of it, so a pod seen
+  // by neither check was not wanted at the first one.
+  if (workers_.IsKnown(uid) && !workers_.IsPodTerminated(uid)) {
+    return false;
+  }
+  return !IsDesired(uid);
+}
+
 void Kubelet::HandleSourceUpdates() {
   for (auto& update : deps_.pod_config->Drain()) {
     for (auto& pod : update.pods) {
@@ -151,16 +214,15 @@ void Kubelet::HandleSourceUpdates() {
 
 void Kubelet::HandlePlegEvents() {
   auto now = deps_.clock->Monotonic();
-  if (next_relist_ && now < *next_relist_) {
-    return;
-  }
-  next_relist_ = now + options_.relist_period;
-  if (auto st = pleg_.Relist(); !st) {
-    kLog.Warn("relist failed", {{"error", st.error().message()}});
-    return;
+  // The period changes when an evented PLEG's stream comes or goes.
+  if (!last_relist_ || now - *last_relist_ >= pleg_->RelistPeriod(options_.relist_period)) {
+    last_relist_ = now;
+    if (auto st = pleg_->Relist(); !st) {
+      kLog.Warn("relist failed", {{"error", st.error().message()}});
+    }
   }
   std::set<std::string> woken;
-  for (const auto& ev : pleg_.TakeEvents()) {
+  for (const auto& ev : pleg_->TakeEvents()) {
     kLog.Debug("pod lifecycle event",
                {{"uid", ev.pod_uid}, {"event", pleg::EventTypeName(ev.type)}, {"id", ev.id}});
     if (!woken.insert(ev.pod_uid).second) {
@@ -269,6 +331,11 @@ void Kubelet::Tick() {
   HandleProbeResults();
   workers_.Tick();
   Housekeeping();
+  log_rotation_task_.Tick();
+  container_gc_task_.Tick();
+  if (image_gc_.Enabled()) {
+    image_gc_task_.Tick();
+  }
 }
 
 void Kubelet::Run(const std::atomic<bool>& stop) {

@@ -2,12 +2,14 @@
 // Kubelet: the sync loop wiring pod sources to pod workers to the runtime. Each Tick (driven
 // by the injected clock; main calls it about ten times a second, tests call it directly):
 //   1. applies ADD/UPDATE/REMOVE updates from the sources to the pod workers;
-//   2. relists the runtime through the PLEG once a second and wakes pods whose containers
-//      changed;
+//   2. wakes pods whose containers changed, as the PLEG reports (from the runtime's events
+//      as they come, relisting once a second, or every five minutes while events flow);
 //   3. wakes pods whose probe results changed, and starts due probes;
 //   4. lets the pod workers resync pods that are due (periodic, or retry after errors);
 //   5. every two seconds, housekeeping: kills and removes pods the runtime runs that no
 //      source wants any more, and forgets what they left.
+//   6. starts log rotation (every second), container GC (every minute) and image GC (every
+//      five minutes) on the GC executor, each when its previous round is done.
 // The pod workers call back into SyncPod / SyncTerminatingPod / SyncTerminatedPod.
 
 #include <atomic>
@@ -25,14 +27,18 @@
 #include "common/time.h"
 #include "kubelet/cm/cgroup_manager.h"
 #include "kubelet/config/kubelet_config.h"
+#include "kubelet/images/image_gc_manager.h"
+#include "kubelet/kuberuntime/container_gc.h"
 #include "kubelet/kuberuntime/runtime_manager.h"
-#include "kubelet/pleg/generic_pleg.h"
+#include "kubelet/logs/container_log_manager.h"
+#include "kubelet/pleg/evented_pleg.h"
 #include "kubelet/podworkers/pod_workers.h"
 #include "kubelet/prober/manager.h"
 #include "kubelet/sources/pod_config.h"
 #include "kubelet/status/reason_cache.h"
 #include "kubelet/status/status_manager.h"
 #include "kubelet/util/executor.h"
+#include "kubelet/util/periodic.h"
 #include "kubelet/volumes/volume_manager.h"
 
 namespace capstan::kubelet {
@@ -45,7 +51,14 @@ struct KubeletOptions {
   int64_t memory_capacity_bytes = 0;
   kuberuntime::ResolvConf host_dns;
   std::chrono::milliseconds relist_period{1000};
+  // Follow the runtime's container events (relisting every 5 min while they flow, and every
+  // relist_period when they do not); false: relist only.
+  bool evented_pleg = false;
   std::chrono::milliseconds housekeeping_period{2000};
+  // Log rotation checks (a stat per running container), container GC, image GC.
+  std::chrono::milliseconds log_rotation_period{1000};
+  std::chrono::milliseconds container_gc_period{std::chrono::minutes(1)};
+  std::chrono::milliseconds image_gc_period{std::chrono::minutes(5)};
 };
 
 struct KubeletDeps {
@@ -61,9 +74,13 @@ struct KubeletDeps {
   prober::GrpcHealthChecker* grpc = nullptr;  // grpc probes
   std::function<Status(const std::string&, int, std::chrono::milliseconds)> tcp_dial;
   kuberuntime::HandlerRunner::Sleeper sleep;  // sleep hooks
+  // Log rotation and garbage collection (null: inline in Tick). Each runs one round at a
+  // time, so three threads never leave one waiting behind another.
+  util::Executor* gc_executor = nullptr;
+  images::FsStatFunc image_fs_stat;  // measures the image filesystem (null: statvfs)
 };
 
-class Kubelet : public podworkers::PodSyncer {
+class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {
  public:
   Kubelet(KubeletOptions options, KubeletDeps deps);
   ~Kubelet() override;
@@ -88,6 +105,10 @@ class Kubelet : public podworkers::PodSyncer {
   Status SyncTerminatingRuntimePod(const container::RunningPod& pod) override;
   Status SyncTerminatedPod(const api::k8s::Pod& pod) override;
 
+  // PodStateProvider (container GC).
+  bool AllSourcesReady() const override;
+  bool ShouldPodContentBeRemoved(const std::string& uid) const override;
+
  private:
   void HandleSourceUpdates();
   void HandlePlegEvents();
@@ -106,13 +127,19 @@ class Kubelet : public podworkers::PodSyncer {
   status::ReasonCache reasons_;
   prober::Prober prober_;
   prober::ProberManager probes_;
-  pleg::GenericPleg pleg_;
+  std::unique_ptr<pleg::PodLifecycleEventGenerator> pleg_;
   volumes::VolumeManager volumes_;
   podworkers::PodWorkers workers_;
+  logs::ContainerLogManager logs_;
+  kuberuntime::ContainerGC container_gc_;
+  images::ImageGCManager image_gc_;
+  util::PeriodicTask log_rotation_task_;
+  util::PeriodicTask container_gc_task_;
+  util::PeriodicTask image_gc_task_;
 
   mutable std::mutex mu_;
   std::map<std::string, api::k8s::Pod> pods_;  // what the sources want, by uid
-  std::optional<std::chrono::steady_clock::time_point> next_relist_;
+  std::optional<std::chrono::steady_clock::time_point> last_relist_;
   std::optional<std::chrono::steady_clock::time_point> next_housekeeping_;
 };
 

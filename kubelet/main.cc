@@ -13,9 +13,13 @@
 #include "api/cri/grpc_client.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/sd_notify.h"
 #include "common/stop_signals.h"
 #include "kubelet/config/flags.h"
 #include "kubelet/kubelet.h"
+#include "kubelet/kubelet_server_host.h"
+#include "kubelet/prober/grpc_health.h"
+#include "kubelet/server/server.h"
 #include "kubelet/sources/file/file_source.h"
 
 namespace {
@@ -76,8 +80,12 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   // long timeouts) from holding up pod syncs.
   auto executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(8);
   auto probe_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(4);
+  // Log rotation, container GC and image GC: a thread each, so a slow image removal never
+  // holds up log rotation.
+  auto gc_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(3);
   kubelet::sources::PodConfig pod_config;
-  kubelet::util::PlainHttpGetter http;
+  kubelet::util::ProbeHttpGetter http;
+  kubelet::prober::GrpcHealthClient grpc_health;
   auto mounter = kubelet::volumes::NewSystemMounter();
 
   kubelet::KubeletOptions opts;
@@ -85,6 +93,8 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   opts.node_name = kubelet::config::NodeName(flags);
   opts.node_ip = flags.node_ip.empty() ? DefaultNodeIp() : flags.node_ip;
   opts.root_dir = flags.root_dir;
+  // Container events when the runtime has them; relisting every second when it does not.
+  opts.evented_pleg = true;
   opts.memory_capacity_bytes = MemoryCapacity();
   if (auto resolv = ReadFile(cfg->resolv_conf)) {
     opts.host_dns = kubelet::kuberuntime::ParseResolvConf(*resolv);
@@ -95,9 +105,11 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   deps.images = cri->get();
   deps.executor = executor.get();
   deps.probe_executor = probe_executor.get();
+  deps.gc_executor = gc_executor.get();
   deps.pod_config = &pod_config;
   deps.mounter = mounter.get();
   deps.http = &http;
+  deps.grpc = &grpc_health;
   // The kubepods hierarchy: QoS parents and pod cgroups with pod-level limits.
   std::unique_ptr<kubelet::cm::CgroupManager> cgroups;
   if (cfg->cgroups_per_qos) {
@@ -128,20 +140,35 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   kubelet::sources::FileSource files(cfg->static_pod_path, opts.node_name, &pod_config, &clock,
                                      cfg->file_check_frequency);
   files.Start();
+  // The node-local API (:10250, read-only and healthz ports), once the kubelet can answer.
+  kubelet::KubeletServerHost server_host(&k, cri->get());
+  auto servers = kubelet::server::KubeletServers::Start(*cfg, flags.root_dir, opts.node_name,
+                                                        {&server_host, &clock});
+  if (!servers) {
+    kLog.Error("kubelet server", {{"error", servers.error().message()}});
+    files.Stop();
+    probe_executor.reset();
+    executor.reset();
+    return 1;
+  }
   kLog.Info("kubelet started", {{"node", opts.node_name},
                                 {"nodeIP", opts.node_ip},
                                 {"staticPodPath", cfg->static_pod_path},
                                 {"runtime", cfg->container_runtime_endpoint}});
+  NotifyReady("running pods of node " + opts.node_name);
 
   std::atomic<bool> stop{false};
   std::thread signals([&] {
     kLog.Info("shutting down", {{"signal", capstan::WaitForStopSignal()}});
+    NotifyStopping();
     stop = true;
   });
   k.Run(stop);
   signals.join();
+  (*servers)->Stop();  // its handlers call into the kubelet
   files.Stop();
   // Work in flight finishes before the kubelet it calls back into goes away.
+  gc_executor.reset();
   probe_executor.reset();
   executor.reset();
   // Pods keep running: a restarted kubelet picks them up again.

@@ -8,7 +8,7 @@ build_pkgs=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libnftables-dev nftables
   libboost-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libarchive-dev libcurl4-openssl-dev libssl-dev libsystemd-dev libsqlite3-dev
+  libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev libsqlite3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 # Peers and fixtures: the busybox image is built from busybox-static, served by
@@ -18,6 +18,7 @@ test_pkgs=(
   busybox-static docker-registry skopeo umoci
   containerd runc crun containernetworking-plugins
   iproute2 iptables nftables procps psmisc util-linux kmod curl
+  systemd
 )
 
 want=("${build_pkgs[@]}")

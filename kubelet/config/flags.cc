@@ -11,6 +11,15 @@ Result<KubeletConfiguration> ResolveConfiguration(const KubeletFlags& flags) {
   KubeletConfiguration c;
   if (!flags.config.empty()) {
     CAPSTAN_ASSIGN_OR_RETURN(c, LoadKubeletConfiguration(flags.config));
+  } else {
+    // Without a config file upstream runs with its flag defaults: --anonymous-auth=true,
+    // --authorization-mode=AlwaysAllow, --authentication-token-webhook=false. capstan keeps
+    // anonymous access off (DESIGN.md: the kubelet API authenticates every request), so
+    // only clients of a configured client CA get in; with no API server to ask, those may
+    // do what they ask.
+    c.authentication_anonymous_enabled = false;
+    c.authorization_mode = "AlwaysAllow";
+    c.authentication_webhook_enabled = false;
   }
   if (flags.container_runtime_endpoint) {
     c.container_runtime_endpoint = *flags.container_runtime_endpoint;

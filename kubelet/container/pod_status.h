@@ -73,6 +73,7 @@ struct RunningPod {
     std::string id;
     std::string name;
     ContainerState state;
+    std::string image;  // as the pod names it, else the runtime's ref (for /runningpods)
   };
   std::vector<Container> containers;
 };

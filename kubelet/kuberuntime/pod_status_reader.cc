@@ -177,7 +177,11 @@ Result<std::vector<container::RunningPod>> RuntimeManager::GetPods(bool all) {
   CAPSTAN_ASSIGN_OR_RETURN(auto containers, deps_.runtime->ListContainers(clist));
   for (const auto& c : containers.containers()) {
     if (auto* p = pod_of(c.labels(), c.metadata())) {
-      p->containers.push_back({c.id(), c.metadata().name(), FromCri(c.state())});
+      // The image as the pod names it when the runtime kept that, else the runtime's ref.
+      const auto& image = c.image().user_specified_image().empty()
+                              ? c.image().image()
+                              : c.image().user_specified_image();
+      p->containers.push_back({c.id(), c.metadata().name(), FromCri(c.state()), image});
     }
   }
   std::vector<container::RunningPod> out;

@@ -83,6 +83,11 @@ std::vector<PodLifecycleEvent> GenericPleg::TakeEvents() {
   return std::exchange(events_, {});
 }
 
+void GenericPleg::SetRelistThreshold(std::chrono::seconds threshold) {
+  std::lock_guard lock(mu_);
+  threshold_ = threshold;
+}
+
 bool GenericPleg::Healthy() const {
   std::lock_guard lock(mu_);
   auto since = last_relist_.value_or(created_);

@@ -28,6 +28,8 @@ class GenericPleg : public PodLifecycleEventGenerator {
   Status Relist() override;
   std::vector<PodLifecycleEvent> TakeEvents() override;
   bool Healthy() const override;
+  // How long without a successful relist counts as unhealthy (longer while events flow).
+  void SetRelistThreshold(std::chrono::seconds threshold);
 
  private:
   enum class State { kRunning, kExited, kUnknown, kNonExistent };

@@ -139,5 +139,21 @@ TEST(KubeletFlagsTest, FlagsOverrideTheFile) {
   EXPECT_EQ(NodeName(flags), "node-a");
 }
 
+TEST(KubeletFlagsTest, WithoutAConfigFileTheFlagDefaultsApply) {
+  // Upstream's flag defaults (everything allowed, no token webhook), except that anonymous
+  // access stays off: only authenticated clients reach the API.
+  auto flags_only = ResolveConfiguration(KubeletFlags{});
+  ASSERT_TRUE(flags_only) << flags_only.error().message();
+  EXPECT_FALSE(flags_only->authentication_anonymous_enabled);
+  EXPECT_EQ(flags_only->authorization_mode, "AlwaysAllow");
+  EXPECT_FALSE(flags_only->authentication_webhook_enabled);
+  // A config file's defaults are v1beta1's: no anonymous access, Webhook authorization.
+  auto file = Parse("");
+  ASSERT_TRUE(file);
+  EXPECT_FALSE(file->authentication_anonymous_enabled);
+  EXPECT_EQ(file->authorization_mode, "Webhook");
+  EXPECT_TRUE(file->authentication_webhook_enabled);
+}
+
 }  // namespace
 }  // namespace capstan::kubelet::config

@@ -1,0 +1,27 @@
+#pragma once
+// KubeletServerHost: the kubelet API's view of the Kubelet (server::HostInterface), so
+// kubelet/server/ stays independent of the Kubelet class.
+
+#include "api/cri/runtime_service.h"
+#include "kubelet/kubelet.h"
+#include "kubelet/server/host.h"
+
+namespace capstan::kubelet {
+
+class KubeletServerHost : public server::HostInterface {
+ public:
+  // Both must outlive this. `runtime` is the CRI the kubelet talks to (for log paths).
+  KubeletServerHost(Kubelet* kubelet, api::cri::RuntimeService* runtime)
+      : kubelet_(kubelet), runtime_(runtime) {}
+
+  std::vector<api::k8s::Pod> GetPods() override;
+  Result<std::vector<api::k8s::Pod>> GetRunningPods() override;
+  Result<server::LogTarget> ContainerLog(const std::string& ns, const std::string& pod,
+                                         const std::string& container, bool previous) override;
+
+ private:
+  Kubelet* kubelet_;
+  api::cri::RuntimeService* runtime_;
+};
+
+}  // namespace capstan::kubelet

@@ -1,0 +1,89 @@
+#pragma once
+// ContainerLogManager: size-based rotation of the CRI log files of running containers
+// (upstream's containerLogManager). Each round lists the containers and stats the live log
+// of each running one; a log of at least containerLogMaxSize is rotated:
+//   1. leftovers of an interrupted round go (".tmp" compressions, plain files whose ".gz"
+//      exists);
+//   2. the oldest rotated files go, so that with the live file and the one rotated now at
+//      most containerLogMaxFiles remain;
+//   3. rotated files still plain are gzip-compressed (<log>.<stamp>.gz, via <...>.gz.tmp);
+//   4. the live log is renamed to <log>.<YYYYMMDD-HHMMSS> (UTC, the injected clock) and the
+//      runtime is asked to ReopenContainerLog, so it writes a fresh <log>; when that fails the
+//      file is renamed back and the next round tries again.
+// The newest rotated file stays uncompressed so readers following the log finish it.
+//
+// A round is one ListContainers plus one stat per running container: log paths are cached
+// per container (one ContainerStatus when a container is first seen), which keeps a round
+// cheap enough to run every second, so a heavy logger cannot run far past the limit. A log
+// is rotated at most once per second (the stamp's resolution). Rotated files of containers
+// that disappeared from the runtime are removed.
+//
+// Thread-safe: rounds and Clean serialise on one lock.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/cri/runtime_service.h"
+#include "common/error.h"
+#include "common/time.h"
+#include "kubelet/config/kubelet_config.h"
+
+namespace capstan::kubelet::logs {
+
+struct ContainerLogPolicy {
+  int64_t max_size_bytes = 10 * 1024 * 1024;  // containerLogMaxSize
+  int32_t max_files = 5;                      // containerLogMaxFiles, the live file included
+};
+
+// The policy from containerLogMaxSize / containerLogMaxFiles (a quantity such as "10Mi").
+Result<ContainerLogPolicy> LogPolicyFromConfig(const config::KubeletConfiguration& c);
+
+class ContainerLogManager {
+ public:
+  ContainerLogManager(api::cri::RuntimeService* runtime, const Clock* clock,
+                      ContainerLogPolicy policy);
+
+  // One round over the running containers. Per-container failures are logged and do not
+  // stop the round; the error is only for a failed ListContainers.
+  Status RotateLogs();
+
+  // Removes a container's live log and its rotated files; the container GC calls it before
+  // RemoveContainer (upstream's Clean). A container the runtime no longer knows is
+  // cleaned through the cached path, or is a no-op.
+  Status Clean(const std::string& container_id);
+
+ private:
+  struct Tracked {
+    std::string log_path;  // empty: the runtime keeps no log for it
+  };
+
+  // The cached log path of a running container, asking the runtime the first time.
+  Result<std::string> LogPathLocked(const std::string& id);
+  void ProcessContainerLocked(const std::string& id, const std::string& log_path);
+  Status RotateLocked(const std::string& id, const std::string& log_path);
+  Status RotateLatestLocked(const std::string& id, const std::string& log_path,
+                            const std::string& rotated);
+
+  api::cri::RuntimeService* runtime_;
+  const Clock* clock_;
+  ContainerLogPolicy policy_;
+  std::mutex mu_;
+  std::map<std::string, Tracked> tracked_;  // by container id
+};
+
+// --- The file-level steps (exposed for tests).
+
+// The rotated files of `log` (<log>.<anything>), sorted oldest first (the stamp sorts).
+std::vector<std::filesystem::path> RotatedLogs(const std::filesystem::path& log);
+// Removes ".tmp" files and plain files whose ".gz" exists; returns the rest.
+Result<std::vector<std::filesystem::path>> CleanupUnusedLogs(
+    std::vector<std::filesystem::path> logs);
+// "20260101-000000": the suffix a log rotated at `t` gets.
+std::string RotationStamp(WallTime t);
+
+}  // namespace capstan::kubelet::logs

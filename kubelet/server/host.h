@@ -1,0 +1,38 @@
+#pragma once
+// HostInterface: what the kubelet's HTTP API needs from the kubelet (upstream's
+// server.HostInterface), so the server knows nothing of the Kubelet class and its tests run
+// against a fake. KubeletHost (kubelet/kubelet_server_host.h) is the real one.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/k8s/pod.h"
+#include "common/error.h"
+
+namespace capstan::kubelet::server {
+
+// Where a container's log is and how to tell whether the container still writes to it.
+struct LogTarget {
+  std::string path;                  // the CRI log file (from the runtime, never from a URL)
+  std::function<bool()> is_running;  // asked while following; null: not running
+};
+
+class HostInterface {
+ public:
+  virtual ~HostInterface() = default;
+
+  // The pods this kubelet manages, each with its current status. Thread-safe.
+  virtual std::vector<api::k8s::Pod> GetPods() = 0;
+  // The pods the runtime runs (running sandboxes and containers), as minimal Pod objects:
+  // metadata name/namespace/uid and spec.containers name+image. May call the runtime.
+  virtual Result<std::vector<api::k8s::Pod>> GetRunningPods() = 0;
+  // The log of container `container` of pod `ns`/`pod`; `previous`: the log of the instance
+  // before the current one. Errors: NotFound (unknown pod or container; the message is shown
+  // to the client), FailedPrecondition (no such instance yet, e.g. no previous one), others.
+  // Names are already validated as Kubernetes names. May call the runtime.
+  virtual Result<LogTarget> ContainerLog(const std::string& ns, const std::string& pod,
+                                         const std::string& container, bool previous) = 0;
+};
+
+}  // namespace capstan::kubelet::server

@@ -1,0 +1,167 @@
+#include "kubelet/server/router.h"
+
+#include <vector>
+
+#include "api/k8s/codec.h"
+#include "api/k8s/validation.h"
+#include "common/log.h"
+#include "kubelet/server/log_query.h"
+
+namespace capstan::kubelet::server {
+
+namespace {
+
+const log::Logger kLog("kubelet-server");
+
+HttpResponse Text(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse NotFound() { return Text(404, "404 page not found\n"); }
+
+HttpResponse PodList(const std::vector<api::k8s::Pod>& pods) {
+  api::k8s::Json items = api::k8s::Json::array();
+  for (const auto& p : pods) {
+    items.push_back(api::k8s::EncodePod(p));
+  }
+  api::k8s::Json list = {{"kind", "PodList"},
+                         {"apiVersion", "v1"},
+                         {"metadata", api::k8s::Json::object()},
+                         {"items", std::move(items)}};
+  HttpResponse r;
+  r.content_type = "application/json";
+  // Names and messages come from manifests and the runtime: never fail on bad UTF-8.
+  r.body = list.dump(-1, ' ', false, api::k8s::Json::error_handler_t::replace);
+  return r;
+}
+
+// The path's segments, %-decoded: "/a/b%2Fc/" -> {"a", "b/c"} (one trailing slash ignored).
+Result<std::vector<std::string>> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  path.remove_prefix(1);
+  if (!path.empty() && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  while (true) {
+    size_t slash = path.find('/');
+    CAPSTAN_ASSIGN_OR_RETURN(std::string seg, PercentDecode(path.substr(0, slash), false));
+    out.push_back(std::move(seg));
+    if (slash == std::string_view::npos) {
+      return out;
+    }
+    path.remove_prefix(slash + 1);
+  }
+}
+
+}  // namespace
+
+Router::Router(HostInterface* host, RouterOptions options)
+    : host_(host), options_(std::move(options)) {}
+
+HttpResponse Router::Handle(std::string_view method, std::string_view target,
+                            const std::optional<PeerCertificate>& peer) const {
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  if (path.empty() || path[0] != '/') {
+    return Text(400, "bad request target\n");
+  }
+  if (options_.authorizer) {
+    auto user = Authenticate(options_.authentication, peer);
+    if (!user) {
+      return Text(401, "Unauthorized");
+    }
+    RequestAttributes attrs = AttributesFor(method, path, *user, options_.node_name);
+    Decision d = options_.authorizer->Authorize(attrs);
+    if (!d.allowed) {
+      kLog.Debug("forbidden", {{"user", attrs.user.name}, {"path", path}, {"reason", d.reason}});
+      return Text(403, ForbiddenMessage(attrs, d.reason));
+    }
+  }
+  if (method != "GET") {
+    return Text(405, "Method Not Allowed");
+  }
+  return Route(path, query);
+}
+
+HttpResponse Router::Route(std::string_view path, std::string_view query) const {
+  auto segs = Segments(path);
+  if (!segs) {
+    return Text(400, segs.error().message());
+  }
+  const auto& s = *segs;
+  if (s.size() == 1 && s[0] == "healthz") {
+    return Text(200, "ok");
+  }
+  if (options_.endpoints == Endpoints::kHealthzOnly) {
+    return NotFound();
+  }
+  if (s.size() == 1 && s[0] == "pods") {
+    return Pods();
+  }
+  if (options_.endpoints == Endpoints::kReadOnly) {
+    return NotFound();
+  }
+  if (s.size() == 1 && s[0] == "runningpods") {
+    return RunningPods();
+  }
+  if (s.size() == 4 && s[0] == "containerLogs") {
+    return ContainerLogs(s[1], s[2], s[3], query);
+  }
+  return NotFound();
+}
+
+HttpResponse Router::Pods() const { return PodList(host_->GetPods()); }
+
+HttpResponse Router::RunningPods() const {
+  auto pods = host_->GetRunningPods();
+  if (!pods) {
+    kLog.Warn("listing running pods", {{"error", pods.error().message()}});
+    return Text(500, pods.error().message());
+  }
+  return PodList(*pods);
+}
+
+HttpResponse Router::ContainerLogs(const std::string& ns, const std::string& pod,
+                                   const std::string& container, std::string_view query) const {
+  const Clock& clock = options_.clock ? *options_.clock : real_clock_;
+  auto req = ParseLogQuery(query, clock.Now());
+  if (!req) {
+    int status = req.error().code() == Code::kFailedPrecondition ? 422 : 400;
+    return Text(status, req.error().message());
+  }
+  // Names go to the host only once they are valid Kubernetes names; anything else (dots,
+  // slashes, NULs) cannot name a pod and gets the same answer as an unknown one.
+  if (!api::k8s::IsDnsLabel(ns) || !api::k8s::IsDnsSubdomain(pod)) {
+    return Text(404, fmt::format("pod {:?} does not exist", pod));
+  }
+  if (!api::k8s::IsDnsLabel(container)) {
+    return Text(404, fmt::format("container {:?} not found in pod {:?}", container, pod));
+  }
+  auto target = host_->ContainerLog(ns, pod, container, req->previous);
+  if (!target) {
+    return Text(target.error().code() == Code::kNotFound ? 404 : 400, target.error().message());
+  }
+  logs::FollowOptions follow;
+  if (req->options.follow) {
+    follow.container_running =
+        target->is_running ? target->is_running : std::function<bool()>([] { return false; });
+    follow.clock = options_.clock;
+    follow.running_check_period = options_.running_check_period;
+  }
+  auto reader = logs::LogReader::Open(target->path, req->options, std::move(follow));
+  if (!reader) {
+    kLog.Warn(
+        "opening a container log",
+        {{"pod", ns + "/" + pod}, {"container", container}, {"error", reader.error().message()}});
+    return Text(400, reader.error().message());
+  }
+  HttpResponse r;
+  r.stream = std::move(*reader);
+  return r;
+}
+
+}  // namespace capstan::kubelet::server

@@ -1,0 +1,74 @@
+#pragma once
+// Router: the kubelet API's endpoints, independent of the HTTP transport (http_server.h).
+// Given a request line (and on the secure port, what TLS learned about the client) it
+// authenticates, authorizes and answers, calling into the HostInterface:
+//
+//   GET /healthz                                     "ok"                      all ports
+//   GET /pods                                        v1 PodList (JSON)         secure, read-only
+//   GET /runningpods/                                v1 PodList from the CRI   secure
+//   GET /containerLogs/{namespace}/{pod}/{container} the log (text, streamed)  secure
+//       ?follow&previous&timestamps&tailLines=&limitBytes=&sinceSeconds=&sinceTime=
+//
+// Errors are plain text, as upstream's: 401 "Unauthorized", 403 "Forbidden (...)", 404 for
+// unknown paths, pods and containers, 400 for undecodable parameters, 422 for invalid ones
+// (negative tailLines, both sinceTime and sinceSeconds, ...), 405 for methods other than GET.
+// Handle is thread-safe and may block (it calls the host).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/time.h"
+#include "kubelet/logs/log_reader.h"
+#include "kubelet/server/auth.h"
+#include "kubelet/server/host.h"
+
+namespace capstan::kubelet::server {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  // Set: the body is this log, streamed (chunked) until the reader ends.
+  std::unique_ptr<logs::LogReader> stream;
+};
+
+enum class Endpoints {
+  kHealthzOnly,  // the healthz port
+  kReadOnly,     // the read-only port: /healthz, /pods
+  kAll,          // the secure port
+};
+
+struct RouterOptions {
+  Endpoints endpoints = Endpoints::kAll;
+  // Null: no authentication or authorization (the plain-HTTP ports).
+  const Authorizer* authorizer = nullptr;
+  AuthenticationConfig authentication;
+  std::string node_name;
+  const Clock* clock = nullptr;                          // for sinceSeconds (null: the real clock)
+  std::chrono::milliseconds running_check_period{1000};  // while following logs
+};
+
+class Router {
+ public:
+  Router(HostInterface* host, RouterOptions options);
+
+  // `target` is the request target ("/path?query"); `peer` is the verified-or-not client
+  // certificate on TLS connections that presented one.
+  HttpResponse Handle(std::string_view method, std::string_view target,
+                      const std::optional<PeerCertificate>& peer) const;
+
+ private:
+  HttpResponse Route(std::string_view path, std::string_view query) const;
+  HttpResponse Pods() const;
+  HttpResponse RunningPods() const;
+  HttpResponse ContainerLogs(const std::string& ns, const std::string& pod,
+                             const std::string& container, std::string_view query) const;
+
+  HostInterface* host_;
+  RouterOptions options_;
+  RealClock real_clock_;
+};
+
+}  // namespace capstan::kubelet::server
