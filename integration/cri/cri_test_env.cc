@@ -31,6 +31,11 @@ const std::string& TestRegistry() {
   return host;
 }
 
+RegistryFixture* TestRegistryFixture() {
+  (void)TestRegistry();
+  return Registry().get();
+}
+
 void CriTest::SetUp() {
   CAPSTAN_REQUIRE_ROOT();
   cri_ = std::make_unique<CriDaemon>("registry:\n  insecure: [\"" + TestRegistry() + "\"]\n" +

@@ -15,6 +15,9 @@ namespace capstan::integration {
 
 // The registry (host:port) serving "busybox:latest", started once per binary.
 const std::string& TestRegistry();
+class RegistryFixture;
+// That registry itself (to push more images to it); null if it failed to start.
+RegistryFixture* TestRegistryFixture();
 
 // Skips the test unless running as root (integration tests need the real kernel).
 #define CAPSTAN_REQUIRE_ROOT()                                           \
