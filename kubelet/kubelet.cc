@@ -104,6 +104,10 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
                              kLog.Warn("container log rotation", {{"error", st.error().message()}});
                            }
                          }),
+      log_compression_task_(deps_.clock, options_.log_rotation_period, deps_.gc_executor,
+                            [this] { (void)logs_.CompressRotatedLogs(); }),
+      fast_logger_task_(deps_.clock, options_.log_rotation_period / 10, deps_.gc_executor,
+                        [this] { logs_.CheckFastLoggers(); }),
       container_gc_task_(
           deps_.clock, options_.container_gc_period, deps_.gc_executor,
           [this] {
@@ -332,6 +336,8 @@ void Kubelet::Tick() {
   workers_.Tick();
   Housekeeping();
   log_rotation_task_.Tick();
+  log_compression_task_.Tick();
+  fast_logger_task_.Tick();
   container_gc_task_.Tick();
   if (image_gc_.Enabled()) {
     image_gc_task_.Tick();

@@ -134,6 +134,8 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   kuberuntime::ContainerGC container_gc_;
   images::ImageGCManager image_gc_;
   util::PeriodicTask log_rotation_task_;
+  util::PeriodicTask log_compression_task_;  // apart, so size checks never wait for gzip
+  util::PeriodicTask fast_logger_task_;      // heavy loggers' size checks, 10x as often
   util::PeriodicTask container_gc_task_;
   util::PeriodicTask image_gc_task_;
 

@@ -80,9 +80,10 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   // long timeouts) from holding up pod syncs.
   auto executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(8);
   auto probe_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(4);
-  // Log rotation, container GC and image GC: a thread each, so a slow image removal never
-  // holds up log rotation.
-  auto gc_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(3);
+  // Log rotation (and its fast-logger checks), log compression, container GC and image GC: a
+  // thread each, so a slow image removal or a large compression never holds up the log size
+  // checks.
+  auto gc_executor = std::make_unique<kubelet::util::ThreadPoolExecutor>(5);
   kubelet::sources::PodConfig pod_config;
   kubelet::util::ProbeHttpGetter http;
   kubelet::prober::GrpcHealthClient grpc_health;

@@ -38,24 +38,6 @@ bool Exists(const fs::path& p) {
   return ::lstat(p.c_str(), &st) == 0;
 }
 
-// <log>.<stamp> -> <log>.<stamp>.gz through <log>.<stamp>.tmp, so a crash leaves a ".tmp"
-// that the next round removes rather than a truncated ".gz".
-Status CompressLog(const fs::path& log) {
-  fs::path tmp = log.string() + std::string(kTmpSuffix);
-  if (auto st = GzipFile(log, tmp); !st) {
-    (void)RemoveFile(tmp);
-    return st;
-  }
-  fs::path gz = log.string() + std::string(kGzSuffix);
-  if (::rename(tmp.c_str(), gz.c_str()) != 0) {
-    auto err = FailErrno("renaming {} to {}", tmp.string(), gz.string());
-    (void)RemoveFile(tmp);
-    return err;
-  }
-  CAPSTAN_TRY_WRAP(RemoveFile(log), "after compressing it");
-  return Ok();
-}
-
 }  // namespace
 
 Result<ContainerLogPolicy> LogPolicyFromConfig(const config::KubeletConfiguration& c) {
@@ -72,11 +54,13 @@ Result<ContainerLogPolicy> LogPolicyFromConfig(const config::KubeletConfiguratio
 }
 
 std::string RotationStamp(WallTime t) {
+  auto since_epoch = t.time_since_epoch();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
-  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return fmt::format("{:04}{:02}{:02}-{:02}{:02}{:02}.{:03}", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 std::vector<fs::path> RotatedLogs(const fs::path& log) {
@@ -201,13 +185,26 @@ void ContainerLogManager::ProcessContainerLocked(const std::string& id,
       return;
     }
   }
-  if (st.st_size < policy_.max_size_bytes) {
+  // A log that grew by a tenth of the limit since the last round (about a second) could
+  // pass the limit between rounds: CheckFastLoggers looks at it ten times as often.
+  Tracked& t = tracked_[id];
+  int64_t grown = st.st_size >= t.last_size ? st.st_size - t.last_size : st.st_size;
+  t.fast = grown * 10 >= policy_.max_size_bytes;
+  t.last_size = st.st_size;
+  RotateIfFullLocked(id, log_path, st.st_size);
+}
+
+void ContainerLogManager::RotateIfFullLocked(const std::string& id, const std::string& log_path,
+                                             int64_t size) {
+  if (size < policy_.max_size_bytes) {
     return;
   }
-  if (auto r = RotateLocked(id, log_path); !r) {
+  if (auto r = RotateLocked(id, log_path); r) {
+    tracked_[id].last_size = 0;
+  } else {
     kLog.Error("rotating container log", {{"id", id},
                                           {"path", log_path},
-                                          {"size", st.st_size},
+                                          {"size", size},
                                           {"maxSize", policy_.max_size_bytes},
                                           {"error", r.error().message()}});
   }
@@ -220,20 +217,21 @@ Status ContainerLogManager::RotateLocked(const std::string& id, const std::strin
     // compressed, overwrite) the first. The next round rotates.
     return Ok();
   }
+  // The .tmp a compression is writing right now is not a leftover.
   auto logs = RotatedLogs(log_path);
+  std::erase_if(logs, [&](const fs::path& l) {
+    std::string s = l.string();
+    return s.ends_with(kTmpSuffix) &&
+           compressing_.contains(s.substr(0, s.size() - kTmpSuffix.size()));
+  });
   CAPSTAN_ASSIGN_OR_RETURN(logs, CleanupUnusedLogs(std::move(logs)));
   // Besides the live file and the one rotated now, max_files - 2 rotated files stay; the
-  // oldest go first so readers of the newer ones are not disturbed.
+  // oldest go first so readers of the newer ones are not disturbed. A compression of a
+  // removed file notices and drops its output.
   size_t keep = static_cast<size_t>(std::max(0, policy_.max_files - 2));
   size_t excess = logs.size() > keep ? logs.size() - keep : 0;
   for (size_t i = 0; i < excess; ++i) {
     CAPSTAN_TRY_WRAP(RemoveFile(logs[i]), "removing an old log");
-  }
-  logs.erase(logs.begin(), logs.begin() + static_cast<std::ptrdiff_t>(excess));
-  for (const auto& l : logs) {
-    if (!l.string().ends_with(kGzSuffix)) {
-      CAPSTAN_TRY_WRAP(CompressLog(l), "compressing {}", l.string());
-    }
   }
   return RotateLatestLocked(id, log_path, rotated);
 }
@@ -261,6 +259,70 @@ Status ContainerLogManager::RotateLatestLocked(const std::string& id, const std:
   }
   kLog.Info("rotated container log", {{"id", id}, {"path", log_path}, {"rotated", rotated}});
   return Ok();
+}
+
+void ContainerLogManager::CheckFastLoggers() {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, t] : tracked_) {
+    struct stat st;
+    if (t.fast && !t.log_path.empty() && ::stat(t.log_path.c_str(), &st) == 0) {
+      RotateIfFullLocked(id, t.log_path, st.st_size);
+    }
+  }
+}
+
+Status ContainerLogManager::CompressRotatedLogs() {
+  std::vector<fs::path> todo;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, tracked] : tracked_) {
+      if (tracked.log_path.empty()) {
+        continue;
+      }
+      auto logs = RotatedLogs(tracked.log_path);
+      // The newest rotated file stays plain: a reader following the log may still finish it.
+      std::erase_if(logs, [](const fs::path& l) {
+        std::string s = l.string();
+        return s.ends_with(kGzSuffix) || s.ends_with(kTmpSuffix);
+      });
+      if (!logs.empty()) {
+        logs.pop_back();
+      }
+      for (auto& l : logs) {
+        if (compressing_.insert(l.string()).second) {
+          todo.push_back(std::move(l));
+        }
+      }
+    }
+  }
+  Status result = Ok();
+  for (const auto& log : todo) {
+    // Outside the lock: compressing a large file takes a while and must not hold up the
+    // size checks of RotateLogs.
+    fs::path tmp = log.string() + std::string(kTmpSuffix);
+    Status st = GzipFile(log, tmp);
+    std::lock_guard lock(mu_);
+    compressing_.erase(log.string());
+    if (st && !Exists(log)) {
+      // Removed meanwhile (old enough to go, or its container was cleaned).
+      (void)RemoveFile(tmp);
+      continue;
+    }
+    if (st) {
+      fs::path gz = log.string() + std::string(kGzSuffix);
+      if (::rename(tmp.c_str(), gz.c_str()) != 0) {
+        st = FailErrno("renaming {} to {}", tmp.string(), gz.string());
+      } else {
+        st = RemoveFile(log);
+      }
+    }
+    if (!st) {
+      (void)RemoveFile(tmp);
+      kLog.Error("compressing a rotated log", {{"path", log.string()}, {"error", st.error().message()}});
+      result = st;
+    }
+  }
+  return result;
 }
 
 Status ContainerLogManager::Clean(const std::string& container_id) {

@@ -6,17 +6,23 @@
 //      exists);
 //   2. the oldest rotated files go, so that with the live file and the one rotated now at
 //      most containerLogMaxFiles remain;
-//   3. rotated files still plain are gzip-compressed (<log>.<stamp>.gz, via <...>.gz.tmp);
-//   4. the live log is renamed to <log>.<YYYYMMDD-HHMMSS> (UTC, the injected clock) and the
+//   3. the live log is renamed to <log>.<YYYYMMDD-HHMMSS.mmm> (UTC, the injected clock) and the
 //      runtime is asked to ReopenContainerLog, so it writes a fresh <log>; when that fails the
 //      file is renamed back and the next round tries again.
-// The newest rotated file stays uncompressed so readers following the log finish it.
+// CompressRotatedLogs, a job of its own, gzips rotated files (<log>.<stamp>.gz via
+// <log>.<stamp>.tmp) except the newest, which stays plain so readers following the log finish
+// it. Upstream compresses inside the rotation round; but gzipping tens of megabytes takes
+// seconds, during which a heavy logger's live file grows unchecked, so here the size checks
+// never wait for a compression.
 //
 // A round is one ListContainers plus one stat per running container: log paths are cached
 // per container (one ContainerStatus when a container is first seen), which keeps a round
-// cheap enough to run every second, so a heavy logger cannot run far past the limit. A log
-// is rotated at most once per second (the stamp's resolution). Rotated files of containers
-// that disappeared from the runtime are removed.
+// cheap enough to run every second (upstream: every 10 s). A container whose log grew by a
+// tenth of the limit in a round is a fast logger: CheckFastLoggers, run ten times a second,
+// stats just those, so a container writing 100 MB/s passes a 10 MiB limit by about a tenth
+// of a second's output rather than by a second's. Stamps have millisecond resolution (a
+// second rotation within the same millisecond waits). Rotated files of containers that
+// disappeared from the runtime are removed.
 //
 // Thread-safe: rounds and Clean serialise on one lock.
 
@@ -25,6 +31,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +59,14 @@ class ContainerLogManager {
   // stop the round; the error is only for a failed ListContainers.
   Status RotateLogs();
 
+  // Stats only the logs of fast loggers (see above) and rotates those at the limit; no RPC
+  // unless one rotates.
+  void CheckFastLoggers();
+
+  // Gzips the rotated files of the tracked containers but the newest of each; files that
+  // go meanwhile (pruned, cleaned) are skipped. Runs beside RotateLogs, not inside it.
+  Status CompressRotatedLogs();
+
   // Removes a container's live log and its rotated files; the container GC calls it before
   // RemoveContainer (upstream's Clean). A container the runtime no longer knows is
   // cleaned through the cached path, or is a no-op.
@@ -60,11 +75,14 @@ class ContainerLogManager {
  private:
   struct Tracked {
     std::string log_path;  // empty: the runtime keeps no log for it
+    int64_t last_size = 0;  // at the last round (0 after a rotation)
+    bool fast = false;      // grew by a tenth of the limit in the last round
   };
 
   // The cached log path of a running container, asking the runtime the first time.
   Result<std::string> LogPathLocked(const std::string& id);
   void ProcessContainerLocked(const std::string& id, const std::string& log_path);
+  void RotateIfFullLocked(const std::string& id, const std::string& log_path, int64_t size);
   Status RotateLocked(const std::string& id, const std::string& log_path);
   Status RotateLatestLocked(const std::string& id, const std::string& log_path,
                             const std::string& rotated);
@@ -74,6 +92,7 @@ class ContainerLogManager {
   ContainerLogPolicy policy_;
   std::mutex mu_;
   std::map<std::string, Tracked> tracked_;  // by container id
+  std::set<std::string> compressing_;         // rotated files being compressed now
 };
 
 // --- The file-level steps (exposed for tests).
@@ -83,7 +102,7 @@ std::vector<std::filesystem::path> RotatedLogs(const std::filesystem::path& log)
 // Removes ".tmp" files and plain files whose ".gz" exists; returns the rest.
 Result<std::vector<std::filesystem::path>> CleanupUnusedLogs(
     std::vector<std::filesystem::path> logs);
-// "20260101-000000": the suffix a log rotated at `t` gets.
+// "20260101-000000.000": the suffix a log rotated at `t` gets (sorts by time).
 std::string RotationStamp(WallTime t);
 
 }  // namespace capstan::kubelet::logs

@@ -99,10 +99,10 @@ TEST(ContainerLogPolicyTest, FromConfig) {
   EXPECT_FALSE(LogPolicyFromConfig(c));
 }
 
-TEST(ContainerLogPolicyTest, RotationStampIsUtcToTheSecond) {
+TEST(ContainerLogPolicyTest, RotationStampIsUtcToTheMillisecond) {
   kubelet::testing::FakeClock clock;
   clock.Advance(std::chrono::hours(13) + std::chrono::minutes(4) + std::chrono::milliseconds(5500));
-  EXPECT_EQ(RotationStamp(clock.Now()), "20260101-130405");
+  EXPECT_EQ(RotationStamp(clock.Now()), "20260101-130405.500");
 }
 
 TEST_F(ContainerLogManagerTest, SmallLogIsLeftAlone) {
@@ -115,8 +115,8 @@ TEST_F(ContainerLogManagerTest, SmallLogIsLeftAlone) {
 TEST_F(ContainerLogManagerTest, RotatesAtMaxSizeAndTheRuntimeReopens) {
   Write(std::string(100, 'a'));
   ASSERT_TRUE(manager_.RotateLogs());
-  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000"}));
-  EXPECT_EQ(Read("0.log.20260101-000000"), std::string(100, 'a'));
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.000"}));
+  EXPECT_EQ(Read("0.log.20260101-000000.000"), std::string(100, 'a'));
   EXPECT_EQ(Read("0.log"), "");  // the fresh file the runtime opened
   EXPECT_EQ(runtime_.recorder().CallCount("ReopenContainerLog"), 1);
 }
@@ -125,13 +125,14 @@ TEST_F(ContainerLogManagerTest, CompressesOlderFilesAndKeepsAtMostMaxFiles) {
   for (char c : {'a', 'b', 'c', 'd'}) {
     Write(std::string(150, c));
     ASSERT_TRUE(manager_.RotateLogs());
+    ASSERT_TRUE(manager_.CompressRotatedLogs());
     clock_.Advance(seconds(10));
   }
   // max_files 3: the live log, the newest rotation uncompressed, one older compressed.
-  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000020.gz",
-                                               "0.log.20260101-000030"}));
-  EXPECT_EQ(Read("0.log.20260101-000030"), std::string(150, 'd'));
-  EXPECT_EQ(Gunzip(fs::path(log_).parent_path() / "0.log.20260101-000020.gz"),
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000020.000.gz",
+                                               "0.log.20260101-000030.000"}));
+  EXPECT_EQ(Read("0.log.20260101-000030.000"), std::string(150, 'd'));
+  EXPECT_EQ(Gunzip(fs::path(log_).parent_path() / "0.log.20260101-000020.000.gz"),
             std::string(150, 'c'));
 }
 
@@ -144,10 +145,10 @@ TEST_F(ContainerLogManagerTest, ReopenFailureRenamesTheLogBack) {
   // The next round succeeds.
   clock_.Advance(seconds(1));
   ASSERT_TRUE(manager_.RotateLogs());
-  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000001"}));
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000001.000"}));
 }
 
-TEST_F(ContainerLogManagerTest, RotatesAtMostOncePerSecond) {
+TEST_F(ContainerLogManagerTest, RotatesAtMostOncePerStamp) {
   Write(std::string(100, 'a'));
   ASSERT_TRUE(manager_.RotateLogs());
   Write(std::string(100, 'b'));
@@ -155,10 +156,55 @@ TEST_F(ContainerLogManagerTest, RotatesAtMostOncePerSecond) {
   EXPECT_EQ(Read("0.log"), std::string(100, 'b'));
   clock_.Advance(seconds(1));
   ASSERT_TRUE(manager_.RotateLogs());
-  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.gz",
-                                               "0.log.20260101-000001"}));
-  EXPECT_EQ(Gunzip(fs::path(log_).parent_path() / "0.log.20260101-000000.gz"),
+  // Rotation itself never compresses: that is CompressRotatedLogs's job, run beside it.
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.000",
+                                               "0.log.20260101-000001.000"}));
+  ASSERT_TRUE(manager_.CompressRotatedLogs());
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.000.gz",
+                                               "0.log.20260101-000001.000"}));
+  EXPECT_EQ(Gunzip(fs::path(log_).parent_path() / "0.log.20260101-000000.000.gz"),
             std::string(100, 'a'));
+}
+
+TEST_F(ContainerLogManagerTest, CompressionSkipsFilesRemovedMeanwhileAndKeepsTheNewestPlain) {
+  for (char c : {'a', 'b'}) {
+    Write(std::string(150, c));
+    ASSERT_TRUE(manager_.RotateLogs());
+    clock_.Advance(seconds(1));
+  }
+  // Only the older rotated file is compressed.
+  ASSERT_TRUE(manager_.CompressRotatedLogs());
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.000.gz",
+                                               "0.log.20260101-000001.000"}));
+  // A file pruned while (or before) compression runs leaves no output behind.
+  Write(std::string(150, 'c'));
+  ASSERT_TRUE(manager_.RotateLogs());  // prunes the .gz; 000001 and 000002 stay plain
+  fs::remove(fs::path(log_).parent_path() / "0.log.20260101-000001.000");
+  ASSERT_TRUE(manager_.CompressRotatedLogs());
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000002.000"}));
+}
+
+TEST_F(ContainerLogManagerTest, FastLoggersAreCheckedBetweenRoundsWithoutCallingTheRuntime) {
+  Write(std::string(50, 'a'));  // half the limit in one round: a fast logger
+  ASSERT_TRUE(manager_.RotateLogs());
+  int lists = runtime_.recorder().CallCount("ListContainers");
+  Write(std::string(60, 'b'));
+  clock_.Advance(std::chrono::milliseconds(100));
+  manager_.CheckFastLoggers();
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log", "0.log.20260101-000000.100"}));
+  EXPECT_EQ(runtime_.recorder().CallCount("ListContainers"), lists);
+  EXPECT_EQ(runtime_.recorder().CallCount("ReopenContainerLog"), 1);
+}
+
+TEST_F(ContainerLogManagerTest, SlowLoggersWaitForTheNextRound) {
+  Write(std::string(5, 'a'));
+  ASSERT_TRUE(manager_.RotateLogs());
+  Write(std::string(200, 'b'));
+  manager_.CheckFastLoggers();
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log"}));
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(manager_.RotateLogs());
+  EXPECT_EQ(Files().size(), 2u);
 }
 
 TEST_F(ContainerLogManagerTest, ExitedContainersAreNotRotated) {
