@@ -187,16 +187,18 @@ void KubeletTest::SetUp() {
   runtime_ = v1::RuntimeService::NewStub(channel_);
 
   read_only_port_ = FreePort();
+  secure_port_ = FreePort();
   std::ofstream(dir_ + "/kubelet.yaml") << "apiVersion: kubelet.config.k8s.io/v1beta1\n"
                                         << "kind: KubeletConfiguration\n"
                                         << "staticPodPath: " << dir_ << "/manifests\n"
                                         << "cgroupRoot: " << cgroup_root_ << "\n"
                                         << "podLogsDir: " << dir_ << "/pod-logs\n"
                                         << "readOnlyPort: " << read_only_port_ << "\n"
-                                        << "port: " << FreePort() << "\n"
+                                        << "port: " << secure_port_ << "\n"
                                         << "address: 127.0.0.1\n"
                                         << "healthzPort: 0\n"
-                                        << "resolvConf: \"\"\n";
+                                        << "resolvConf: \"\"\n"
+      << ExtraKubeletConfig();
   ASSERT_TRUE(StartKubelet()) << KubeletLog();
 }
 

@@ -37,6 +37,8 @@ class KubeletTest : public cni::CniTestBase {
   void SetUp() override;
   void TearDown() override;
   virtual RuntimeKind Runtime() const { return RuntimeKind::kCapstan; }
+  // YAML appended to the KubeletConfiguration the fixture writes.
+  virtual std::string ExtraKubeletConfig() const { return ""; }
 
   // Starts (or restarts) the kubelet process with a NOTIFY_SOCKET of the test's own; true once
   // it said READY=1 there, as systemd would see it.
@@ -79,6 +81,7 @@ class KubeletTest : public cni::CniTestBase {
 
   int notify_fd_ = -1;
   int read_only_port_ = 0;
+  int secure_port_ = 0;
   std::string cgroup_root_;
   std::string endpoint_;
   pid_t kubelet_pid_ = -1;
