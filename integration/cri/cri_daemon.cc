@@ -14,67 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "integration/fixtures/leftovers.h"
+
 namespace capstan::integration {
-
-namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Unmounts everything mounted under `prefix`, deepest first.
-void UnmountUnder(const std::string& prefix) {
-  std::vector<std::string> points;
-  std::istringstream in(ReadAll("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mountpoint;
-    f >> id >> parent >> dev >> root >> mountpoint;
-    if (mountpoint.rfind(prefix, 0) == 0) {
-      points.push_back(mountpoint);
-    }
-  }
-  std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
-  for (const auto& p : points) {
-    ::umount2(p.c_str(), MNT_DETACH);
-  }
-}
-
-// Kills every process whose command line mentions `needle` (monitors of this daemon).
-void KillMatching(const std::string& needle) {
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
-    }
-    std::string cmd = ReadAll(e.path().string() + "/cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    if (cmd.find(needle) != std::string::npos && std::stoi(name) != getpid()) {
-      ::kill(std::stoi(name), SIGKILL);
-    }
-  }
-}
-
-void RemoveCgroupTree(const std::string& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return;
-  }
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_directory()) {
-      RemoveCgroupTree(e.path());
-    }
-  }
-  for (int i = 0; i < 100 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-}  // namespace
 
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -103,13 +45,13 @@ CriDaemon::CriDaemon(std::string extra_config) : extra_config_(std::move(extra_c
 
 bool CriDaemon::Start() {
   // The test's own (empty) CNI config dir and result cache, unless extra_config sets cni.
-  std::string cni = extra_config_.find("cni:") == std::string::npos
-                        ? "cni:\n  conf_dir: " + dir_ + "/cni/net.d\n  cache_dir: " + dir_ +
-                              "/cni/cache\n"
-                        : "";
-  std::ofstream(dir_ + "/config.yaml") << "root: " << root() << "\nstate: " << state()
-                                       << "\nlisten: unix://" << socket() << "\n"
-                                       << cni << extra_config_ << "\n";
+  std::string cni =
+      extra_config_.find("cni:") == std::string::npos
+          ? "cni:\n  conf_dir: " + dir_ + "/cni/net.d\n  cache_dir: " + dir_ + "/cni/cache\n"
+          : "";
+  std::ofstream(dir_ + "/config.yaml")
+      << "root: " << root() << "\nstate: " << state() << "\nlisten: unix://" << socket() << "\n"
+      << cni << extra_config_ << "\n";
   // A socket left by a killed daemon would look ready before the new one listens.
   ::unlink(socket().c_str());
   std::string bin = std::string(CAPSTAN_BIN_DIR) + "/capstan-cri";
@@ -179,11 +121,7 @@ CriDaemon::~CriDaemon() {
   // Whatever a failed test left behind: processes, mounts, cgroups, files.
   KillMatching(dir_ + "/");
   UnmountUnder(dir_ + "/");
-  for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio",
-                        "hugetlb", "net_cls", "perf_event", "systemd", "unified"}) {
-    RemoveCgroupTree(std::string("/sys/fs/cgroup/") + c + cgroup_parent_);
-  }
-  RemoveCgroupTree("/sys/fs/cgroup" + cgroup_parent_);
+  RemoveCgroupEverywhere(cgroup_parent_);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

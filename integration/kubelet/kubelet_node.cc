@@ -18,18 +18,12 @@
 #include <thread>
 
 #include "integration/cri/cri_test_env.h"
+#include "integration/fixtures/leftovers.h"
 #include "integration/fixtures/registry_fixture.h"
 
 namespace capstan::integration::kubelet {
 
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -41,56 +35,6 @@ int FreePort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-// Unmounts everything under `prefix`, deepest first (emptyDirs of Memory medium, containerd's
-// rootfs mounts).
-void UnmountUnder(const std::string& prefix) {
-  std::vector<std::string> points;
-  std::istringstream in(ReadAll("/proc/self/mountinfo"));
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, mountpoint;
-    f >> id >> parent >> dev >> root >> mountpoint;
-    if (mountpoint.rfind(prefix, 0) == 0) {
-      points.push_back(mountpoint);
-    }
-  }
-  std::sort(points.begin(), points.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
-  for (const auto& p : points) {
-    ::umount2(p.c_str(), MNT_DETACH);
-  }
-}
-
-// Kills every process whose command line mentions `needle` (containerd's shims).
-void KillMatching(const std::string& needle) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) {
-      continue;
-    }
-    std::string cmd = ReadAll(e.path().string() + "/cmdline");
-    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
-    if (cmd.find(needle) != std::string::npos && std::stoi(name) != ::getpid()) {
-      ::kill(std::stoi(name), SIGKILL);
-    }
-  }
-}
-
-void RemoveCgroupTree(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return;
-  }
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_directory(ec)) {
-      RemoveCgroupTree(e.path());
-    }
-  }
-  for (int i = 0; i < 100 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
 }
 
 // The busybox fixture with "sleep forever" as its command: containerd's sandbox image.
@@ -198,7 +142,7 @@ void KubeletTest::SetUp() {
                                         << "address: 127.0.0.1\n"
                                         << "healthzPort: 0\n"
                                         << "resolvConf: \"\"\n"
-      << ExtraKubeletConfig();
+                                        << ExtraKubeletConfig();
   ASSERT_TRUE(StartKubelet()) << KubeletLog();
 }
 
@@ -305,11 +249,7 @@ void KubeletTest::TearDown() {
     UnmountUnder(dir_ + "/");
   }
   if (!cgroup_root_.empty()) {
-    std::error_code ec;
-    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-      RemoveCgroupTree(h.path() / cgroup_root_.substr(1));
-    }
-    RemoveCgroupTree("/sys/fs/cgroup" + cgroup_root_);
+    RemoveCgroupEverywhere(cgroup_root_);
   }
   CniTestBase::TearDown();
 }
@@ -453,6 +393,6 @@ json KubeletTest::ContainerStatusOf(const json& status, const std::string& conta
   return nullptr;
 }
 
-std::string KubeletTest::KubeletLog() const { return ReadAll(dir_ + "/kubelet.log"); }
+std::string KubeletTest::KubeletLog() const { return ReadWholeFile(dir_ + "/kubelet.log"); }
 
 }  // namespace capstan::integration::kubelet

@@ -1,6 +1,8 @@
 #include "kubelet/logs/container_log_manager.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -31,6 +33,16 @@ Status RemoveFile(const fs::path& p) {
     return FailErrno("removing {}", p.string());
   }
   return Ok();
+}
+
+Status SyncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return FailErrno("opening {}", dir.string());
+  }
+  int r = ::fsync(fd);
+  ::close(fd);
+  return r == 0 ? Ok() : FailErrno("syncing {}", dir.string());
 }
 
 bool Exists(const fs::path& p) {
@@ -110,6 +122,9 @@ Status ContainerLogManager::RotateLogs() {
     // Containers that do not run write nothing more: an empty fresh log would only hide
     // the last lines from readers.
     if (c.state() != v1::CONTAINER_RUNNING) {
+      if (auto it = tracked_.find(c.id()); it != tracked_.end()) {
+        it->second.fast = false;  // its runtime would refuse to reopen: leave it be
+      }
       continue;
     }
     auto path = LogPathLocked(c.id());
@@ -149,7 +164,11 @@ Result<std::string> ContainerLogManager::LogPathLocked(const std::string& id) {
   req.set_container_id(id);
   CAPSTAN_ASSIGN_OR_RETURN(auto resp, runtime_->ContainerStatus(req));
   std::string path = resp.status().log_path();
-  tracked_[id] = Tracked{path};
+  // First sight (a new container, or a restarted kubelet): older rotations may wait for
+  // compression.
+  Tracked& t = tracked_[id];
+  t.log_path = path;
+  t.needs_compression = true;
   if (!path.empty()) {
     // A round interrupted by a kubelet restart may have left a half-written compression.
     if (auto st = CleanupUnusedLogs(RotatedLogs(path)); !st) {
@@ -201,6 +220,7 @@ void ContainerLogManager::RotateIfFullLocked(const std::string& id, const std::s
   }
   if (auto r = RotateLocked(id, log_path); r) {
     tracked_[id].last_size = 0;
+    tracked_[id].needs_compression = true;
   } else {
     kLog.Error("rotating container log", {{"id", id},
                                           {"path", log_path},
@@ -275,10 +295,13 @@ Status ContainerLogManager::CompressRotatedLogs() {
   std::vector<fs::path> todo;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, tracked] : tracked_) {
-      if (tracked.log_path.empty()) {
+    for (auto& [id, tracked] : tracked_) {
+      // Only logs rotated since the last pass (or first seen) have anything to compress:
+      // listing every container's directory every second would cost more than the checks.
+      if (tracked.log_path.empty() || !tracked.needs_compression) {
         continue;
       }
+      tracked.needs_compression = false;
       auto logs = RotatedLogs(tracked.log_path);
       // The newest rotated file stays plain: a reader following the log may still finish it.
       std::erase_if(logs, [](const fs::path& l) {
@@ -313,12 +336,15 @@ Status ContainerLogManager::CompressRotatedLogs() {
       if (::rename(tmp.c_str(), gz.c_str()) != 0) {
         st = FailErrno("renaming {} to {}", tmp.string(), gz.string());
       } else {
+        // The rename is durable before the original goes.
+        (void)SyncDir(log.parent_path());
         st = RemoveFile(log);
       }
     }
     if (!st) {
       (void)RemoveFile(tmp);
-      kLog.Error("compressing a rotated log", {{"path", log.string()}, {"error", st.error().message()}});
+      kLog.Error("compressing a rotated log",
+                 {{"path", log.string()}, {"error", st.error().message()}});
       result = st;
     }
   }

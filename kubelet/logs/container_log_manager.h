@@ -74,9 +74,10 @@ class ContainerLogManager {
 
  private:
   struct Tracked {
-    std::string log_path;  // empty: the runtime keeps no log for it
-    int64_t last_size = 0;  // at the last round (0 after a rotation)
-    bool fast = false;      // grew by a tenth of the limit in the last round
+    std::string log_path;            // empty: the runtime keeps no log for it
+    int64_t last_size = 0;           // at the last round (0 after a rotation)
+    bool fast = false;               // grew by a tenth of the limit in the last round
+    bool needs_compression = false;  // rotated (or first seen) since the last compression
   };
 
   // The cached log path of a running container, asking the runtime the first time.
@@ -92,7 +93,7 @@ class ContainerLogManager {
   ContainerLogPolicy policy_;
   std::mutex mu_;
   std::map<std::string, Tracked> tracked_;  // by container id
-  std::set<std::string> compressing_;         // rotated files being compressed now
+  std::set<std::string> compressing_;       // rotated files being compressed now
 };
 
 // --- The file-level steps (exposed for tests).

@@ -33,7 +33,7 @@ Status WriteAll(int fd, const unsigned char* data, size_t n, const std::filesyst
 }  // namespace
 
 Status GzipFile(const std::filesystem::path& src, const std::filesystem::path& dst) {
-  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));  // see log_reader.cc
   if (!in) {
     return FailErrno("opening {}", src.string());
   }
@@ -70,6 +70,11 @@ Status GzipFile(const std::filesystem::path& src, const std::filesystem::path& d
       }
       CAPSTAN_TRY(WriteAll(out.get(), obuf.data(), obuf.size() - zs.avail_out, dst));
     } while (zs.avail_out == 0);
+  }
+  // On disk before the caller renames it into place and removes the original: a crash must
+  // not leave an empty .gz where the log was.
+  if (::fsync(out.get()) != 0) {
+    return FailErrno("syncing {}", dst.string());
   }
   if (::close(out.Release()) != 0) {
     return FailErrno("closing {}", dst.string());

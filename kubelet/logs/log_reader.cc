@@ -23,7 +23,9 @@ constexpr size_t kMaxLine = 1024 * 1024;
 constexpr size_t kHeaderPeek = 128;
 
 Result<UniqueFd> OpenLog(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  // O_NOFOLLOW: a pod that can write into its log directory (a hostPath onto /var/log/pods)
+  // must not turn its log into a link to any host file for `kubectl logs` to read.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW));
   if (!fd) {
     return FailErrno("opening log {}", path.string());
   }

@@ -63,6 +63,7 @@ void EventedPleg::Stop() {
 
 Status EventedPleg::Relist() {
   std::lock_guard lock(relist_mu_);
+  relist_soon_ = false;
   return generic_.Relist();
 }
 
@@ -90,7 +91,11 @@ bool EventedPleg::Healthy() const {
 }
 
 std::chrono::milliseconds EventedPleg::RelistPeriod(std::chrono::milliseconds configured) const {
-  return streaming_.load() ? std::max(configured, options_.evented_relist_period) : configured;
+  // Events dropped on overflow are found by the next relist: make it the next tick's.
+  if (!streaming_.load() || relist_soon_.load()) {
+    return configured;
+  }
+  return std::max(configured, options_.evented_relist_period);
 }
 
 bool EventedPleg::HandleEvent(const v1::ContainerEventResponse& event) {
@@ -125,6 +130,7 @@ bool EventedPleg::HandleEvent(const v1::ContainerEventResponse& event) {
         kLog.Warn("too many pod lifecycle events waiting; dropping", {{"pending", events_.size()}});
       }
       overflowed_ = true;
+      relist_soon_ = true;
       break;
     }
     events_.push_back(std::move(ev));

@@ -73,6 +73,7 @@ class EventedPleg : public PodLifecycleEventGenerator {
   mutable std::mutex mu_;
   std::vector<PodLifecycleEvent> events_;
   bool overflowed_ = false;
+  std::atomic<bool> relist_soon_{false};  // events were dropped: relist at the short period
 
   std::atomic<bool> streaming_{false};
   CancelToken stop_;

@@ -1,7 +1,10 @@
 #include "kubelet/server/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <future>
 #include <thread>
 
@@ -14,6 +17,19 @@ using namespace internal;
 
 namespace {
 const log::Logger kLog("kubelet-server");
+
+// TCP keepalive with short timers: a client that vanished without a FIN (a dropped network,
+// a killed VM) while following a quiet log is noticed within about half a minute, instead of
+// holding its connection slot forever.
+void KeepAlive(tcp::socket& socket) {
+  beast::error_code ec;
+  socket.set_option(net::socket_base::keep_alive(true), ec);
+  int fd = socket.native_handle();
+  int idle = 15, interval = 5, count = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+}
 }  // namespace
 
 struct HttpServer::Impl {
@@ -24,6 +40,7 @@ struct HttpServer::Impl {
   // need the io_context), then the io_context with the handlers still queued on it.
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  net::steady_timer accept_backoff{ioc};
   net::thread_pool pool;
   std::thread io_thread;
   int port = 0;
@@ -86,6 +103,7 @@ void HttpServer::Impl::Accept() {
       return;
     }
     if (!ec) {
+      KeepAlive(socket);
       if (ctx.connections >= options.max_connections) {
         kLog.Warn("too many connections, refusing one", {{"server", options.name}});
       } else if (tls) {
@@ -94,7 +112,16 @@ void HttpServer::Impl::Accept() {
         StartSession<beast::tcp_stream>(std::move(socket));
       }
     } else {
+      // Out of descriptors (EMFILE) and the like: retrying at once would spin and flood the
+      // log until a connection closes.
       kLog.Warn("accept", {{"server", options.name}, {"error", ec.message()}});
+      accept_backoff.expires_after(std::chrono::milliseconds(200));
+      accept_backoff.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopped) {
+          Accept();
+        }
+      });
+      return;
     }
     Accept();
   });
@@ -154,6 +181,7 @@ void HttpServer::Stop() {
   net::post(impl_->ioc, [this, closed] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->accept_backoff.cancel();
     std::lock_guard lock(impl_->ctx.sessions_mu);
     for (SessionBase* s : impl_->ctx.sessions) {
       s->Abort();

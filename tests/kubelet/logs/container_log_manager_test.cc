@@ -196,6 +196,18 @@ TEST_F(ContainerLogManagerTest, FastLoggersAreCheckedBetweenRoundsWithoutCalling
   EXPECT_EQ(runtime_.recorder().CallCount("ReopenContainerLog"), 1);
 }
 
+TEST_F(ContainerLogManagerTest, AFastLoggerThatExitedIsLeftAlone) {
+  Write(std::string(50, 'a'));
+  ASSERT_TRUE(manager_.RotateLogs());  // a fast logger
+  Write(std::string(60, 'b'));
+  ASSERT_TRUE(runtime_.ExitContainer(id_, 1));
+  ASSERT_TRUE(manager_.RotateLogs());  // sees it exited
+  manager_.CheckFastLoggers();
+  // No rename-and-back dance against a runtime that cannot reopen an exited container's log.
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log"}));
+  EXPECT_EQ(runtime_.recorder().CallCount("ReopenContainerLog"), 0);
+}
+
 TEST_F(ContainerLogManagerTest, SlowLoggersWaitForTheNextRound) {
   Write(std::string(5, 'a'));
   ASSERT_TRUE(manager_.RotateLogs());
