@@ -1,5 +1,6 @@
 #include "kubelet/kubelet.h"
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -126,6 +127,39 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
 
 Kubelet::~Kubelet() { pleg_->Stop(); }
 
+namespace {
+
+// What enforceNodeAllocatable "pods" puts on the kubepods cgroup, as upstream: cpu.shares of
+// the allocatable CPU and a memory limit of the allocatable memory (capacity less
+// systemReserved and kubeReserved; eviction thresholds are the eviction manager's business).
+cm::CgroupResources KubepodsResources(const KubeletOptions& o) {
+  cm::CgroupResources r;
+  const auto& enforce = o.config.enforce_node_allocatable;
+  if (std::find(enforce.begin(), enforce.end(), "pods") == enforce.end()) {
+    return r;
+  }
+  auto reserved = [&](const std::string& resource) {
+    int64_t milli = 0;
+    for (const auto* m : {&o.config.system_reserved, &o.config.kube_reserved}) {
+      if (auto it = m->find(resource); it != m->end()) {
+        if (auto q = api::k8s::Quantity::Parse(it->second)) {
+          milli += q->MilliValue();
+        }
+      }
+    }
+    return milli;
+  };
+  int64_t cpu_milli = int64_t{std::max(1u, std::thread::hardware_concurrency())} * 1000;
+  r.cpu_shares = cm::MilliCpuToShares(std::max<int64_t>(cpu_milli - reserved("cpu"), 0));
+  if (o.memory_capacity_bytes > 0) {
+    r.memory_limit_bytes =
+        std::max<int64_t>(o.memory_capacity_bytes - reserved("memory") / 1000, 0);
+  }
+  return r;
+}
+
+}  // namespace
+
 Status Kubelet::Init() {
   CAPSTAN_TRY_WRAP(runtime_.Init(), "container runtime");
   kLog.Info("container runtime", {{"name", runtime_.runtime_name()}});
@@ -134,6 +168,9 @@ Status Kubelet::Init() {
     for (auto qos :
          {cm::QosClass::kGuaranteed, cm::QosClass::kBurstable, cm::QosClass::kBestEffort}) {
       cm::CgroupResources r;
+      if (qos == cm::QosClass::kGuaranteed) {
+        r = KubepodsResources(options_);  // the Guaranteed parent is kubepods itself
+      }
       if (qos == cm::QosClass::kBestEffort) {
         r.cpu_shares = 2;  // best-effort pods only get what nobody else wants
       }

@@ -86,6 +86,9 @@ TEST_F(PodLifecycle, RequestsAndLimitsBecomeCgroupValues) {
     EXPECT_EQ(PodCgroupFile("burstable", b_uid, b_id, "", "cpu.max"), "50000 100000");
     return;
   }
+  // kubepods holds node allocatable: all CPUs as shares.
+  EXPECT_EQ(ReadText("/sys/fs/cgroup/cpu" + CgroupRoot() + "/kubepods/cpu.shares"),
+            std::to_string(std::max(1u, std::thread::hardware_concurrency()) * 1024));
   // Pod level (v1): shares from requests, quota and memory from limits.
   EXPECT_EQ(PodCgroupFile("", g_uid, "", "memory", "memory.limit_in_bytes"), "67108864");
   EXPECT_EQ(PodCgroupFile("", g_uid, "", "cpu", "cpu.shares"), "256");

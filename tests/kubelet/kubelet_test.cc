@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "api/cri/testing/fake_image_service.h"
 #include "api/cri/testing/fake_runtime_service.h"
@@ -127,6 +128,36 @@ TEST_F(KubeletTest, RunsAPodAndReportsItRunningAndReady) {
   ASSERT_TRUE(cgroups.contains("/kubepods/podu-web"));
   EXPECT_EQ(cgroups.at("/kubepods/podu-web").cpu_quota, 50000);
   EXPECT_EQ(cgroups.at("/kubepods/podu-web").memory_limit_bytes, 64 << 20);
+}
+
+TEST_F(KubeletTest, KubepodsIsLimitedToNodeAllocatable) {
+  // enforceNodeAllocatable: [pods] by default: the whole CPU as shares, memory capacity.
+  auto cgroups = cgroups_.Cgroups();
+  ASSERT_TRUE(cgroups.contains("/kubepods"));
+  int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_EQ(cgroups.at("/kubepods").cpu_shares, static_cast<uint64_t>(cpus * 1024));
+  EXPECT_EQ(cgroups.at("/kubepods").memory_limit_bytes, 8LL << 30);
+  EXPECT_EQ(cgroups.at("/kubepods/besteffort").cpu_shares, 2u);
+
+  // Reserved resources come off the top.
+  KubeletOptions opts;
+  opts.root_dir = dir_ + "/root2";
+  opts.memory_capacity_bytes = 8LL << 30;
+  opts.config.system_reserved = {{"memory", "1Gi"}, {"cpu", "500m"}};
+  opts.config.kube_reserved = {{"memory", "512Mi"}};
+  cm::FakeCgroupManager reserved_cgroups;
+  KubeletDeps deps;
+  deps.clock = &clock_;
+  deps.runtime = &runtime_;
+  deps.images = &images_;
+  deps.executor = &executor_;
+  deps.pod_config = &config_;
+  deps.cgroups = &reserved_cgroups;
+  Kubelet reserved(opts, deps);
+  ASSERT_TRUE(reserved.Init());
+  auto r = reserved_cgroups.Cgroups().at("/kubepods");
+  EXPECT_EQ(r.memory_limit_bytes, (8LL << 30) - (1LL << 30) - (512LL << 20));
+  EXPECT_EQ(r.cpu_shares, static_cast<uint64_t>((cpus * 1000 - 500) * 1024 / 1000));
 }
 
 TEST_F(KubeletTest, CrashingContainerRestartsWithBackOff) {
