@@ -8,6 +8,7 @@
 # bridge conflist its pods use --host-network.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/containerd.sh"
 build=${1:-$here/../build}
 pods=${2:-20}
 netflag=${3:-}
@@ -52,27 +53,11 @@ umoci config --image "$work/image/busybox-oci:latest" --tag pause \
   --config.cmd /bin/sleep --config.cmd 2147483647 >/dev/null
 skopeo --insecure-policy copy -q "oci:$work/image/busybox-oci:pause" \
   "docker-archive:$work/pause.tar:capstan.local/pause:latest"
-mkdir -p "$work/cni" "$work/containerd"
+mkdir -p "$work/cni"
 cat >"$work/cni/10-lo.conflist" <<JSON
 {"cniVersion": "1.0.0", "name": "lo", "plugins": [{"type": "loopback"}]}
 JSON
-cat >"$work/containerd/config.toml" <<TOML
-version = 2
-root = "$work/containerd/root"
-state = "$work/containerd/state"
-[grpc]
-  address = "$work/containerd/containerd.sock"
-[ttrpc]
-  address = "$work/containerd/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "capstan.local/pause:latest"
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$work/cni"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-TOML
+write_containerd_config "$work/containerd" capstan.local/pause:latest "/usr/lib/cni" "$work/cni"
 containerd --config "$work/containerd/config.toml" 2>"$work/containerd.log" &
 pids+=($!)
 containerd_pid=$!

@@ -8,6 +8,7 @@
 # (kubelet + runtime + per-container processes) with 30 pods <= 50 MB.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/containerd.sh"
 build=${1:-$here/../build}
 pods=${2:-30}
 idle=${3:-60}
@@ -90,24 +91,7 @@ python3 "$here/../integration/critest/derive_image.py" "$work/image/busybox-oci"
   --cmd '["sleep","2147483647"]'
 skopeo --insecure-policy copy -q "oci:$work/pause-oci:latest" \
   "docker-archive:$work/pause.tar:capstan.local/pause:latest"
-mkdir -p "$work/containerd"
-cat >"$work/containerd/config.toml" <<TOML
-version = 2
-root = "$work/containerd/root"
-state = "$work/containerd/state"
-[grpc]
-  address = "$work/containerd/containerd.sock"
-[ttrpc]
-  address = "$work/containerd/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "capstan.local/pause:latest"
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$bin/cni"
-    conf_dir = "$work/cni"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-TOML
+write_containerd_config "$work/containerd" capstan.local/pause:latest "$bin/cni" "$work/cni"
 containerd --config "$work/containerd/config.toml" 2>"$work/containerd.log" &
 ctd_pid=$!
 pids+=($ctd_pid)
