@@ -290,6 +290,34 @@ void Kubelet::HandleProbeResults() {
   probes_.RunDueProbes();
 }
 
+void Kubelet::UpdateBurstableCgroup() {
+  if (!deps_.cgroups || !options_.config.cgroups_per_qos) {
+    return;
+  }
+  // As upstream's QoS container manager: the Burstable parent weighs what its pods request,
+  // against the Guaranteed pods beside it under kubepods.
+  uint64_t shares = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, pod] : pods_) {
+      if (cm::ComputePodQos(pod) == cm::QosClass::kBurstable) {
+        shares += cm::PodResources(pod, std::nullopt).cpu_shares.value_or(0);
+      }
+    }
+  }
+  shares = std::max<uint64_t>(shares, 2);
+  if (shares == burstable_shares_) {
+    return;
+  }
+  cm::CgroupResources r;
+  r.cpu_shares = shares;
+  if (auto st = deps_.cgroups->Update(cgroup_names_.QosParent(cm::QosClass::kBurstable), r); !st) {
+    kLog.Warn("updating the burstable cgroup", {{"error", st.error().message()}});
+    return;
+  }
+  burstable_shares_ = shares;
+}
+
 void Kubelet::Housekeeping() {
   auto now = deps_.clock->Monotonic();
   if (next_housekeeping_ && now < *next_housekeeping_) {
@@ -308,6 +336,7 @@ void Kubelet::Housekeeping() {
     }
   }
   workers_.ForgetTerminated(desired);
+  UpdateBurstableCgroup();
   auto running = runtime_.GetPods(true);
   if (!running) {
     kLog.Warn("housekeeping: listing pods", {{"error", running.error().message()}});

@@ -114,6 +114,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   void HandlePlegEvents();
   void HandleProbeResults();
   void Housekeeping();
+  void UpdateBurstableCgroup();
   void CleanupOrphanedPodCgroups(const std::set<std::string>& desired,
                                  const std::set<std::string>& running);
   Status UpdateStatus(const api::k8s::Pod& pod, const container::PodStatus& runtime_status);
@@ -143,6 +144,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   std::map<std::string, api::k8s::Pod> pods_;  // what the sources want, by uid
   std::optional<std::chrono::steady_clock::time_point> last_relist_;
   std::optional<std::chrono::steady_clock::time_point> next_housekeeping_;
+  uint64_t burstable_shares_ = 0;  // last set on the Burstable QoS cgroup
 };
 
 }  // namespace capstan::kubelet

@@ -89,6 +89,13 @@ TEST_F(PodLifecycle, RequestsAndLimitsBecomeCgroupValues) {
   // kubepods holds node allocatable: all CPUs as shares.
   EXPECT_EQ(ReadText("/sys/fs/cgroup/cpu" + CgroupRoot() + "/kubepods/cpu.shares"),
             std::to_string(std::max(1u, std::thread::hardware_concurrency()) * 1024));
+  // The Burstable parent weighs what its pods request (set at housekeeping).
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return ReadText("/sys/fs/cgroup/cpu" + CgroupRoot() + "/kubepods/burstable/cpu.shares") ==
+               "102";
+      },
+      10));
   // Pod level (v1): shares from requests, quota and memory from limits.
   EXPECT_EQ(PodCgroupFile("", g_uid, "", "memory", "memory.limit_in_bytes"), "67108864");
   EXPECT_EQ(PodCgroupFile("", g_uid, "", "cpu", "cpu.shares"), "256");

@@ -130,6 +130,28 @@ TEST_F(KubeletTest, RunsAPodAndReportsItRunningAndReady) {
   EXPECT_EQ(cgroups.at("/kubepods/podu-web").memory_limit_bytes, 64 << 20);
 }
 
+TEST_F(KubeletTest, BurstableParentWeighsWhatItsPodsRequest) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: small-node-1, namespace: default, uid: u-small}
+spec:
+  containers:
+  - name: a
+    image: busybox:1.36
+    resources: {requests: {cpu: 100m}}
+  - name: b
+    image: busybox:1.36
+    resources: {requests: {cpu: 400m}, limits: {cpu: "1"}}
+)yaml");
+  SetPods({pod});
+  Pass(3);  // housekeeping
+  EXPECT_EQ(cgroups_.Cgroups().at("/kubepods/burstable").cpu_shares, 512u);
+  SetPods({});
+  Pass(3);
+  EXPECT_EQ(cgroups_.Cgroups().at("/kubepods/burstable").cpu_shares, 2u);
+}
+
 TEST_F(KubeletTest, KubepodsIsLimitedToNodeAllocatable) {
   // enforceNodeAllocatable: [pods] by default: the whole CPU as shares, memory capacity.
   auto cgroups = cgroups_.Cgroups();
