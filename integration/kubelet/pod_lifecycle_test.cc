@@ -277,6 +277,38 @@ TEST_F(PodLifecycle, ReadinessProbeFlipsReady) {
   EXPECT_EQ(Containers(pod).size(), 1u);
 }
 
+TEST_F(PodLifecycle, HttpGetAndTcpSocketProbesReachThePodOverItsNetwork) {
+  // busybox httpd in the pod's own network namespace: the kubelet probes the pod's address
+  // on the test's bridge, as it probes any pod.
+  WriteManifest("web.yaml", PodYaml("web", R"(
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: httpd
+    image: IMAGE
+    command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8080 -h /www"]
+    readinessProbe:
+      httpGet: {path: /ready, port: 8080}
+      periodSeconds: 1
+    livenessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+      failureThreshold: 2
+)",
+                                    Image()));
+  std::string pod = PodName("web");
+  ASSERT_TRUE(Eventually([&] { return Running(pod).size() == 1; }, 60));
+  std::string id = Running(pod)[0].id();
+  // 404 until the file exists: not ready, but alive (the port answers).
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  json status = PodStatus(pod);
+  EXPECT_EQ(Condition(status, "Ready"), "False") << status.dump();
+  EXPECT_EQ(status.value("podIP", "").rfind(subnet_prefix_ + ".", 0), 0u) << status.dump();
+  Exec(id, {"sh", "-c", "echo ok > /www/ready"});
+  EXPECT_TRUE(Eventually([&] { return Condition(PodStatus(pod), "Ready") == "True"; }, 10));
+  EXPECT_EQ(Containers(pod).size(), 1u) << "the tcpSocket liveness probe kept passing";
+  EXPECT_EQ(ContainerStatusOf(PodStatus(pod), "httpd").value("restartCount", -1), 0);
+}
+
 TEST_F(PodLifecycle, RemovingTheManifestRunsPreStopAndStopsWithinTheGracePeriod) {
   WriteManifest("stop.yaml", PodYaml("stop", R"(
   terminationGracePeriodSeconds: 3
