@@ -75,19 +75,6 @@ std::string RotationStamp(WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-std::vector<fs::path> RotatedLogs(const fs::path& log) {
-  std::vector<fs::path> out;
-  std::string prefix = log.filename().string() + ".";
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(log.parent_path(), ec)) {
-    if (e.path().filename().string().starts_with(prefix)) {
-      out.push_back(e.path());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 Result<std::vector<fs::path>> CleanupUnusedLogs(std::vector<fs::path> logs) {
   std::set<std::string> names;
   for (const auto& l : logs) {

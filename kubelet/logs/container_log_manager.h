@@ -39,6 +39,7 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "kubelet/config/kubelet_config.h"
+#include "kubelet/logs/log_files.h"
 
 namespace capstan::kubelet::logs {
 
@@ -98,8 +99,6 @@ class ContainerLogManager {
 
 // --- The file-level steps (exposed for tests).
 
-// The rotated files of `log` (<log>.<anything>), sorted oldest first (the stamp sorts).
-std::vector<std::filesystem::path> RotatedLogs(const std::filesystem::path& log);
 // Removes ".tmp" files and plain files whose ".gz" exists; returns the rest.
 Result<std::vector<std::filesystem::path>> CleanupUnusedLogs(
     std::vector<std::filesystem::path> logs);

@@ -8,6 +8,7 @@
 
 #include "api/k8s/meta.h"
 #include "common/log.h"
+#include "kubelet/logs/log_files.h"
 
 namespace capstan::kubelet::logs {
 
@@ -213,6 +214,22 @@ bool LogReader::ContainerRunning() {
   return follow_.container_running();
 }
 
+std::filesystem::path LogReader::NextFileAfter(const struct stat& open_st) const {
+  bool passed_ours = false;
+  for (const auto& rotated : RotatedLogs(path_)) {
+    std::string name = rotated.string();
+    struct stat st;
+    if (name.ends_with(".gz") || name.ends_with(".tmp") || ::stat(rotated.c_str(), &st) != 0) {
+      continue;
+    }
+    if (passed_ours) {
+      return rotated;
+    }
+    passed_ours = st.st_ino == open_st.st_ino && st.st_dev == open_st.st_dev;
+  }
+  return path_;
+}
+
 Result<bool> LogReader::CheckRotation() {
   struct stat open_st {
   }, path_st{};
@@ -227,8 +244,10 @@ Result<bool> LogReader::CheckRotation() {
   }
   if (path_st.st_ino != open_st.st_ino || path_st.st_dev != open_st.st_dev) {
     // Rotated. The writer may have written to the old file between our last read and its
-    // reopen, so the old file is drained once more before switching (see Next).
-    auto next = OpenLog(path_);
+    // reopen, so the old file is drained once more before switching (see Next). A slow
+    // reader may have missed more than one rotation: the next file is then the rotated one
+    // after ours, while it is still plain (older ones get compressed), else the live one.
+    auto next = OpenLog(NextFileAfter(open_st));
     if (!next) {
       return next.error().code() == Code::kNotFound ? Result<bool>(false) : Fail(next.error());
     }

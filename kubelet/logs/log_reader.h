@@ -12,6 +12,8 @@
 // says whether to come back later, so an asynchronous server can interleave many streams on
 // one thread. Not thread-safe; one reader per request.
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -89,6 +91,7 @@ class LogReader {
   // Follow mode at the end of the file: switches to a rotated-in file or rewinds a truncated
   // one. True if there may be more to read now.
   Result<bool> CheckRotation();
+  std::filesystem::path NextFileAfter(const struct stat& open_st) const;
   bool ContainerRunning();
 
   std::filesystem::path path_;

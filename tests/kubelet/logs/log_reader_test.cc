@@ -190,6 +190,29 @@ std::string Drain(LogReader& r, LogReader::State* state) {
   }
 }
 
+TEST(LogReaderTest, FollowReadsEveryFileWhenTwoRotationsPassedWhileItWasBehind) {
+  TempDir dir;
+  std::string log = dir / "0.log";
+  Append(log, Line(1, 'F', "one"));
+  LogOptions o;
+  o.follow = true;
+  FollowOptions f;
+  f.container_running = [] { return true; };
+  f.running_check_period = std::chrono::milliseconds(0);
+  auto r = LogReader::Open(log, o, f);
+  ASSERT_TRUE(r);
+  LogReader::State state;
+  EXPECT_EQ(Drain(**r, &state), "one\n");
+  // Two rotations before the reader looks again (a fast logger, a slow client).
+  Append(log, Line(2, 'F', "two"));
+  std::filesystem::rename(log, log + ".20260101-000001.000");
+  Append(log, Line(3, 'F', "three"));
+  std::filesystem::rename(log, log + ".20260101-000001.100");
+  Append(log, Line(4, 'F', "four"));
+  EXPECT_EQ(Drain(**r, &state), "two\nthree\nfour\n");
+  EXPECT_EQ(state, LogReader::State::kWaiting);
+}
+
 TEST(LogReaderTest, FollowsAcrossRotationUntilTheContainerExits) {
   TempDir dir;
   std::string log = dir / "0.log";
