@@ -97,21 +97,26 @@ void CriDaemon::Terminate() {
   }
 }
 
+void RemoveAllPodSandboxes(v1::RuntimeService::Stub& runtime) {
+  v1::ListPodSandboxResponse pods;
+  if (!runtime.ListPodSandbox(Ctx(10).get(), {}, &pods).ok()) {
+    return;
+  }
+  for (const auto& p : pods.items()) {
+    v1::StopPodSandboxRequest stop;
+    stop.set_pod_sandbox_id(p.id());
+    v1::StopPodSandboxResponse sr;
+    runtime.StopPodSandbox(Ctx(30).get(), stop, &sr);
+    v1::RemovePodSandboxRequest rm;
+    rm.set_pod_sandbox_id(p.id());
+    v1::RemovePodSandboxResponse rr;
+    runtime.RemovePodSandbox(Ctx(30).get(), rm, &rr);
+  }
+}
+
 void CriDaemon::RemoveEverything() {
   if (pid_ > 0 && runtime_) {
-    v1::ListPodSandboxResponse pods;
-    if (runtime_->ListPodSandbox(Ctx(10).get(), {}, &pods).ok()) {
-      for (const auto& p : pods.items()) {
-        v1::StopPodSandboxRequest stop;
-        stop.set_pod_sandbox_id(p.id());
-        v1::StopPodSandboxResponse sr;
-        runtime_->StopPodSandbox(Ctx(30).get(), stop, &sr);
-        v1::RemovePodSandboxRequest rm;
-        rm.set_pod_sandbox_id(p.id());
-        v1::RemovePodSandboxResponse rr;
-        runtime_->RemovePodSandbox(Ctx(30).get(), rm, &rr);
-      }
-    }
+    RemoveAllPodSandboxes(*runtime_);
   }
 }
 

@@ -55,6 +55,8 @@ std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 60);
 v1::PodSandboxConfig PodConfig(const std::string& name, const CriDaemon& d);
 v1::ContainerConfig ContainerConfig(const std::string& name, const std::string& image,
                                     std::vector<std::string> command);
+// Stops and removes every pod sandbox the runtime has (teardown of a test's runtime).
+void RemoveAllPodSandboxes(v1::RuntimeService::Stub& runtime);
 // Polls `pred` every 20 ms until it holds or `seconds` pass.
 bool WaitFor(const std::function<bool()>& pred, double seconds = 10);
 

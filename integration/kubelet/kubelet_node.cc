@@ -226,19 +226,7 @@ void KubeletTest::TearDown() {
     notify_fd_ = -1;
   }
   if (runtime_) {
-    v1::ListPodSandboxResponse pods;
-    if (runtime_->ListPodSandbox(Ctx(10).get(), {}, &pods).ok()) {
-      for (const auto& p : pods.items()) {
-        v1::StopPodSandboxRequest stop;
-        stop.set_pod_sandbox_id(p.id());
-        v1::StopPodSandboxResponse sr;
-        runtime_->StopPodSandbox(Ctx(30).get(), stop, &sr);
-        v1::RemovePodSandboxRequest rm;
-        rm.set_pod_sandbox_id(p.id());
-        v1::RemovePodSandboxResponse rr;
-        runtime_->RemovePodSandbox(Ctx(30).get(), rm, &rr);
-      }
-    }
+    RemoveAllPodSandboxes(*runtime_);
   }
   runtime_.reset();
   channel_.reset();
