@@ -75,6 +75,16 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     std::fprintf(stderr, "capstan-kubelet: %s\n", cri.error().message().c_str());
     return 2;
   }
+  // The API's own CRI calls (a followed log asking whether its container still runs) get a
+  // short deadline: a hung runtime must not hold the server's workers for minutes.
+  api::cri::GrpcClientOptions api_client_opts;
+  api_client_opts.timeout =
+      std::min<std::chrono::milliseconds>(cfg->runtime_request_timeout, std::chrono::seconds(10));
+  auto api_cri = api::cri::GrpcCriClient::Connect(cfg->container_runtime_endpoint, api_client_opts);
+  if (!api_cri) {
+    std::fprintf(stderr, "capstan-kubelet: %s\n", api_cri.error().message().c_str());
+    return 2;
+  }
   RealClock clock;
   // Pod syncs and probes block on the runtime; separate pools keep slow probes (exec with
   // long timeouts) from holding up pod syncs.
@@ -142,7 +152,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
                                      cfg->file_check_frequency);
   files.Start();
   // The node-local API (:10250, read-only and healthz ports), once the kubelet can answer.
-  kubelet::KubeletServerHost server_host(&k, cri->get());
+  kubelet::KubeletServerHost server_host(&k, api_cri->get());
   auto servers = kubelet::server::KubeletServers::Start(*cfg, flags.root_dir, opts.node_name,
                                                         {&server_host, &clock});
   if (!servers) {
