@@ -5,10 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "api/cri/testing/fake_image_service.h"
-#include "api/cri/testing/fake_runtime_service.h"
-#include "kubelet/kubelet.h"
-#include "kubelet/testing/fake_clock.h"
+#include "tests/kubelet/kubelet_harness.h"
 #include "tests/kubelet/test_pods.h"
 
 namespace capstan::kubelet {
@@ -29,60 +26,22 @@ spec:
     image: busybox:1.36
 )yaml";
 
-class KubeletGcTest : public ::testing::Test {
+class KubeletGcTest : public KubeletHarness {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-kubelet-gc-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    KubeletOptions opts;
-    opts.node_name = "node-1";
-    opts.root_dir = dir_ + "/root";
-    opts.config.pod_logs_dir = dir_ + "/logs";
+    KubeletOptions opts = BaseOptions();
     opts.config.container_log_max_size = "1Ki";
     opts.config.container_log_max_files = 2;
-    KubeletDeps deps;
-    deps.clock = &clock_;
-    deps.runtime = &runtime_;
-    deps.images = &images_;
-    deps.executor = &executor_;
-    deps.pod_config = &config_;
+    KubeletDeps deps = BaseDeps();
     deps.image_fs_stat = [this](const std::string&) -> Result<images::FsUsage> {
       return images::FsUsage{1000, 1000 - fs_used_};
     };
-    kubelet_ = std::make_unique<Kubelet>(opts, deps);
-    ASSERT_TRUE(kubelet_->Init());
+    StartKubelet(opts, deps);
     config_.SetSourcePods(sources::kFileSource, {});
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  std::string Newest() { return KubeletHarness::Newest("app"); }
 
-  void Settle() {
-    for (int i = 0; i < 50; ++i) {
-      kubelet_->Tick();
-      if (executor_.RunAll() == 0 && kubelet_->WorkersIdle()) {
-        return;
-      }
-    }
-    ADD_FAILURE() << "the kubelet did not settle";
-  }
-  void Pass(int secs) {
-    for (int i = 0; i < secs; ++i) {
-      clock_.Advance(seconds(1));
-      Settle();
-    }
-  }
-  std::string Newest() {
-    auto all = runtime_.ContainersNamed("app");
-    return all.empty() ? "" : all.back().id;
-  }
-
-  std::string dir_;
   uint64_t fs_used_ = 500;
-  kubelet::testing::FakeClock clock_;
-  util::ManualExecutor executor_;
-  api::cri::testing::FakeImageService images_;
-  api::cri::testing::FakeRuntimeService runtime_{&clock_, &images_};
-  sources::PodConfig config_;
-  std::unique_ptr<Kubelet> kubelet_;
 };
 
 TEST_F(KubeletGcTest, RotatesLogsOfRunningContainers) {

@@ -8,13 +8,10 @@
 #include <fstream>
 #include <thread>
 
-#include "api/cri/testing/fake_image_service.h"
-#include "api/cri/testing/fake_runtime_service.h"
-#include "kubelet/cm/fake_cgroup_manager.h"
 #include "kubelet/kuberuntime/labels.h"
 #include "kubelet/sources/file/file_source.h"
 #include "kubelet/status/display.h"
-#include "kubelet/testing/fake_clock.h"
+#include "tests/kubelet/kubelet_harness.h"
 #include "tests/kubelet/test_pods.h"
 
 namespace capstan::kubelet {
@@ -23,74 +20,25 @@ namespace {
 namespace v1 = api::cri::v1;
 using std::chrono::seconds;
 
-class KubeletTest : public ::testing::Test {
+class KubeletTest : public KubeletHarness {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-kubelet-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    KubeletOptions opts;
-    opts.node_name = "node-1";
-    opts.node_ip = "192.168.1.10";
-    opts.root_dir = dir_ + "/root";
-    opts.config.pod_logs_dir = dir_ + "/logs";
+    KubeletOptions opts = BaseOptions();
     opts.memory_capacity_bytes = 8LL << 30;
-    KubeletDeps deps;
-    deps.clock = &clock_;
-    deps.runtime = &runtime_;
-    deps.images = &images_;
-    deps.executor = &executor_;
-    deps.pod_config = &config_;
+    KubeletDeps deps = BaseDeps();
     deps.cgroups = &cgroups_;
-    deps.sleep = [this](std::chrono::seconds s) { clock_.Advance(s); };
-    kubelet_ = std::make_unique<Kubelet>(opts, deps);
-    ASSERT_TRUE(kubelet_->Init());
+    StartKubelet(opts, deps);
     config_.SetSourcePods(sources::kFileSource, {});
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  // Ticks and runs all work until nothing is left to do.
-  void Settle() {
-    for (int i = 0; i < 50; ++i) {
-      kubelet_->Tick();
-      if (executor_.RunAll() == 0 && kubelet_->WorkersIdle()) {
-        return;
-      }
-    }
-    ADD_FAILURE() << "the kubelet did not settle";
-  }
-  // Moves time on in one-second ticks (relists and probes happen on their own schedule).
-  void Pass(int secs) {
-    for (int i = 0; i < secs; ++i) {
-      clock_.Advance(seconds(1));
-      Settle();
-    }
-  }
-  void SetPods(std::vector<api::k8s::Pod> pods) {
-    config_.SetSourcePods(sources::kFileSource, std::move(pods));
-    Settle();
   }
   std::string Display(const api::k8s::Pod& pod) {
     auto s = kubelet_->GetPodStatus(pod.metadata.uid);
     return s ? status::PodDisplayStatus(pod, *s) : "<none>";
-  }
-  std::string Newest(const std::string& name) {
-    auto all = runtime_.ContainersNamed(name);
-    return all.empty() ? "" : all.back().id;
   }
   int RunningCount() {
     int n = 0;
     for (const auto& c : runtime_.Containers()) n += c.state == v1::CONTAINER_RUNNING;
     return n;
   }
-
-  std::string dir_;
-  kubelet::testing::FakeClock clock_;
-  util::ManualExecutor executor_;
-  api::cri::testing::FakeImageService images_;
-  api::cri::testing::FakeRuntimeService runtime_{&clock_, &images_};
-  sources::PodConfig config_;
-  cm::FakeCgroupManager cgroups_;
-  std::unique_ptr<Kubelet> kubelet_;
 };
 
 constexpr const char* kWeb = R"yaml(
@@ -162,18 +110,13 @@ TEST_F(KubeletTest, KubepodsIsLimitedToNodeAllocatable) {
   EXPECT_EQ(cgroups.at("/kubepods/besteffort").cpu_shares, 2u);
 
   // Reserved resources come off the top.
-  KubeletOptions opts;
+  KubeletOptions opts = BaseOptions();
   opts.root_dir = dir_ + "/root2";
   opts.memory_capacity_bytes = 8LL << 30;
   opts.config.system_reserved = {{"memory", "1Gi"}, {"cpu", "500m"}};
   opts.config.kube_reserved = {{"memory", "512Mi"}};
   cm::FakeCgroupManager reserved_cgroups;
-  KubeletDeps deps;
-  deps.clock = &clock_;
-  deps.runtime = &runtime_;
-  deps.images = &images_;
-  deps.executor = &executor_;
-  deps.pod_config = &config_;
+  KubeletDeps deps = BaseDeps();
   deps.cgroups = &reserved_cgroups;
   Kubelet reserved(opts, deps);
   ASSERT_TRUE(reserved.Init());

@@ -14,14 +14,11 @@ Result<v1::ReopenContainerLogResponse> FakeRuntimeService::ReopenContainerLog(
     const v1::ReopenContainerLogRequest& req) {
   CAPSTAN_TRY(recorder_.Record("ReopenContainerLog"));
   std::lock_guard lock(mu_);
-  auto it = containers_.find(req.container_id());
-  if (it == containers_.end()) {
-    return Fail(Code::kNotFound, "container {} not found", req.container_id());
-  }
-  if (it->second.state != v1::CONTAINER_RUNNING) {
+  CAPSTAN_ASSIGN_OR_RETURN(Container * c, ContainerLocked(req.container_id()));
+  if (c->state != v1::CONTAINER_RUNNING) {
     return Fail(Code::kFailedPrecondition, "container {} is not running", req.container_id());
   }
-  const std::string& path = it->second.log_path;
+  const std::string& path = c->log_path;
   // Runtimes create the container's log directory (<pod log dir>/<container name>).
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);

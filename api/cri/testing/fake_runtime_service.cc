@@ -417,21 +417,26 @@ Result<v1::CreateContainerResponse> FakeRuntimeService::CreateContainer(
   return resp;
 }
 
+Result<FakeRuntimeService::Container*> FakeRuntimeService::ContainerLocked(const std::string& id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) {
+    return Fail(Code::kNotFound, "container {} not found", id);
+  }
+  return &it->second;
+}
+
 Result<v1::StartContainerResponse> FakeRuntimeService::StartContainer(
     const v1::StartContainerRequest& req) {
   CAPSTAN_TRY(recorder_.Record("StartContainer"));
   std::lock_guard lock(mu_);
-  auto it = containers_.find(req.container_id());
-  if (it == containers_.end()) {
-    return Fail(Code::kNotFound, "container {} not found", req.container_id());
-  }
-  if (it->second.state != v1::CONTAINER_CREATED) {
+  CAPSTAN_ASSIGN_OR_RETURN(Container * c, ContainerLocked(req.container_id()));
+  if (c->state != v1::CONTAINER_CREATED) {
     return Fail(Code::kFailedPrecondition, "container {} is not in created state",
                 req.container_id());
   }
-  it->second.state = v1::CONTAINER_RUNNING;
-  it->second.started_at = NowNanos();
-  EmitLocked(it->first, it->second.sandbox_id, v1::CONTAINER_STARTED_EVENT);
+  c->state = v1::CONTAINER_RUNNING;
+  c->started_at = NowNanos();
+  EmitLocked(c->id, c->sandbox_id, v1::CONTAINER_STARTED_EVENT);
   return v1::StartContainerResponse{};
 }
 
@@ -439,12 +444,9 @@ Result<v1::StopContainerResponse> FakeRuntimeService::StopContainer(
     const v1::StopContainerRequest& req) {
   CAPSTAN_TRY(recorder_.Record("StopContainer"));
   std::lock_guard lock(mu_);
-  auto it = containers_.find(req.container_id());
-  if (it == containers_.end()) {
-    return Fail(Code::kNotFound, "container {} not found", req.container_id());
-  }
-  it->second.last_stop_timeout = req.timeout();
-  StopContainerLocked(it->second, req.timeout());
+  CAPSTAN_ASSIGN_OR_RETURN(Container * c, ContainerLocked(req.container_id()));
+  c->last_stop_timeout = req.timeout();
+  StopContainerLocked(*c, req.timeout());
   return v1::StopContainerResponse{};
 }
 
@@ -492,12 +494,9 @@ Result<v1::ContainerStatusResponse> FakeRuntimeService::ContainerStatus(
     const v1::ContainerStatusRequest& req) {
   CAPSTAN_TRY(recorder_.Record("ContainerStatus"));
   std::lock_guard lock(mu_);
-  auto it = containers_.find(req.container_id());
-  if (it == containers_.end()) {
-    return Fail(Code::kNotFound, "container {} not found", req.container_id());
-  }
+  CAPSTAN_ASSIGN_OR_RETURN(Container * c, ContainerLocked(req.container_id()));
   v1::ContainerStatusResponse resp;
-  *resp.mutable_status() = ContainerStatusLocked(it->second);
+  *resp.mutable_status() = ContainerStatusLocked(*c);
   return resp;
 }
 
@@ -506,11 +505,8 @@ Result<v1::ExecSyncResponse> FakeRuntimeService::ExecSync(const v1::ExecSyncRequ
   ExecHandler handler;
   {
     std::lock_guard lock(mu_);
-    auto it = containers_.find(req.container_id());
-    if (it == containers_.end()) {
-      return Fail(Code::kNotFound, "container {} not found", req.container_id());
-    }
-    if (it->second.state != v1::CONTAINER_RUNNING) {
+    CAPSTAN_ASSIGN_OR_RETURN(Container * c, ContainerLocked(req.container_id()));
+    if (c->state != v1::CONTAINER_RUNNING) {
       return Fail(Code::kFailedPrecondition, "container {} is not running", req.container_id());
     }
     handler = exec_handler_;

@@ -122,6 +122,8 @@ class FakeRuntimeService : public RuntimeService {
 
   int64_t NowNanos() const;
   // Returns whether the container changed state.
+  // The container `id`, or NotFound as the CRI answers for an unknown id.
+  Result<Container*> ContainerLocked(const std::string& id);
   bool StopContainerLocked(Container& c, int64_t timeout);
   v1::PodSandboxStatus SandboxStatusLocked(const Sandbox& s) const;
   v1::ContainerStatus ContainerStatusLocked(const Container& c) const;

@@ -5,65 +5,21 @@
 
 #include <filesystem>
 
-#include "api/cri/testing/fake_image_service.h"
-#include "api/cri/testing/fake_runtime_service.h"
-#include "kubelet/testing/fake_clock.h"
+#include "tests/kubelet/kubelet_harness.h"
 #include "tests/kubelet/test_pods.h"
 
 namespace capstan::kubelet {
 namespace {
 
-class KubeletServerHostTest : public ::testing::Test {
+class KubeletServerHostTest : public KubeletHarness {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-server-host-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    KubeletOptions opts;
-    opts.node_name = "node-1";
-    opts.node_ip = "192.168.1.10";
-    opts.root_dir = dir_ + "/root";
-    opts.config.pod_logs_dir = dir_ + "/logs";
+    KubeletOptions opts = BaseOptions();
     opts.config.cgroups_per_qos = false;
-    KubeletDeps deps;
-    deps.clock = &clock_;
-    deps.runtime = &runtime_;
-    deps.images = &images_;
-    deps.executor = &executor_;
-    deps.pod_config = &config_;
-    deps.sleep = [this](std::chrono::seconds s) { clock_.Advance(s); };
-    kubelet_ = std::make_unique<Kubelet>(opts, deps);
-    ASSERT_TRUE(kubelet_->Init());
+    StartKubelet(opts, BaseDeps());
     host_ = std::make_unique<KubeletServerHost>(kubelet_.get(), &runtime_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  void Settle() {
-    for (int i = 0; i < 50; ++i) {
-      kubelet_->Tick();
-      if (executor_.RunAll() == 0 && kubelet_->WorkersIdle()) {
-        return;
-      }
-    }
-    ADD_FAILURE() << "the kubelet did not settle";
-  }
-  void Pass(int secs) {
-    for (int i = 0; i < secs; ++i) {
-      clock_.Advance(std::chrono::seconds(1));
-      Settle();
-    }
-  }
-  std::string Newest(const std::string& name) {
-    auto all = runtime_.ContainersNamed(name);
-    return all.empty() ? "" : all.back().id;
-  }
-
-  std::string dir_;
-  kubelet::testing::FakeClock clock_;
-  util::ManualExecutor executor_;
-  api::cri::testing::FakeImageService images_;
-  api::cri::testing::FakeRuntimeService runtime_{&clock_, &images_};
-  sources::PodConfig config_;
-  std::unique_ptr<Kubelet> kubelet_;
   std::unique_ptr<KubeletServerHost> host_;
 };
 
