@@ -114,6 +114,8 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   void HandlePlegEvents();
   void HandleProbeResults();
   void Housekeeping();
+  // kubelet_cgroups.cc
+  Status CreateQosCgroups();
   void UpdateBurstableCgroup();
   void CleanupOrphanedPodCgroups(const std::set<std::string>& desired,
                                  const std::set<std::string>& running);
