@@ -17,6 +17,7 @@ std::string_view CodeName(Code code) {
     case Code::kUnavailable: return "Unavailable";
     case Code::kDeadlineExceeded: return "DeadlineExceeded";
     case Code::kResourceExhausted: return "ResourceExhausted";
+    case Code::kOutOfRange: return "OutOfRange";
     case Code::kUnimplemented: return "Unimplemented";
     case Code::kInternal: return "Internal";
   }

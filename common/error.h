@@ -23,6 +23,7 @@ enum class Code {
   kUnavailable,
   kDeadlineExceeded,
   kResourceExhausted,
+  kOutOfRange,  // e.g. a revision older than the store's compaction (HTTP 410 Gone)
   kUnimplemented,
   kInternal,
 };

@@ -11,7 +11,7 @@ Code FromGrpcCode(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK: return Code::kOk;
     case grpc::StatusCode::INVALID_ARGUMENT: return Code::kInvalidArgument;
-    case grpc::StatusCode::OUT_OF_RANGE: return Code::kInvalidArgument;
+    case grpc::StatusCode::OUT_OF_RANGE: return Code::kOutOfRange;
     case grpc::StatusCode::NOT_FOUND: return Code::kNotFound;
     case grpc::StatusCode::ALREADY_EXISTS: return Code::kAlreadyExists;
     case grpc::StatusCode::FAILED_PRECONDITION: return Code::kFailedPrecondition;

@@ -20,6 +20,7 @@ grpc::StatusCode ToGrpcCode(Code code) {
     case Code::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
     case Code::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
     case Code::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case Code::kOutOfRange: return grpc::StatusCode::OUT_OF_RANGE;
     case Code::kUnimplemented: return grpc::StatusCode::UNIMPLEMENTED;
     case Code::kInternal: return grpc::StatusCode::INTERNAL;
   }
