@@ -1,35 +1,20 @@
 #pragma once
-// X.509 certificates for the kubelet API: the self-signed serving certificate the kubelet
-// makes for itself when none is configured (as upstream writes <root-dir>/pki/kubelet.crt and
-// kubelet.key), and issuing certificates in general (tests build CAs and client certs with it).
+// The kubelet API's serving certificate: the self-signed one the kubelet makes for itself
+// when none is configured (as upstream writes <root-dir>/pki/kubelet.crt and kubelet.key).
 
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/pki/certs.h"
 
 namespace capstan::kubelet::server {
 
-struct CertAndKey {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-struct CertificateSpec {
-  std::string common_name;
-  std::vector<std::string> organizations;
-  std::vector<std::string> dns_names;
-  std::vector<std::string> ip_addresses;
-  bool is_ca = false;
-  bool server_auth = false;
-  bool client_auth = false;
-  std::chrono::hours validity{24 * 365};
-};
-
-// A certificate for a new ECDSA P-256 key, signed by `issuer` (null: self-signed).
-Result<CertAndKey> IssueCertificate(const CertificateSpec& spec,
-                                    const CertAndKey* issuer = nullptr);
+// Issuing lives in common/pki; the kubelet's tests and callers use it through these names.
+using pki::CertAndKey;
+using pki::CertificateSpec;
+using pki::IssueCertificate;
 
 struct ServingCertFiles {
   std::string cert_file;
