@@ -1,0 +1,45 @@
+#pragma once
+// Internal to SqliteStore: the watchers fed by the store's own writes. Publish is called with
+// the store's write lock held, right after a commit, so events reach every watcher in
+// revision order.
+
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "control-plane/storage/store.h"
+
+namespace capstan::control_plane::storage {
+
+class WatchHub : public std::enable_shared_from_this<WatchHub> {
+ public:
+  struct Watcher {
+    std::string prefix;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<WatchEvent> queue;
+    std::optional<Error> error;
+  };
+
+  // Held by shared_ptr: watches keep a weak reference, so one outliving the store is safe.
+  explicit WatchHub(size_t max_queue) : max_queue_(max_queue) {}
+  ~WatchHub();  // ends every watcher with kUnavailable
+
+  // A watcher whose queue starts with `replay` (events already read from the table).
+  std::unique_ptr<Watch> Add(const std::string& prefix, std::vector<WatchEvent> replay);
+  void Publish(const WatchEvent& event);
+  // Ends every watcher with `error` (compaction passed them, or the store closed).
+  void CloseAll(const Error& error);
+
+ private:
+  void Remove(Watcher* w);
+
+  size_t max_queue_;
+  std::mutex mu_;
+  std::list<std::shared_ptr<Watcher>> watchers_;
+};
+
+}  // namespace capstan::control_plane::storage
