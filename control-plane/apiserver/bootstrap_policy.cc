@@ -1,0 +1,188 @@
+#include "control-plane/apiserver/bootstrap_policy.h"
+
+namespace capstan::control_plane::apiserver {
+namespace {
+
+Json Rule(std::vector<std::string> groups, std::vector<std::string> resources,
+          std::vector<std::string> verbs) {
+  return {{"apiGroups", groups}, {"resources", resources}, {"verbs", verbs}};
+}
+
+Json UrlRule(std::vector<std::string> urls, std::vector<std::string> verbs) {
+  return {{"nonResourceURLs", urls}, {"verbs", verbs}};
+}
+
+Json Role(const std::string& name, Json rules, bool system = true) {
+  Json labels = {{"kubernetes.io/bootstrapping", "rbac-defaults"}};
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "ClusterRole"},
+          {"metadata",
+           {{"name", name},
+            {"labels", labels},
+            {"annotations", {{"rbac.authorization.kubernetes.io/autoupdate", "true"}}}}},
+          {"rules", rules}};
+}
+
+Json Binding(const std::string& name, const std::string& role, Json subjects) {
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "ClusterRoleBinding"},
+          {"metadata",
+           {{"name", name},
+            {"labels", {{"kubernetes.io/bootstrapping", "rbac-defaults"}}},
+            {"annotations", {{"rbac.authorization.kubernetes.io/autoupdate", "true"}}}}},
+          {"roleRef",
+           {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role}}},
+          {"subjects", subjects}};
+}
+
+Json Group(const std::string& name) {
+  return {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", name}};
+}
+Json User(const std::string& name) {
+  return {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", name}};
+}
+
+const std::vector<std::string> kRead = {"get", "list", "watch"};
+const std::vector<std::string> kWrite = {"create", "delete", "deletecollection", "patch", "update"};
+std::vector<std::string> ReadWrite() {
+  std::vector<std::string> v = kRead;
+  v.insert(v.end(), kWrite.begin(), kWrite.end());
+  return v;
+}
+
+// What view grants (namespaced workload and config objects, no secrets).
+Json ViewRules() {
+  return Json::array(
+      {Rule({""},
+            {"configmaps",
+             "endpoints",
+             "persistentvolumeclaims",
+             "persistentvolumeclaims/status",
+             "pods",
+             "replicationcontrollers",
+             "replicationcontrollers/scale",
+             "serviceaccounts",
+             "services",
+             "services/status",
+             "bindings",
+             "events",
+             "limitranges",
+             "namespaces/status",
+             "pods/log",
+             "pods/status",
+             "replicationcontrollers/status",
+             "resourcequotas",
+             "resourcequotas/status",
+             "namespaces"},
+            kRead),
+       Rule({"apps"},
+            {"controllerrevisions", "daemonsets", "daemonsets/status", "deployments",
+             "deployments/scale", "deployments/status", "replicasets", "replicasets/scale",
+             "replicasets/status", "statefulsets", "statefulsets/scale", "statefulsets/status"},
+            kRead),
+       Rule({"autoscaling"}, {"horizontalpodautoscalers", "horizontalpodautoscalers/status"},
+            kRead),
+       Rule({"batch"}, {"cronjobs", "cronjobs/status", "jobs", "jobs/status"}, kRead),
+       Rule({"discovery.k8s.io"}, {"endpointslices"}, kRead),
+       Rule({"policy"}, {"poddisruptionbudgets", "poddisruptionbudgets/status"}, kRead),
+       Rule({"networking.k8s.io"}, {"ingresses", "ingresses/status", "networkpolicies"}, kRead)});
+}
+
+Json EditRules() {
+  Json rules = ViewRules();
+  rules.push_back(Rule({""},
+                       {"pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy",
+                        "pods/eviction", "configmaps", "endpoints", "persistentvolumeclaims",
+                        "replicationcontrollers", "replicationcontrollers/scale", "secrets",
+                        "serviceaccounts", "services", "services/proxy", "serviceaccounts/token"},
+                       ReadWrite()));
+  rules.push_back(Rule({"apps"},
+                       {"daemonsets", "deployments", "deployments/rollback", "deployments/scale",
+                        "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"},
+                       ReadWrite()));
+  rules.push_back(Rule({"autoscaling"}, {"horizontalpodautoscalers"}, ReadWrite()));
+  rules.push_back(Rule({"batch"}, {"cronjobs", "jobs"}, ReadWrite()));
+  rules.push_back(Rule({"networking.k8s.io"}, {"ingresses", "networkpolicies"}, ReadWrite()));
+  rules.push_back(Rule({"policy"}, {"poddisruptionbudgets"}, ReadWrite()));
+  rules.push_back(Rule({"coordination.k8s.io"}, {"leases"}, ReadWrite()));
+  return rules;
+}
+
+}  // namespace
+
+std::vector<Json> BootstrapClusterRoles() {
+  Json admin = EditRules();
+  admin.push_back(Rule({"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}, ReadWrite()));
+  admin.push_back(Rule({"authorization.k8s.io"}, {"localsubjectaccessreviews"}, {"create"}));
+  return {
+      Role("cluster-admin", Json::array({Rule({"*"}, {"*"}, {"*"}), UrlRule({"*"}, {"*"})}), false),
+      Role("admin", admin, false),
+      Role("edit", EditRules(), false),
+      Role("view", ViewRules(), false),
+      Role("system:discovery",
+           Json::array({UrlRule({"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez",
+                                 "/openapi", "/openapi/*", "/readyz", "/version", "/version/"},
+                                {"get"})})),
+      Role("system:public-info-viewer",
+           Json::array(
+               {UrlRule({"/healthz", "/livez", "/readyz", "/version", "/version/"}, {"get"})})),
+      Role("system:basic-user",
+           Json::array({Rule({"authorization.k8s.io"},
+                             {"selfsubjectaccessreviews", "selfsubjectrulesreviews"}, {"create"}),
+                        Rule({"authentication.k8s.io"}, {"selfsubjectreviews"}, {"create"})})),
+      Role("system:node-bootstrapper",
+           Json::array({Rule({"certificates.k8s.io"}, {"certificatesigningrequests"},
+                             {"create", "get", "list", "watch"})})),
+      Role("system:kube-scheduler",
+           Json::array(
+               {Rule({""},
+                     {"pods", "nodes", "namespaces", "services", "persistentvolumes",
+                      "persistentvolumeclaims", "replicationcontrollers"},
+                     kRead),
+                Rule({""}, {"pods/binding", "bindings"}, {"create"}),
+                Rule({""}, {"pods/status"}, {"patch", "update"}),
+                Rule({""}, {"events"}, {"create", "patch", "update"}),
+                Rule({"events.k8s.io"}, {"events"}, {"create", "patch", "update"}),
+                Rule({"coordination.k8s.io"}, {"leases"}, {"create", "get", "update"}),
+                Rule({"apps"}, {"replicasets", "statefulsets"}, kRead),
+                Rule({"policy"}, {"poddisruptionbudgets"}, kRead),
+                Rule({"storage.k8s.io"}, {"storageclasses", "csinodes", "csidrivers"}, kRead)})),
+      Role("system:kube-controller-manager", Json::array({Rule({"*"}, {"*"}, {"*"})})),
+      Role("system:node",
+           Json::array({Rule({""}, {"nodes", "nodes/status"}, ReadWrite()),
+                        Rule({""}, {"pods", "pods/status"}, ReadWrite()),
+                        Rule({""},
+                             {"configmaps", "secrets", "services", "endpoints",
+                              "persistentvolumeclaims", "persistentvolumes"},
+                             kRead),
+                        Rule({""}, {"events"}, {"create", "patch", "update"}),
+                        Rule({""}, {"serviceaccounts/token"}, {"create"}),
+                        Rule({"coordination.k8s.io"}, {"leases"}, ReadWrite()),
+                        Rule({"certificates.k8s.io"}, {"certificatesigningrequests"},
+                             {"create", "get", "list", "watch"}),
+                        Rule({"storage.k8s.io"}, {"csinodes", "csidrivers", "volumeattachments"},
+                             ReadWrite()),
+                        Rule({"authentication.k8s.io"}, {"tokenreviews"}, {"create"}),
+                        Rule({"authorization.k8s.io"}, {"subjectaccessreviews"}, {"create"})})),
+  };
+}
+
+std::vector<Json> BootstrapClusterRoleBindings() {
+  return {
+      Binding("cluster-admin", "cluster-admin", Json::array({Group("system:masters")})),
+      Binding("system:discovery", "system:discovery", Json::array({Group("system:authenticated")})),
+      Binding("system:basic-user", "system:basic-user",
+              Json::array({Group("system:authenticated")})),
+      Binding("system:public-info-viewer", "system:public-info-viewer",
+              Json::array({Group("system:authenticated"), Group("system:unauthenticated")})),
+      Binding("system:kube-scheduler", "system:kube-scheduler",
+              Json::array({User("system:kube-scheduler")})),
+      Binding("system:kube-controller-manager", "system:kube-controller-manager",
+              Json::array({User("system:kube-controller-manager")})),
+      Binding("system:node", "system:node", Json::array({Group("system:nodes")})),
+      Binding("kubeadm:node-autoapprove-bootstrap", "system:node-bootstrapper",
+              Json::array({Group("system:bootstrappers")})),
+  };
+}
+
+}  // namespace capstan::control_plane::apiserver

@@ -1,0 +1,46 @@
+#pragma once
+// Internal to the API server: the handlers of the resource verbs. Each gets the parsed
+// request, the resource it names and what it needs to answer.
+
+#include "control-plane/apiserver/api_server.h"
+#include "control-plane/apiserver/service_account_tokens.h"
+
+namespace capstan::control_plane::apiserver::internal {
+
+struct HandlerContext {
+  const HttpRequest& request;
+  const RequestInfo& info;
+  const ResourceInfo& resource;
+  const UserInfo& user;
+  Registry& registry;
+  ResourceRegistry& resources;
+  const Authorizer& authorizer;
+  const Clock& clock;
+  ResponseWriter& writer;
+  const ServiceAccountTokens* tokens;  // null: TokenRequest is not served
+};
+
+void HandleGet(const HandlerContext& c);
+void HandleList(const HandlerContext& c);
+void HandleWatch(const HandlerContext& c);
+void HandleCreate(const HandlerContext& c);
+void HandleUpdate(const HandlerContext& c);
+void HandlePatch(const HandlerContext& c);
+void HandleDelete(const HandlerContext& c);
+void HandleDeleteCollection(const HandlerContext& c);
+// Create-only review kinds (SelfSubjectAccessReview, ...) and the virtual ComponentStatus.
+void HandleReview(const HandlerContext& c);
+void HandleComponentStatus(const HandlerContext& c);
+// Subresources with their own shapes: scale, binding, eviction.
+void HandleScale(const HandlerContext& c);
+void HandleBinding(const HandlerContext& c);
+// serviceaccounts/NAME/token: a bound service-account token (TokenRequest).
+void HandleTokenRequest(const HandlerContext& c);
+
+// The decoded request body (JSON, or YAML converted to JSON); 400/415 on failure.
+std::expected<Json, ApiError> DecodeBody(const HttpRequest& request);
+// Whether the client asked for a Table (kubectl get) and which version.
+bool WantsTable(const HttpRequest& request);
+bool DryRun(const RequestInfo& info);
+
+}  // namespace capstan::control_plane::apiserver::internal

@@ -1,0 +1,193 @@
+#include "control-plane/apiserver/server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/pki/cluster_pki.h"
+#include "common/pki/kubeconfig.h"
+#include "control-plane/apiserver/api_server.h"
+#include "control-plane/apiserver/bootstrap_policy.h"
+#include "control-plane/apiserver/crds.h"
+#include "control-plane/apiserver/namespace_cleaner.h"
+#include "control-plane/apiserver/rbac.h"
+#include "control-plane/apiserver/service_account_tokens.h"
+#include "control-plane/apiserver/service_addresses.h"
+#include "control-plane/storage/sqlite_store.h"
+
+namespace capstan::control_plane::apiserver {
+namespace {
+
+const log::Logger kLog("server");
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// Creates `obj` unless it exists (bootstrap objects are never overwritten).
+Status Ensure(Registry& registry, const ResourceRegistry& resources, const std::string& plural,
+              const std::string& group, const std::string& ns, Json obj) {
+  auto r = resources.Find(group, "v1", plural);  // every bootstrap kind is at v1
+  if (!r) return Fail(Code::kInternal, "no resource {}", plural);
+  auto created = registry.Create(*r, ns, std::move(obj), false);
+  if (!created && created.error().code != 409) {
+    return Fail(Code::kInternal, "creating {} {}: {}", plural, ns, created.error().message);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+struct Server::Parts {
+  ServerOptions options;
+  RealClock clock;
+  std::unique_ptr<storage::SqliteStore> store;
+  ResourceRegistry resources;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<ServiceAddresses> service_addresses;
+  std::unique_ptr<ServiceAccountTokens> tokens;
+  UnionAuthenticator authn;
+  UnionAuthorizer authz;
+  std::unique_ptr<ApiServer> api;
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<NamespaceCleaner> namespace_cleaner;
+  std::string kubeconfig;
+};
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Server::~Server() { Stop(); }
+int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
+std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
+
+void Server::Stop() {
+  if (parts_->http) parts_->http->Stop();
+  if (parts_->namespace_cleaner) parts_->namespace_cleaner->Stop();
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Fail(Code::kInternal, "creating {}: {}", options.data_dir, ec.message());
+  ::chmod(options.data_dir.c_str(), 0700);
+
+  storage::SqliteOptions store_options;
+  store_options.compact_interval = options.compact_interval;
+  store_options.compact_keep_revisions = options.compact_keep_revisions;
+  CAPSTAN_ASSIGN_OR_RETURN(
+      p->store, storage::SqliteStore::Open(options.data_dir + "/state.db", store_options));
+
+  std::string advertise =
+      options.advertise_address.empty() ? "127.0.0.1" : options.advertise_address;
+  pki::ClusterPkiOptions pki_options;
+  pki_options.server_names = {HostName(), "localhost"};
+  pki_options.server_ips = {"127.0.0.1", "10.43.0.1"};
+  if (advertise != "127.0.0.1") pki_options.server_ips.push_back(advertise);
+  for (const auto& san : options.extra_sans) {
+    bool ip = san.find_first_not_of("0123456789.:abcdef") == std::string::npos &&
+              san.find_first_of(".:") != std::string::npos;
+    (ip ? pki_options.server_ips : pki_options.server_names).push_back(san);
+  }
+  CAPSTAN_ASSIGN_OR_RETURN(
+      auto cluster_pki, pki::EnsureClusterPki(options.data_dir + "/pki", pki_options, WallNow()));
+
+  p->registry = std::make_unique<Registry>(p->store.get(), &p->clock);
+  LoadCrds(p->resources, *p->registry);
+  p->service_addresses = std::make_unique<ServiceAddresses>(p->store.get(), options.service_cidr);
+  {
+    ServiceAddresses* addresses = p->service_addresses.get();
+    p->registry->SetCreateAdmission(
+        [addresses](const ResourceInfo& r, Json& obj) -> ApiResult<void> {
+          if (r.group.empty() && r.kind == "Service") return addresses->Allocate(obj);
+          return {};
+        });
+  }
+  {
+    ResourceRegistry* resources = &p->resources;
+    Registry* registry = p->registry.get();
+    p->registry->SetWriteObserver(
+        [resources, registry](const ResourceInfo& r, const Json& obj, bool deleted) {
+          if (r.group == "apiextensions.k8s.io" && r.kind == "CustomResourceDefinition") {
+            ApplyCrdChange(*resources, *registry, obj, deleted);
+          }
+        });
+  }
+  p->authn.Add(std::make_unique<ClientCertAuthenticator>());
+  CAPSTAN_ASSIGN_OR_RETURN(p->tokens, ServiceAccountTokens::Create(cluster_pki, &p->clock));
+  p->authn.Add(std::make_unique<ServiceAccountTokenAuthenticator>(p->tokens.get(), p->store.get()));
+  p->authz.Add(std::make_unique<MastersAuthorizer>());
+  p->authz.Add(std::make_unique<RbacAuthorizer>(p->store.get()));
+
+  // What every cluster has.
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    CAPSTAN_TRY(
+        Ensure(*p->registry, p->resources, "namespaces", "", "",
+               {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}));
+  }
+  for (auto& role : BootstrapClusterRoles()) {
+    CAPSTAN_TRY(Ensure(*p->registry, p->resources, "clusterroles", "rbac.authorization.k8s.io", "",
+                       std::move(role)));
+  }
+  for (auto& binding : BootstrapClusterRoleBindings()) {
+    CAPSTAN_TRY(Ensure(*p->registry, p->resources, "clusterrolebindings",
+                       "rbac.authorization.k8s.io", "", std::move(binding)));
+  }
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    CAPSTAN_TRY(Ensure(*p->registry, p->resources, "serviceaccounts", "", ns,
+                       {{"apiVersion", "v1"},
+                        {"kind", "ServiceAccount"},
+                        {"metadata", {{"name", "default"}, {"namespace", ns}}}}));
+  }
+
+  HttpServerOptions http_options;
+  http_options.address = options.bind_address;
+  http_options.port = options.port;
+  http_options.cert_file = cluster_pki.server_cert_file;
+  http_options.key_file = cluster_pki.server_key_file;
+  http_options.client_ca_file = cluster_pki.ca_cert_file;
+  ApiServerOptions api_options;
+  p->api = std::make_unique<ApiServer>(api_options, &p->resources, p->registry.get(), &p->authn,
+                                       &p->authz, p->tokens.get(), &p->clock);
+  ApiServer* api = p->api.get();
+  CAPSTAN_ASSIGN_OR_RETURN(
+      p->http, HttpServer::Start(http_options, [api](const HttpRequest& req, ResponseWriter& w) {
+        api->Serve(req, w);
+      }));
+  int port = p->http->port();
+
+  CAPSTAN_TRY(Ensure(
+      *p->registry, p->resources, "services", "", "default",
+      {{"apiVersion", "v1"},
+       {"kind", "Service"},
+       {"metadata",
+        {{"name", "kubernetes"},
+         {"namespace", "default"},
+         {"labels", {{"component", "apiserver"}, {"provider", "kubernetes"}}}}},
+       {"spec",
+        {{"clusterIP", "10.43.0.1"},
+         {"ports",
+          {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", port}}}}}}}));
+
+  p->kubeconfig = options.data_dir + "/admin.kubeconfig";
+  pki::KubeconfigSpec kc;
+  kc.cluster_name = "capstan";
+  kc.server = "https://" + advertise + ":" + std::to_string(port);
+  kc.ca_pem = cluster_pki.ca_cert_pem;
+  kc.user_name = "admin";
+  kc.client_cert_pem = cluster_pki.admin_cert_pem;
+  kc.client_key_pem = cluster_pki.admin_key_pem;
+  CAPSTAN_TRY(pki::WriteKubeconfig(p->kubeconfig, kc));
+
+  p->namespace_cleaner = std::make_unique<NamespaceCleaner>(p->registry.get(), &p->resources);
+  p->namespace_cleaner->Start();
+  api->SetReady(true);
+  kLog.Info("capstan-server ready", {{"port", port}, {"data-dir", options.data_dir}});
+  return std::unique_ptr<Server>(new Server(std::move(p)));
+}
+
+}  // namespace capstan::control_plane::apiserver

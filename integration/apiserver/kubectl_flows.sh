@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Drives a capstan-server on a temporary data dir with one real kubectl, through the flows a
+# Kubernetes user runs every day. Prints one line per check and "N passed, N failed".
+# Usage: kubectl_flows.sh BIN_DIR KUBECTL
+set -u
+bin_dir=$1
+kubectl=$2
+[[ -x "$kubectl" ]] || { echo "SKIP: $kubectl is not installed"; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/capstan-kubectl-flows.XXXXXX)
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$bin_dir/capstan-server" --data-dir "$tmp/data" --bind-address 127.0.0.1 --secure-port 0 \
+  >"$tmp/server.log" 2>&1 &
+server_pid=$!
+export KUBECONFIG="$tmp/data/admin.kubeconfig"
+for _ in $(seq 1 100); do
+  [[ -s "$KUBECONFIG" ]] && "$kubectl" get --raw /readyz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+server_url=$(grep -m1 'server:' "$KUBECONFIG" | awk '{print $2}')
+
+passed=0
+failed=0
+k() { "$kubectl" "$@"; }
+# check NAME COMMAND...: the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@" >"$tmp/out" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+    sed 's/^/     | /' "$tmp/out" | head -30
+  fi
+}
+# contains TEXT COMMAND...: the command's combined output contains TEXT.
+contains() {
+  local want=$1
+  shift
+  local out
+  out=$("$@" 2>&1)
+  if [[ "$out" == *"$want"* ]]; then return 0; fi
+  echo "want: $want"
+  echo "got:  $out"
+  return 1
+}
+# matches REGEX COMMAND...
+matches() {
+  local re=$1
+  shift
+  local out
+  out=$("$@" 2>&1)
+  if grep -Eq -- "$re" <<<"$out"; then return 0; fi
+  echo "want /$re/"
+  echo "got:  $out"
+  return 1
+}
+fails_with() {
+  local want=$1
+  shift
+  local out
+  if out=$("$@" 2>&1); then
+    echo "unexpected success: $out"
+    return 1
+  fi
+  [[ "$out" == *"$want"* ]] && return 0
+  echo "want: $want"
+  echo "got:  $out"
+  return 1
+}
+
+echo "# kubectl $("$kubectl" version --client -o json 2>/dev/null | grep -m1 gitVersion)"
+
+# Discovery.
+check "api-resources lists deployments" \
+  matches '^deployments +deploy +apps/v1 +true +Deployment' k api-resources
+check "api-resources lists pods with shortname" \
+  matches '^pods +po +v1 +true +Pod' k api-resources
+check "api-versions" contains "rbac.authorization.k8s.io/v1" k api-versions
+check "get cs" matches 'etcd-0 +Healthy' k get componentstatuses
+check "default namespaces" matches 'kube-node-lease +Active' k get ns
+
+# Namespaces and apply.
+check "create ns" contains 'namespace/flows created' k create ns flows
+check "apply creates" \
+  matches 'deployment.apps/web created' k apply -f "$here/testdata/app.yaml"
+check "apply again changes nothing" \
+  matches '^deployment.apps/web unchanged' k apply -f "$here/testdata/app.yaml"
+check "second apply left every object unchanged" \
+  bash -c "! '$kubectl' apply -f '$here/testdata/app.yaml' | grep -v unchanged"
+rv_before=$(k get deploy web -n flows -o jsonpath='{.metadata.resourceVersion}')
+check "apply a new image and a removed env var" \
+  contains 'deployment.apps/web configured' k apply -f "$here/testdata/app-v2.yaml"
+check "the image changed" contains '127.0.0.1:5000/busybox:1.1' \
+  k get deploy web -n flows -o jsonpath='{.spec.template.spec.containers[0].image}'
+check "the env var went, the other stayed" contains 'KEEP' \
+  k get deploy web -n flows -o jsonpath='{.spec.template.spec.containers[0].env[*].name}'
+check "no DROP" bash -c "! '$kubectl' get deploy web -n flows -o jsonpath='{.spec.template.spec.containers[0].env[*].name}' | grep -q DROP"
+check "other fields left alone" contains '["sleep","3600"]' \
+  k get deploy web -n flows -o jsonpath='{.spec.template.spec.containers[1].command}'
+check "generation bumped" contains '2' \
+  k get deploy web -n flows -o jsonpath='{.metadata.generation}'
+check "resourceVersion moved" \
+  bash -c "[[ \$('$kubectl' get deploy web -n flows -o jsonpath='{.metadata.resourceVersion}') != '$rv_before' ]]"
+check "secret stringData became data" contains 'aHVudGVyMg==' \
+  k get secret creds -n flows -o jsonpath='{.data.password}'
+
+# Reading.
+check "get -o yaml" contains 'kind: Deployment' k get deploy web -n flows -o yaml
+check "get -o yaml keeps defaults" contains 'revisionHistoryLimit: 10' \
+  k get deploy web -n flows -o yaml
+check "get deploy columns" matches '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE' k get deploy -n flows
+check "get -o wide" matches '^web +0/2 +0 +0 +[0-9]+s +app,sidecar +127.0.0.1:5000/busybox:1.1' \
+  k get deploy -n flows -o wide
+check "get svc" matches '^web +ClusterIP +10\.43\.[0-9]+\.[0-9]+ +<none> +80/TCP' k get svc -n flows
+check "get cm" matches '^settings +2 ' k get cm -n flows
+check "get all namespaces" matches '^default +kubernetes +ClusterIP +10.43.0.1' k get svc -A
+check "get by label" matches '^web ' k get deploy -n flows -l 'app in (web,other)'
+check "label selector excludes" contains 'No resources found' k get deploy -n flows -l app=other
+check "get json list" contains '"kind": "List"' k get cm,secret -n flows -o json
+
+# Watch: a change made while `get -w` runs is printed.
+k get cm settings -n flows -w --output-watch-events >"$tmp/watch.out" 2>&1 &
+watch_pid=$!
+sleep 1
+k label cm settings -n flows touched=yes >/dev/null 2>&1
+for _ in $(seq 1 50); do grep -q MODIFIED "$tmp/watch.out" && break; sleep 0.1; done
+kill $watch_pid 2>/dev/null
+check "get -w prints the change" matches 'MODIFIED +settings' cat "$tmp/watch.out"
+
+# Writing.
+check "label" contains 'deployment.apps/web labeled' k label deploy web -n flows tier=fe
+check "label shows" contains 'fe' k get deploy web -n flows -o jsonpath='{.metadata.labels.tier}'
+check "annotate" contains 'configmap/settings annotate' k annotate cm settings -n flows note=hello
+check "patch --type=merge" contains 'patched' \
+  k patch cm settings -n flows --type=merge -p '{"data":{"color":"red"}}'
+check "patch --type=json" contains 'patched' \
+  k patch cm settings -n flows --type=json -p '[{"op":"remove","path":"/data/size"}]'
+check "patches applied" contains '{"color":"red"}' k get cm settings -n flows -o jsonpath='{.data}'
+check "strategic patch (default)" contains 'patched' \
+  k patch deploy web -n flows -p '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"127.0.0.1:5000/busybox:1.2"}]}}}}'
+check "strategic patch merged by name" contains '127.0.0.1:5000/busybox:1.1 127.0.0.1:5000/busybox:1.2' \
+  k get deploy web -n flows -o jsonpath='{.spec.template.spec.containers[*].image}'
+cat >"$tmp/editor.sh" <<'EDIT'
+#!/bin/sh
+sed -i 's/color: red/color: green/' "$1"
+EDIT
+chmod +x "$tmp/editor.sh"
+check "edit" contains 'edited' env KUBE_EDITOR="$tmp/editor.sh" "$kubectl" edit cm settings -n flows
+check "edit saved" contains 'green' k get cm settings -n flows -o jsonpath='{.data.color}'
+check "scale deploy" contains 'scaled' k scale deploy web -n flows --replicas=5
+check "scale stored" contains '5' k get deploy web -n flows -o jsonpath='{.spec.replicas}'
+check "scale with a stale resourceVersion is refused" fails_with 'Expected resource version to be 1' \
+  k scale deploy web -n flows --replicas=3 --resource-version=1
+check "update conflict" fails_with 'the object has been modified' \
+  bash -c "'$kubectl' get cm settings -n flows -o json | sed 's/\"resourceVersion\": \"[0-9]*\"/\"resourceVersion\": \"1\"/' | '$kubectl' replace -f -"
+
+# Pods, field selectors.
+cat >"$tmp/pod.yaml" <<'POD'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pending
+  namespace: flows
+spec:
+  containers:
+  - name: app
+    image: 127.0.0.1:5000/busybox:1.0
+POD
+check "create pod" contains 'pod/pending created' k create -f "$tmp/pod.yaml"
+check "pod columns" matches '^pending +0/1 +Pending +0 +[0-9]+s' k get pods -n flows
+check "field selector status.phase" matches '^pending ' \
+  k get pods -n flows --field-selector status.phase=Pending
+check "field selector excludes" contains 'No resources found' \
+  k get pods -n flows --field-selector status.phase=Running
+check "unsupported field selector" fails_with 'field label not supported' \
+  k get pods -n flows --field-selector spec.nope=x
+check "pod defaults" contains 'ClusterFirst' k get pod pending -n flows -o jsonpath='{.spec.dnsPolicy}'
+check "dry-run create stores nothing" contains 'created (server dry run)' \
+  k run dry --image=busybox -n flows --dry-run=server
+check "dry-run left nothing" fails_with 'NotFound' k get pod dry -n flows
+
+# Errors as upstream words them.
+check "invalid manifest" fails_with \
+  'The Pod "broken" is invalid: spec.containers[0].image: Required value' \
+  k create -f "$here/testdata/invalid-pod.yaml"
+check "not found" fails_with 'Error from server (NotFound): pods "nope" not found' \
+  k get pod nope -n flows
+check "already exists" fails_with 'Error from server (AlreadyExists): namespaces "flows" already exists' \
+  k create ns flows
+check "immutable selector" fails_with 'field is immutable' \
+  k patch deploy web -n flows --type=merge -p '{"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}}}}}'
+
+# Deletion and propagation policies.
+for policy in background orphan foreground; do
+  k create cm "del-$policy" -n flows --from-literal=a=b >/dev/null 2>&1
+done
+check "delete background" contains 'deleted' k delete cm del-background -n flows --cascade=background
+check "background removed it" fails_with 'NotFound' k get cm del-background -n flows
+check "delete orphan" contains 'deleted' k delete cm del-orphan -n flows --cascade=orphan --wait=false
+check "orphan finalizer stored" contains 'orphan' \
+  k get cm del-orphan -n flows -o jsonpath='{.metadata.finalizers}'
+check "delete foreground" contains 'deleted' \
+  k delete cm del-foreground -n flows --cascade=foreground --wait=false
+check "foreground finalizer stored" contains 'foregroundDeletion' \
+  k get cm del-foreground -n flows -o jsonpath='{.metadata.finalizers}'
+check "removing the last finalizer completes the delete" contains 'patched' \
+  k patch cm del-orphan -n flows --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'
+check "finalized object gone" fails_with 'NotFound' k get cm del-orphan -n flows
+# No garbage collector runs yet to finish a foreground deletion: do its part by hand.
+check "foreground finalizer removed" contains 'patched' \
+  k patch cm del-foreground -n flows --type=merge -p '{"metadata":{"finalizers":null}}'
+check "foreground-deleted object gone" fails_with 'NotFound' k get cm del-foreground -n flows
+
+# Authorization.
+check "auth can-i as admin" contains 'yes' k auth can-i delete deployments -n flows
+check "auth can-i --list works" contains '*.*' k auth can-i --list
+check "no credentials: 401" contains '"code":401' \
+  curl -sk "$server_url/api/v1/namespaces"
+check "healthz is public" contains 'ok' curl -sk "$server_url/healthz"
+
+# Namespace deletion empties it, then it goes.
+check "delete ns" contains 'namespace "flows" deleted' k delete ns flows --wait=false
+check "ns terminating refuses new objects" fails_with 'because it is being terminated' \
+  k create cm late -n flows --from-literal=a=b
+for _ in $(seq 1 100); do k get ns flows >/dev/null 2>&1 || break; sleep 0.1; done
+check "ns gone once empty" fails_with 'NotFound' k get ns flows
+
+echo "$passed passed, $failed failed"
+if ((failed > 0)); then
+  echo "--- server log (tail)"
+  tail -20 "$tmp/server.log"
+  exit 1
+fi
