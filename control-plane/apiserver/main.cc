@@ -22,8 +22,16 @@ int main(int argc, char** argv) {
                  "address written into kubeconfigs (default 127.0.0.1)");
   app.add_option("--tls-san", options.extra_sans, "more names or IPs for the serving certificate");
   app.add_option("--service-cluster-ip-range", options.service_cidr)->capture_default_str();
+  int64_t compact_seconds = options.compact_interval.count();
+  app.add_option("--compact-interval", compact_seconds,
+                 "seconds between compactions of the store's history (0: never)")
+      ->capture_default_str();
+  app.add_option("--compact-keep-revisions", options.compact_keep_revisions,
+                 "revisions of history kept for watches that resume")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.compact_interval = std::chrono::seconds(compact_seconds);
   log::SetLevel(log::ParseLevel(log_level));
   BlockStopSignals();
 

@@ -16,6 +16,7 @@
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
 #include "control-plane/storage/sqlite_store.h"
+#include "control-plane/storage/watch_cache.h"
 
 namespace capstan::control_plane::apiserver {
 namespace {
@@ -45,7 +46,8 @@ Status Ensure(Registry& registry, const ResourceRegistry& resources, const std::
 struct Server::Parts {
   ServerOptions options;
   RealClock clock;
-  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::SqliteStore> sqlite;
+  std::unique_ptr<storage::WatchCache> store;
   ResourceRegistry resources;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ServiceAddresses> service_addresses;
@@ -80,7 +82,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   store_options.compact_interval = options.compact_interval;
   store_options.compact_keep_revisions = options.compact_keep_revisions;
   CAPSTAN_ASSIGN_OR_RETURN(
-      p->store, storage::SqliteStore::Open(options.data_dir + "/state.db", store_options));
+      p->sqlite, storage::SqliteStore::Open(options.data_dir + "/state.db", store_options));
+  // Every watch (kubectl -w, informers, RBAC's own) is served from one SQLite watch.
+  CAPSTAN_ASSIGN_OR_RETURN(p->store, storage::WatchCache::Create(p->sqlite.get(), {}));
 
   std::string advertise =
       options.advertise_address.empty() ? "127.0.0.1" : options.advertise_address;

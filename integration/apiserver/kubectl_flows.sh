@@ -228,6 +228,35 @@ check "no credentials: 401" contains '"code":401' \
   curl -sk "$server_url/api/v1/namespaces"
 check "healthz is public" contains 'ok' curl -sk "$server_url/healthz"
 
+# Service-account tokens: authenticated, but granted nothing until a role is bound.
+check "create sa" contains 'serviceaccount/robot created' k create sa robot -n flows
+token=$(k create token robot -n flows 2>&1)
+check "create token gives a JWT" matches '^ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.' echo "$token"
+check "a token without a role gets 403" contains '"code":403' \
+  curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/flows/pods"
+check "a forged token gets 401" contains '"code":401' \
+  curl -sk -H "Authorization: Bearer ${token}x" "$server_url/api/v1/namespaces/flows/pods"
+check "create rolebinding" contains 'rolebinding.rbac.authorization.k8s.io/robot-view created' \
+  k create rolebinding robot-view -n flows --clusterrole=view --serviceaccount=flows:robot
+check "the bound token may list pods in its namespace" contains '"kind":"PodList"' \
+  curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/flows/pods"
+check "but not elsewhere" contains '"code":403' \
+  curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/default/pods"
+check "nor secrets" contains 'cannot list resource \"secrets\"' \
+  curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/flows/secrets"
+
+# A CustomResourceDefinition and one of its objects.
+check "apply a CRD" contains 'customresourcedefinition.apiextensions.k8s.io/widgets.example.com created' \
+  k apply -f "$here/testdata/widget-crd.yaml"
+check "the CRD is established" contains 'True' \
+  k get crd widgets.example.com -o jsonpath='{.status.conditions[?(@.type=="Established")].status}'
+check "its kind is discovered" matches '^widgets +wd +example.com/v1 +true +Widget' k api-resources
+check "create a custom object" contains 'widget.example.com/big created' \
+  k apply -f "$here/testdata/widgets.yaml"
+check "printer columns" matches '^big +7 ' k get wd -n flows
+check "apply it again changes nothing" contains 'unchanged' k apply -f "$here/testdata/widgets.yaml"
+check "the schema is enforced" fails_with 'spec.size' k apply -f "$here/testdata/widget-invalid.yaml"
+
 # Namespace deletion empties it, then it goes.
 check "delete ns" contains 'namespace "flows" deleted' k delete ns flows --wait=false
 check "ns terminating refuses new objects" fails_with 'because it is being terminated' \
