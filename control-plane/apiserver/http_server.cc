@@ -268,6 +268,10 @@ void HttpServer::Impl::Serve(uint64_t id, tcp::socket socket) {
     auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
   }
+  // Responses go out as several TLS records: without NODELAY, Nagle holds the last one for
+  // the client's delayed ACK (40 ms a request). Go's servers set it too.
+  beast::error_code ignored_ec;
+  socket.set_option(tcp::no_delay(true), ignored_ec);
   SetSocketTimeout(fd, SO_RCVTIMEO, options_.handshake_timeout);
   SetSocketTimeout(fd, SO_SNDTIMEO, options_.write_timeout);
   {

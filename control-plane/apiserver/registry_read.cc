@@ -1,9 +1,8 @@
 // Registry: get, list (selectors, pages), delete of collections and watch.
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 
+#include "common/pki/base64.h"
 #include "control-plane/apiserver/object_filter.h"
 #include "control-plane/apiserver/registry.h"
 
@@ -13,35 +12,16 @@ namespace {
 constexpr int64_t kListPageFromStore = 500;
 constexpr auto kBookmarkInterval = std::chrono::seconds(60);
 
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(n);
-  return out;
-}
-
-std::optional<std::string> Unbase64(const std::string& in) {
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 16384) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = in.size() - in.find_last_not_of('=') - 1;
-  out.resize(n - pad);
-  return out;
-}
-
 // The continue token: where the next page starts and the revision the list is read at.
 std::string EncodeContinue(int64_t revision, const std::string& last_key) {
-  return Base64(Json{{"v", "meta.k8s.io/v1"}, {"rv", revision}, {"start", last_key}}.dump());
+  return pki::Base64Encode(
+      Json{{"v", "meta.k8s.io/v1"}, {"rv", revision}, {"start", last_key}}.dump());
 }
 
 std::optional<std::pair<int64_t, std::string>> DecodeContinue(const std::string& token,
                                                               const std::string& prefix) {
-  auto raw = Unbase64(token);
+  if (token.size() > 16384) return std::nullopt;
+  auto raw = pki::Base64Decode(token);
   if (!raw) return std::nullopt;
   Json j = Json::parse(*raw, nullptr, false);
   if (!j.is_object() || !j["rv"].is_number_integer() || !j["start"].is_string()) {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/pki/base64.h"
 #include "control-plane/apiserver/strategies.h"
 
 namespace capstan::control_plane::apiserver {
@@ -141,22 +142,8 @@ void SecretStrategy::PrepareForCreate(Json& obj) const {
   SetIfAbsent(obj, "type", "Opaque");
   // stringData is write-only: merged into data (base64) and dropped, as upstream does.
   if (obj.contains("stringData") && obj["stringData"].is_object()) {
-    static constexpr char kB64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (const auto& [k, v] : obj["stringData"].items()) {
-      std::string in = StringOr(v), enc;
-      size_t i = 0;
-      for (; i + 2 < in.size(); i += 3) {
-        uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-        enc += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], kB64[n & 63]};
-      }
-      if (i + 1 == in.size()) {
-        uint32_t n = uint8_t(in[i]) << 16;
-        enc += {kB64[n >> 18], kB64[(n >> 12) & 63], '=', '='};
-      } else if (i + 2 == in.size()) {
-        uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-        enc += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], '='};
-      }
+      std::string enc = pki::Base64Encode(StringOr(v));
       obj["data"][k] = enc;
     }
   }

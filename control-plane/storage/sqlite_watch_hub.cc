@@ -79,6 +79,11 @@ void WatchHub::CloseAll(const Error& error) {
   watchers_.clear();
 }
 
+size_t WatchHub::size() {
+  std::lock_guard lock(mu_);
+  return watchers_.size();
+}
+
 void WatchHub::Remove(Watcher* w) {
   std::lock_guard lock(mu_);
   watchers_.remove_if([w](const auto& p) { return p.get() == w; });

@@ -1,7 +1,6 @@
 #pragma once
-// Internal to SqliteStore: the watchers fed by the store's own writes. Publish is called with
-// the store's write lock held, right after a commit, so events reach every watcher in
-// revision order.
+// WatchHub: watchers with bounded queues, fed by one publisher in revision order (SqliteStore
+// publishes after each commit under its write lock; WatchCache from its one backend watch).
 
 #include <condition_variable>
 #include <deque>
@@ -33,6 +32,7 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   void Publish(const WatchEvent& event);
   // Ends every watcher with `error` (compaction passed them, or the store closed).
   void CloseAll(const Error& error);
+  size_t size();
 
  private:
   void Remove(Watcher* w);

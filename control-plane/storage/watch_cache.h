@@ -9,13 +9,12 @@
 // kOutOfRange (the client lists again), so a stuck reader never holds memory or the
 // dispatcher.
 
-#include <condition_variable>
 #include <deque>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "control-plane/storage/sqlite_watch_hub.h"
 #include "control-plane/storage/store.h"
 
 namespace capstan::control_plane::storage {
@@ -56,13 +55,10 @@ class WatchCache : public Store {
   // Watchers served from memory right now (for tests and metrics).
   size_t watchers() const;
 
-  struct Subscriber;
-
  private:
   WatchCache(Store* backend, WatchCacheOptions options, std::unique_ptr<Watch> watch,
              int64_t start_revision);
   void Dispatch();
-  void Unsubscribe(Subscriber* s);
 
   Store* backend_;
   WatchCacheOptions options_;
@@ -72,7 +68,7 @@ class WatchCache : public Store {
   // Every event after this revision is in the ring (or still to come).
   int64_t ring_from_ = 0;
   int64_t last_revision_ = 0;
-  std::list<std::shared_ptr<Subscriber>> subscribers_;
+  std::shared_ptr<WatchHub> hub_;
   bool stopping_ = false;
   bool broken_ = false;  // the backend watch failed: live watchers were ended
   std::thread dispatcher_;

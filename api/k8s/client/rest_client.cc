@@ -57,6 +57,7 @@ class RestClient::Impl {
       stream->set_verify_callback(ssl::host_name_verification(config_.host));
       beast::get_lowest_layer(*stream).expires_after(config_.timeout);
       beast::get_lowest_layer(*stream).connect(results);
+      beast::get_lowest_layer(*stream).socket().set_option(tcp::no_delay(true));
       stream->handshake(ssl::stream_base::client);
       return stream;
     } catch (const std::exception& e) {
@@ -142,7 +143,8 @@ class RestClient::Impl {
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof(chunk);
         beast::error_code ec;
-        http::read(stream, buffer, parser, ec);
+        // read_some: hand over what arrived, not wait for the buffer to fill.
+        http::read_some(stream, buffer, parser, ec);
         if (ec && ec != http::error::need_buffer) break;
         pending.append(chunk, sizeof(chunk) - parser.get().body().size);
         size_t nl;

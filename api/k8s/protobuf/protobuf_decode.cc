@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "api/k8s/protobuf/protobuf_schema.h"
+#include "common/pki/base64.h"
 #include "common/time.h"
 
 namespace capstan::api::k8s::protobuf {
@@ -72,24 +73,6 @@ class Reader {
   size_t pos_ = 0;
 };
 
-std::string Base64(std::string_view in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], kB64[n & 63]};
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], '='};
-  }
-  return out;
-}
-
 // A map entry: key = 1, value = 2.
 Result<std::pair<std::string, std::string_view>> MapEntry(std::string_view bytes) {
   Reader r(bytes);
@@ -156,7 +139,7 @@ Result<Json> FieldValue(const Field& def, const WireField& f, int depth) {
   };
   switch (def.kind) {
     case Kind::kString: CAPSTAN_TRY(want(2)); return Json(std::string(f.bytes));
-    case Kind::kBytes: CAPSTAN_TRY(want(2)); return Json(Base64(f.bytes));
+    case Kind::kBytes: CAPSTAN_TRY(want(2)); return Json(pki::Base64Encode(f.bytes));
     case Kind::kBool: CAPSTAN_TRY(want(0)); return Json(f.varint != 0);
     case Kind::kInt32: CAPSTAN_TRY(want(0)); return Json(static_cast<int32_t>(f.varint));
     case Kind::kInt64: CAPSTAN_TRY(want(0)); return Json(static_cast<int64_t>(f.varint));
@@ -205,7 +188,7 @@ Result<Json> DecodeMessage(const Message& msg, std::string_view bytes, int depth
       if (def->kind == Kind::kStringMap) {
         map[entry.first] = std::string(entry.second);
       } else if (def->kind == Kind::kBytesMap) {
-        map[entry.first] = Base64(entry.second);
+        map[entry.first] = pki::Base64Encode(entry.second);
       } else {
         CAPSTAN_ASSIGN_OR_RETURN(std::string q, SingleString(entry.second));
         map[entry.first] = q;
