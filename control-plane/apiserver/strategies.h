@@ -55,6 +55,25 @@ class EventStrategy : public Strategy {
   std::map<std::string, std::string> SelectableFields(const Json& obj) const override;
 };
 
+class PersistentVolumeStrategy : public Strategy {
+ public:
+  void PrepareForCreate(Json& obj) const override;
+  std::vector<FieldCause> Validate(const Json& obj) const override;
+  std::map<std::string, std::string> SelectableFields(const Json& obj) const override;
+};
+
+class PersistentVolumeClaimStrategy : public Strategy {
+ public:
+  void PrepareForCreate(Json& obj) const override;
+  std::vector<FieldCause> Validate(const Json& obj) const override;
+  std::vector<FieldCause> ValidateUpdate(const Json& obj, const Json& old) const override;
+};
+
+class IngressStrategy : public Strategy {
+ public:
+  std::vector<FieldCause> Validate(const Json& obj) const override;
+};
+
 class CrdStrategy : public Strategy {
  public:
   void PrepareForCreate(Json& obj) const override;

@@ -18,6 +18,9 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   static const SecretStrategy kSecret;
   static const EventStrategy kEvent;
   static const CrdStrategy kCrd;
+  static const PersistentVolumeStrategy kPv;
+  static const PersistentVolumeClaimStrategy kPvc;
+  static const IngressStrategy kIngress;
   static const WorkloadStrategy kDeployment(WorkloadStrategy::Kind::kDeployment);
   static const WorkloadStrategy kReplicaSet(WorkloadStrategy::Kind::kReplicaSet);
   static const WorkloadStrategy kDaemonSet(WorkloadStrategy::Kind::kDaemonSet);
@@ -31,6 +34,8 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
     if (r.kind == "Node") return kNode;
     if (r.kind == "Secret") return kSecret;
     if (r.kind == "Event") return kEvent;
+    if (r.kind == "PersistentVolume") return kPv;
+    if (r.kind == "PersistentVolumeClaim") return kPvc;
   }
   if (r.group == "apps") {
     if (r.kind == "Deployment") return kDeployment;
@@ -40,6 +45,7 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   }
   if (r.group == "batch" && r.kind == "Job") return kJob;
   if (r.group == "apiextensions.k8s.io") return kCrd;
+  if (r.group == "networking.k8s.io" && r.kind == "Ingress") return kIngress;
   return kDefault;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to table.cc: the per-kind printers (kube-apiserver's pkg/printers/internalversion
-// handlers), in table_printers_core.cc and table_printers_workloads.cc.
+// handlers), in table_printers_core.cc, table_printers_workloads.cc and
+// table_printers_more.cc.
 
 #include <functional>
 #include <string>
@@ -20,6 +21,7 @@ struct Printer {
 const Printer* FindPrinter(const ResourceInfo& r);
 std::vector<Printer> CorePrinters();
 std::vector<Printer> WorkloadPrinters();
+std::vector<Printer> MorePrinters();
 
 // Helpers the printers share.
 std::string Age(const Json& obj, WallTime now);

@@ -217,6 +217,7 @@ const Printer* FindPrinter(const ResourceInfo& r) {
   static const std::vector<Printer>* printers = [] {
     auto* all = new std::vector<Printer>(CorePrinters());
     for (auto& p : WorkloadPrinters()) all->push_back(std::move(p));
+    for (auto& p : MorePrinters()) all->push_back(std::move(p));
     return all;
   }();
   if (r.custom) return nullptr;

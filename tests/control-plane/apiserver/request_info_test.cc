@@ -55,7 +55,11 @@ INSTANTIATE_TEST_SUITE_P(
                            "apps", "v1", "ns1", "deployments", "", ""},
                       Case{"POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", "create",
                            "rbac.authorization.k8s.io", "v1", "", "clusterroles", "", ""},
-                      Case{"GET", "/api/v1/nodes/n%31", "get", "", "v1", "", "nodes", "n1", ""}));
+                      Case{"GET", "/api/v1/nodes/n%31", "get", "", "v1", "", "nodes", "n1", ""}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      // A readable test name: the verb and the case's index, e.g. "list_0".
+      return std::string(info.param.verb) + "_" + std::to_string(info.index);
+    });
 
 TEST(RequestInfo, NonResourcePaths) {
   for (const char* p : {"/healthz", "/api", "/apis", "/api/v1", "/apis/apps", "/apis/apps/v1",
