@@ -1,8 +1,9 @@
 #include "api/k8s/patch/patch_meta.h"
 
-#include <tuple>
+#include <map>
+#include <memory>
 
-#include "api/k8s/patch/patch_meta_tables.h"
+#include "api/k8s/schema/schema.h"
 
 namespace capstan::api::k8s::patch {
 
@@ -57,67 +58,60 @@ const PatchMeta& PatchMeta::FieldType(std::string_view name) const {
   return t != nullptr ? *t : Unknown();
 }
 
-const PatchMeta& PatchMetaFor(std::string_view group, std::string_view version,
-                              std::string_view kind) {
-  using Key = std::tuple<std::string_view, std::string_view, std::string_view>;
-  struct Entry {
-    Key key;
-    const PatchMeta& (*meta)();
-  };
-  // Kinds whose only tagged fields are ObjectMeta's.
-  constexpr auto plain = &tables::MetadataOnly;
-  static const Entry kKinds[] = {
-      {{"", "v1", "Pod"}, &tables::Pod},
-      {{"", "v1", "PodTemplate"}, &tables::PodTemplate},
-      {{"", "v1", "ReplicationController"}, &tables::ReplicationController},
-      {{"", "v1", "Service"}, &tables::Service},
-      {{"", "v1", "Node"}, &tables::Node},
-      {{"", "v1", "Namespace"}, &tables::Namespace},
-      {{"", "v1", "PersistentVolumeClaim"}, &tables::PersistentVolumeClaim},
-      {{"", "v1", "ServiceAccount"}, &tables::ServiceAccount},
-      {{"", "v1", "ComponentStatus"}, &tables::ComponentStatus},
-      {{"", "v1", "ConfigMap"}, plain},
-      {{"", "v1", "Secret"}, plain},
-      {{"", "v1", "Endpoints"}, plain},
-      {{"", "v1", "Event"}, plain},
-      {{"", "v1", "LimitRange"}, plain},
-      {{"", "v1", "ResourceQuota"}, plain},
-      {{"", "v1", "PersistentVolume"}, plain},
-      {{"apps", "v1", "Deployment"}, &tables::Deployment},
-      {{"apps", "v1", "ReplicaSet"}, &tables::ReplicaSet},
-      {{"apps", "v1", "DaemonSet"}, &tables::DaemonSet},
-      {{"apps", "v1", "StatefulSet"}, &tables::StatefulSet},
-      {{"apps", "v1", "ControllerRevision"}, plain},
-      {{"batch", "v1", "Job"}, &tables::Job},
-      {{"batch", "v1", "CronJob"}, &tables::CronJob},
-      {{"policy", "v1", "PodDisruptionBudget"}, &tables::PodDisruptionBudget},
-      {{"autoscaling", "v2", "HorizontalPodAutoscaler"}, &tables::HorizontalPodAutoscalerV2},
-      {{"autoscaling", "v1", "HorizontalPodAutoscaler"}, plain},
-      {{"storage.k8s.io", "v1", "CSINode"}, &tables::CSINode},
-      {{"storage.k8s.io", "v1", "StorageClass"}, plain},
-      {{"storage.k8s.io", "v1", "CSIDriver"}, plain},
-      {{"storage.k8s.io", "v1", "VolumeAttachment"}, plain},
-      {{"networking.k8s.io", "v1", "ServiceCIDR"}, &tables::ServiceCIDR},
-      {{"networking.k8s.io", "v1", "Ingress"}, plain},
-      {{"networking.k8s.io", "v1", "IngressClass"}, plain},
-      {{"networking.k8s.io", "v1", "NetworkPolicy"}, plain},
-      {{"coordination.k8s.io", "v1", "Lease"}, plain},
-      {{"discovery.k8s.io", "v1", "EndpointSlice"}, plain},
-      {{"rbac.authorization.k8s.io", "v1", "Role"}, plain},
-      {{"rbac.authorization.k8s.io", "v1", "ClusterRole"}, plain},
-      {{"rbac.authorization.k8s.io", "v1", "RoleBinding"}, plain},
-      {{"rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"}, plain},
-      {{"scheduling.k8s.io", "v1", "PriorityClass"}, plain},
-      {{"node.k8s.io", "v1", "RuntimeClass"}, plain},
-      {{"events.k8s.io", "v1", "Event"}, plain},
-      {{"certificates.k8s.io", "v1", "CertificateSigningRequest"}, plain},
-  };
-  for (const auto& e : kKinds) {
-    if (e.key == Key{group, version, kind}) {
-      return e.meta();
+// Builds one PatchMeta node per schema definition, in two passes so that nodes can point at
+// each other before they are filled.
+class SchemaPatchMeta {
+ public:
+  SchemaPatchMeta() {
+    const auto& defs = schema::Definitions();
+    for (const auto& [name, def] : defs.items()) {
+      auto node = std::make_unique<PatchMeta>();
+      node->known_ = true;
+      nodes_.emplace(name, std::move(node));
+    }
+    for (const auto& [name, def] : defs.items()) {
+      auto props = def.find("properties");
+      if (props == def.end()) continue;
+      PatchMeta& node = *nodes_.at(name);
+      for (const auto& [field, schema] : props->items()) {
+        node.fields_.emplace(field, Field(schema));
+      }
     }
   }
-  return PatchMeta::Unknown();
+
+  const PatchMeta* Find(const std::string& definition) const {
+    auto it = nodes_.find(definition);
+    return it == nodes_.end() ? nullptr : it->second.get();
+  }
+
+ private:
+  FieldPatchMeta Field(const nlohmann::json& schema) const {
+    FieldPatchMeta f;
+    // "merge", "retainKeys", "replace", or a comma-separated pair of them.
+    std::string strategy = "," + schema.value("x-kubernetes-patch-strategy", "") + ",";
+    f.merge = strategy.find(",merge,") != std::string::npos;
+    f.retain_keys = strategy.find(",retainKeys,") != std::string::npos;
+    f.replace = strategy.find(",replace,") != std::string::npos;
+    f.merge_key = schema.value("x-kubernetes-patch-merge-key", "");
+    // The value's type, or for a list its items' type; primitive definitions (Quantity, Time)
+    // have no fields and are no node.
+    const nlohmann::json* typed = &schema;
+    auto items = schema.find("items");
+    if (items != schema.end()) typed = &*items;
+    std::string ref = schema::ReferencedDefinition(*typed);
+    if (!ref.empty() && schema::Definitions().at(ref).contains("properties")) f.type = Find(ref);
+    return f;
+  }
+
+  std::map<std::string, std::unique_ptr<PatchMeta>> nodes_;
+};
+
+const PatchMeta& PatchMetaFor(std::string_view group, std::string_view version,
+                              std::string_view kind) {
+  static const SchemaPatchMeta nodes;
+  std::string definition = schema::DefinitionFor(group, version, kind);
+  const PatchMeta* node = definition.empty() ? nullptr : nodes.Find(definition);
+  return node != nullptr ? *node : PatchMeta::Unknown();
 }
 
 }  // namespace capstan::api::k8s::patch

@@ -4,9 +4,10 @@
 // describes an object type; FieldPatchMeta describes one of its fields and points at the
 // node of the field's type (for a list, of its items).
 //
-// Only fields that carry a tag, and the fields leading to them, are listed: an unlisted field
-// has no strategy (maps merge recursively, lists are replaced), exactly what upstream does for
-// an untagged field. The tables are hand-written today; a schema generator will produce them.
+// The built-in kinds' nodes come from the schema (api/k8s/schema/), read from the
+// x-kubernetes-patch-strategy and x-kubernetes-patch-merge-key of its OpenAPI definitions as
+// upstream's NewPatchMetaFromOpenAPI does. An unlisted field has no strategy (maps merge
+// recursively, lists are replaced), exactly what upstream does for an untagged field.
 //
 // Nodes are immutable and live for the whole program; pointers between them never dangle.
 
@@ -55,6 +56,8 @@ class PatchMeta {
   static const PatchMeta& Unknown();
 
  private:
+  friend class SchemaPatchMeta;  // fills the nodes built from the schema
+
   bool known_ = false;
   std::map<std::string, FieldPatchMeta, std::less<>> fields_;
 };
