@@ -17,7 +17,7 @@ build_pkgs=(
 test_pkgs=(
   busybox-static docker-registry skopeo umoci
   containerd runc crun containernetworking-plugins
-  iproute2 iptables nftables procps psmisc util-linux kmod curl
+  iproute2 iptables nftables procps psmisc util-linux kmod curl openssl
   systemd
 )
 

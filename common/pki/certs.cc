@@ -39,11 +39,8 @@ std::string AltNames(const CertificateSpec& spec) {
 
 }  // namespace
 
-Result<CertAndKey> IssueCertificate(const CertificateSpec& spec, const CertAndKey* issuer) {
-  KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) {
-    return SslFail("generating a key");
-  }
+Result<std::string> SignPublicKey(const CertificateSpec& spec, EVP_PKEY* subject_key,
+                                  const CertAndKey* issuer) {
   X509Ptr issuer_cert;
   KeyPtr issuer_key;
   if (issuer) {
@@ -83,7 +80,7 @@ Result<CertAndKey> IssueCertificate(const CertificateSpec& spec, const CertAndKe
     return SslFail("certificate common name");
   }
   X509_set_issuer_name(cert.get(), issuer_cert ? X509_get_subject_name(issuer_cert.get()) : name);
-  if (X509_set_pubkey(cert.get(), key.get()) != 1) {
+  if (X509_set_pubkey(cert.get(), subject_key) != 1) {
     return SslFail("certificate key");
   }
 
@@ -113,22 +110,21 @@ Result<CertAndKey> IssueCertificate(const CertificateSpec& spec, const CertAndKe
   if (std::string alt = AltNames(spec); !alt.empty()) {
     CAPSTAN_TRY(AddExtension(cert.get(), &ctx, NID_subject_alt_name, alt));
   }
-  if (X509_sign(cert.get(), issuer_key ? issuer_key.get() : key.get(), EVP_sha256()) == 0) {
+  EVP_PKEY* signer = issuer_key ? issuer_key.get() : subject_key;
+  if (X509_sign(cert.get(), signer, EVP_sha256()) == 0) {
     return SslFail("signing the certificate");
   }
+  return CertPem(cert.get());
+}
 
+Result<CertAndKey> IssueCertificate(const CertificateSpec& spec, const CertAndKey* issuer) {
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (!key) {
+    return SslFail("generating a key");
+  }
   CertAndKey out;
-  BioPtr cb(BIO_new(BIO_s_mem()));
-  if (!cb || PEM_write_bio_X509(cb.get(), cert.get()) != 1) {
-    return SslFail("writing the certificate");
-  }
-  CAPSTAN_ASSIGN_OR_RETURN(out.cert_pem, BioString(cb.get()));
-  BioPtr kb(BIO_new(BIO_s_mem()));
-  if (!kb ||
-      PEM_write_bio_PrivateKey(kb.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return SslFail("writing the key");
-  }
-  CAPSTAN_ASSIGN_OR_RETURN(out.key_pem, BioString(kb.get()));
+  CAPSTAN_ASSIGN_OR_RETURN(out.cert_pem, SignPublicKey(spec, key.get(), issuer));
+  CAPSTAN_ASSIGN_OR_RETURN(out.key_pem, PrivateKeyPem(key.get()));
   return out;
 }
 

@@ -24,7 +24,7 @@ struct CertificateSpec {
   bool is_ca = false;
   bool server_auth = false;
   bool client_auth = false;
-  std::chrono::hours validity{24 * 365};
+  std::chrono::seconds validity{std::chrono::hours(24 * 365)};
 };
 
 // A certificate for a new ECDSA P-256 key, signed by `issuer` (null: self-signed).

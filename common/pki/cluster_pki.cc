@@ -61,6 +61,8 @@ Result<ClusterPki> EnsureClusterPki(const std::string& dir, const ClusterPkiOpti
   p.server_key_file = dir + "/server.key";
   p.admin_cert_file = dir + "/admin.crt";
   p.admin_key_file = dir + "/admin.key";
+  p.kubelet_client_cert_file = dir + "/apiserver-kubelet-client.crt";
+  p.kubelet_client_key_file = dir + "/apiserver-kubelet-client.key";
   p.sa_key_file = dir + "/sa.key";
   p.sa_pub_file = dir + "/sa.pub";
 
@@ -111,6 +113,19 @@ Result<ClusterPki> EnsureClusterPki(const std::string& dir, const ClusterPkiOpti
     p.renewed.push_back("admin.crt");
   }
 
+  // What the API server shows kubelets when it proxies logs, exec and port-forward to them.
+  CertificateSpec kubelet_client;
+  kubelet_client.common_name = "kube-apiserver-kubelet-client";
+  kubelet_client.client_auth = true;
+  kubelet_client.validity = kLeafValidity;
+  auto stored_kubelet_client = Load(p.kubelet_client_cert_file, p.kubelet_client_key_file);
+  if (!Fresh(stored_kubelet_client, *ca, now, options, nullptr)) {
+    CAPSTAN_ASSIGN_OR_RETURN(stored_kubelet_client, IssueCertificate(kubelet_client, &*ca));
+    CAPSTAN_TRY(
+        Save(p.kubelet_client_cert_file, p.kubelet_client_key_file, *stored_kubelet_client));
+    p.renewed.push_back("apiserver-kubelet-client.crt");
+  }
+
   auto sa_key = ReadFile(p.sa_key_file);
   auto sa_pub = ReadFile(p.sa_pub_file);
   if (!sa_key || !sa_pub) {
@@ -126,6 +141,8 @@ Result<ClusterPki> EnsureClusterPki(const std::string& dir, const ClusterPkiOpti
   p.ca_key_pem = ca->key_pem;
   p.admin_cert_pem = stored_admin->cert_pem;
   p.admin_key_pem = stored_admin->key_pem;
+  p.kubelet_client_cert_pem = stored_kubelet_client->cert_pem;
+  p.kubelet_client_key_pem = stored_kubelet_client->key_pem;
   p.sa_key_pem = *sa_key;
   p.sa_pub_pem = *sa_pub;
   for (const auto& r : p.renewed) kLog.Info("issued", {{"file", dir + "/" + r}});

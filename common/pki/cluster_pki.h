@@ -6,6 +6,9 @@
 //                          answers on, kubernetes.default.svc... included)
 //   admin.crt admin.key    the admin client certificate (CN kubernetes-admin,
 //                          O system:masters; 1 year)
+//   apiserver-kubelet-client.crt/.key
+//                          the API server's client certificate towards kubelets (CN
+//                          kube-apiserver-kubelet-client; 1 year)
 //   sa.key sa.pub          the service-account token signing key (RSA 2048)
 //
 // Later starts reuse what is there. A leaf expiring within 90 days (or no longer signed by
@@ -32,9 +35,11 @@ struct ClusterPki {
   std::string ca_cert_file, ca_key_file;
   std::string server_cert_file, server_key_file;
   std::string admin_cert_file, admin_key_file;
+  std::string kubelet_client_cert_file, kubelet_client_key_file;
   std::string sa_key_file, sa_pub_file;
   std::string ca_cert_pem, ca_key_pem;
   std::string admin_cert_pem, admin_key_pem;
+  std::string kubelet_client_cert_pem, kubelet_client_key_pem;
   std::string sa_key_pem, sa_pub_pem;
   std::vector<std::string> renewed;  // which files were (re)issued by this call
 };

@@ -40,3 +40,15 @@ Result<std::string> PublicKeyPem(EVP_PKEY* key);
 Result<std::string> CertPem(X509* cert);
 
 }  // namespace capstan::pki::internal
+
+namespace capstan::pki {
+
+struct CertificateSpec;
+struct CertAndKey;
+// A certificate for an existing public key (a certificate request's), signed by `issuer`
+// (null: self-signed, which needs the private key: then `subject_key` must hold one).
+// Defined in certs.cc.
+Result<std::string> SignPublicKey(const CertificateSpec& spec, EVP_PKEY* subject_key,
+                                  const CertAndKey* issuer);
+
+}  // namespace capstan::pki

@@ -36,6 +36,21 @@ void RespondJson(ResponseWriter& writer, int status, const Json& body) {
   writer.Respond(status, "application/json", body.dump() + "\n");
 }
 
+void RespondJson(ResponseWriter& writer, int status, const Json& body,
+                 const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return RespondJson(writer, status, body);
+  std::string header;
+  for (const auto& w : warnings) {
+    std::string quoted;
+    for (char ch : w) {
+      if (ch == '"' || ch == '\\') quoted += '\\';
+      quoted += ch;
+    }
+    header += fmt::format("{}299 - \"{}\"", header.empty() ? "" : ", ", quoted);
+  }
+  writer.Respond(status, "application/json", body.dump() + "\n", {{"Warning", header}});
+}
+
 void RespondError(ResponseWriter& writer, const ApiError& error) {
   RespondJson(writer, error.code, error.ToStatus());
 }
@@ -93,6 +108,20 @@ void ApiServer::ServeChecked(const HttpRequest& request, ResponseWriter& writer)
   attrs.resource = info.resource;
   attrs.subresource = info.subresource;
   attrs.name = info.name;
+  if (attrs.name.empty() && (info.verb == "list" || info.verb == "watch")) {
+    // A list or watch of one object by a metadata.name field selector is authorized as that
+    // object, as upstream's RequestInfoFactory does (kubelets watch their secrets this way).
+    auto selector = info.query.find("fieldSelector");
+    if (selector != info.query.end()) {
+      for (const char* prefix : {"metadata.name==", "metadata.name="}) {
+        const std::string& f = selector->second;
+        if (f.rfind(prefix, 0) == 0 && f.find(',') == std::string::npos) {
+          attrs.name = f.substr(std::string(prefix).size());
+          break;
+        }
+      }
+    }
+  }
   attrs.path = info.path;
   std::string reason;
   if (authz_->Authorize(attrs, &reason) != Decision::kAllow) {
@@ -234,8 +263,8 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
     RespondError(writer, BadRequestError("the namespace of the object must be set in the URL"));
     return;
   }
-  internal::HandlerContext c{request,     info,    *resource, user,   *registry_,
-                             *resources_, *authz_, *clock_,   writer, tokens_};
+  internal::HandlerContext c{request, info,    *resource, user,    *registry_,       *resources_,
+                             *authz_, *clock_, writer,    tokens_, &options_.kubelet};
   const std::string& sub = info.subresource;
   if (!sub.empty() && !resource->HasSubresource(sub)) {
     ApiError e;
@@ -250,7 +279,8 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
   if (sub == "scale") return internal::HandleScale(c);
   if (sub == "binding" || sub == "eviction") return internal::HandleBinding(c);
   if (sub == "token") return internal::HandleTokenRequest(c);
-  if (!sub.empty() && sub != "status") {
+  if (sub == "log" && resource->kind == "Pod") return internal::HandlePodLog(c);
+  if (!sub.empty() && sub != "status" && sub != "approval") {
     RespondError(writer,
                  MethodNotAllowedError(fmt::format("the {} subresource is not served yet", sub)));
     return;

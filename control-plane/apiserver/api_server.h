@@ -10,6 +10,7 @@
 
 #include "control-plane/apiserver/auth.h"
 #include "control-plane/apiserver/http_server.h"
+#include "control-plane/apiserver/pod_logs.h"
 #include "control-plane/apiserver/registry.h"
 #include "control-plane/apiserver/request_info.h"
 #include "control-plane/apiserver/resource_info.h"
@@ -22,6 +23,7 @@ struct ApiServerOptions {
   std::string advertise_address = "127.0.0.1:6443";  // for /api's serverAddressByClientCIDRs
   std::string version = "v1.31.0";                   // the Kubernetes version we answer as
   std::string git_version_suffix = "+capstan";
+  KubeletConnection kubelet;  // for pods/log; unset: 503
 };
 
 class ApiServer {
@@ -55,5 +57,8 @@ class ApiServer {
 // Writes `error` as a Status response.
 void RespondError(ResponseWriter& writer, const ApiError& error);
 void RespondJson(ResponseWriter& writer, int status, const Json& body);
+// With a `Warning: 299 - "<text>"` header per warning, which kubectl prints as "Warning: <text>".
+void RespondJson(ResponseWriter& writer, int status, const Json& body,
+                 const std::vector<std::string>& warnings);
 
 }  // namespace capstan::control_plane::apiserver

@@ -133,6 +133,19 @@ std::vector<Json> BootstrapClusterRoles() {
       Role("system:node-bootstrapper",
            Json::array({Rule({"certificates.k8s.io"}, {"certificatesigningrequests"},
                              {"create", "get", "list", "watch"})})),
+      // What the CSR approver checks before approving a node's client certificate: a joining
+      // kubelet's first (nodeclient) and a node's renewal of its own (selfnodeclient).
+      Role("system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+           Json::array({Rule({"certificates.k8s.io"}, {"certificatesigningrequests/nodeclient"},
+                             {"create"})})),
+      Role("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+           Json::array({Rule({"certificates.k8s.io"}, {"certificatesigningrequests/selfnodeclient"},
+                             {"create"})})),
+      // What the API server may ask of a kubelet when it proxies logs, exec and port-forward.
+      Role("system:kubelet-api-admin",
+           Json::array(
+               {Rule({""}, {"nodes"}, {"get", "list", "watch", "proxy"}),
+                Rule({""}, {"nodes/log", "nodes/metrics", "nodes/proxy", "nodes/stats"}, {"*"})})),
       Role("system:kube-scheduler",
            Json::array(
                {Rule({""},
@@ -179,9 +192,20 @@ std::vector<Json> BootstrapClusterRoleBindings() {
               Json::array({User("system:kube-scheduler")})),
       Binding("system:kube-controller-manager", "system:kube-controller-manager",
               Json::array({User("system:kube-controller-manager")})),
-      Binding("system:node", "system:node", Json::array({Group("system:nodes")})),
-      Binding("kubeadm:node-autoapprove-bootstrap", "system:node-bootstrapper",
+      // No binding of system:node: kubelets are authorized by the Node authorizer, which
+      // grants that role's rules only as far as the node's own pods reach, as upstream.
+      Binding("capstan:kube-apiserver-kubelet-client", "system:kubelet-api-admin",
+              Json::array({User("kube-apiserver-kubelet-client")})),
+      // kubeadm's names and grants: a join token may ask for a node client certificate, which
+      // is approved; a node may renew its own.
+      Binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper",
               Json::array({Group("system:bootstrappers")})),
+      Binding("kubeadm:node-autoapprove-bootstrap",
+              "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+              Json::array({Group("system:bootstrappers")})),
+      Binding("kubeadm:node-autoapprove-certificate-rotation",
+              "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+              Json::array({Group("system:nodes")})),
   };
 }
 

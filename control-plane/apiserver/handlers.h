@@ -18,6 +18,7 @@ struct HandlerContext {
   const Clock& clock;
   ResponseWriter& writer;
   const ServiceAccountTokens* tokens;  // null: TokenRequest is not served
+  const KubeletConnection* kubelet;
 };
 
 void HandleGet(const HandlerContext& c);
@@ -34,6 +35,8 @@ void HandleComponentStatus(const HandlerContext& c);
 // Subresources with their own shapes: scale, binding, eviction.
 void HandleScale(const HandlerContext& c);
 void HandleBinding(const HandlerContext& c);
+// pods/NAME/log: proxied to the pod's kubelet (pod_logs.cc).
+void HandlePodLog(const HandlerContext& c);
 // serviceaccounts/NAME/token: a bound service-account token (TokenRequest).
 void HandleTokenRequest(const HandlerContext& c);
 

@@ -4,6 +4,8 @@
 
 #include "api/k8s/protobuf/protobuf_decode.h"
 #include "api/k8s/yaml.h"
+#include "control-plane/apiserver/csr_signer.h"
+#include "control-plane/apiserver/field_validation.h"
 #include "control-plane/apiserver/handlers.h"
 #include "control-plane/apiserver/patch_apply.h"
 #include "control-plane/apiserver/table.h"
@@ -45,12 +47,14 @@ std::string IncludeObject(const HandlerContext& c) {
   return v.empty() ? "Metadata" : v;
 }
 
-void RespondObject(const HandlerContext& c, int status, const Json& obj) {
+void RespondObject(const HandlerContext& c, int status, const Json& obj,
+                   const std::vector<std::string>& warnings = {}) {
   if (WantsTable(c.request)) {
-    RespondJson(c.writer, status, ObjectToTable(c.resource, obj, c.clock.Now(), IncludeObject(c)));
+    RespondJson(c.writer, status, ObjectToTable(c.resource, obj, c.clock.Now(), IncludeObject(c)),
+                warnings);
     return;
   }
-  RespondJson(c.writer, status, obj);
+  RespondJson(c.writer, status, obj, warnings);
 }
 
 template <typename T>
@@ -184,28 +188,52 @@ void HandleCreate(const HandlerContext& c) {
   }
   auto body = DecodeBody(c.request);
   if (Failed(c, body)) return;
+  auto validation = FieldValidationOf(c.info);
+  if (Failed(c, validation)) return;
+  std::vector<std::string> warnings;
+  if (Failed(c, CheckUnknownFields(c.resource, *body, nullptr, *validation, warnings))) return;
+  if (c.resource.group == "certificates.k8s.io" && c.resource.kind == "CertificateSigningRequest") {
+    SetCsrRequester(c.user, *body);
+  }
   auto created = c.registry.Create(c.resource, c.info.namespace_, *body, DryRun(c.info));
   if (Failed(c, created)) return;
-  RespondObject(c, 201, *created);
+  RespondObject(c, 201, *created, warnings);
 }
 
 void HandleUpdate(const HandlerContext& c) {
   auto body = DecodeBody(c.request);
   if (Failed(c, body)) return;
+  auto validation = FieldValidationOf(c.info);
+  if (Failed(c, validation)) return;
+  std::vector<std::string> warnings;
+  if (c.info.subresource.empty() &&
+      Failed(c, CheckUnknownFields(c.resource, *body, nullptr, *validation, warnings))) {
+    return;
+  }
   auto updated = c.registry.Update(c.resource, c.info.namespace_, c.info.name, *body,
                                    c.info.subresource, DryRun(c.info));
   if (Failed(c, updated)) return;
-  RespondObject(c, 200, *updated);
+  RespondObject(c, 200, *updated, warnings);
 }
 
 void HandlePatch(const HandlerContext& c) {
   std::string type = c.request.Header("content-type");
   type = type.substr(0, type.find(';'));
+  auto validation = FieldValidationOf(c.info);
+  if (Failed(c, validation)) return;
+  std::vector<std::string> warnings;
   auto patched = c.registry.GuaranteedUpdate(
       c.resource, c.info.namespace_, c.info.name, c.info.subresource, DryRun(c.info),
-      [&](const Json& current) { return ApplyPatch(c.resource, type, current, c.request.body); });
+      [&](const Json& current) -> ApiResult<Json> {
+        auto result = ApplyPatch(c.resource, type, current, c.request.body);
+        if (!result) return result;
+        warnings.clear();  // the update may be retried on a conflict
+        auto checked = CheckUnknownFields(c.resource, *result, &current, *validation, warnings);
+        if (!checked) return std::unexpected(checked.error());
+        return result;
+      });
   if (Failed(c, patched)) return;
-  RespondObject(c, 200, *patched);
+  RespondObject(c, 200, *patched, warnings);
 }
 
 void HandleDelete(const HandlerContext& c) {

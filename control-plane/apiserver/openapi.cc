@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "api/k8s/schema/schema.h"
 #include "control-plane/apiserver/object_util.h"
 
 namespace capstan::control_plane::apiserver {
@@ -62,20 +63,50 @@ std::string CollectionPath(const ResourceInfo& r) {
   return r.namespaced ? base + "/namespaces/{namespace}/" + r.plural : base + "/" + r.plural;
 }
 
-// A loose schema for a kind. It carries no x-kubernetes-group-version-kind on purpose:
-// kubectl then computes apply patches from its own built-in types (with their merge keys)
-// and leaves field validation to the server (the operations declare fieldValidation),
-// instead of trusting a schema that knows no merge keys.
-Json KindSchema(const ResourceInfo& r) {
+// A kind's schema lives in the generated definitions (api/k8s/schema/), with its
+// x-kubernetes-group-version-kind, so kubectl explains it and computes apply patches from its
+// merge keys. A kind the schema does not describe gets a loose schema without a
+// group-version-kind: kubectl then falls back to its own built-in types.
+Json LooseSchema(const ResourceInfo& r) {
   if (r.custom_schema) return *r.custom_schema;
   return {{"description", r.kind + " (" + r.GroupVersion() + ")"},
           {"type", "object"},
           {"x-kubernetes-preserve-unknown-fields", true}};
 }
 
+// OpenAPI v3 references: "#/components/schemas/X", and a reference with siblings
+// (description, default, patch extensions) wrapped in allOf, as kube-apiserver publishes them.
+Json ToV3(const Json& node) {
+  if (node.is_array()) {
+    Json out = Json::array();
+    for (const auto& v : node) out.push_back(ToV3(v));
+    return out;
+  }
+  if (!node.is_object()) return node;
+  Json out = Json::object();
+  for (const auto& [k, v] : node.items()) {
+    if (k != "$ref") out[k] = ToV3(v);
+  }
+  std::string ref = api::k8s::schema::ReferencedDefinition(node);
+  if (ref.empty()) return out;
+  Json target = {{"$ref", "#/components/schemas/" + ref}};
+  if (out.empty()) return target;
+  out["allOf"] = Json::array({target});
+  return out;
+}
+
+// Adds the paths of `r` and its schema, with every definition it references, to the document.
 void AddPaths(const ResourceInfo& r, Json& paths, Json& schemas, bool v3) {
-  std::string ref = DefinitionName(r);
-  schemas[ref] = KindSchema(r);
+  std::string ref = r.custom ? "" : api::k8s::schema::DefinitionFor(r.group, r.version, r.kind);
+  if (ref.empty()) {
+    ref = DefinitionName(r);
+    schemas[ref] = LooseSchema(r);
+  } else {
+    const Json& defs = api::k8s::schema::Definitions();
+    for (const auto& name : api::k8s::schema::DefinitionClosure(ref)) {
+      if (!schemas.contains(name)) schemas[name] = v3 ? ToV3(defs.at(name)) : defs.at(name);
+    }
+  }
   std::string collection = CollectionPath(r);
   Json& c = paths[collection];
   c["get"] = Operation(r, "list", ref, v3);

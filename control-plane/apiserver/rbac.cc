@@ -169,7 +169,10 @@ void RbacAuthorizer::WatchLoop() {
       cached_.reset();  // anything may have changed before the watch began
     }
     if (!watch) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      // Retry in a second, waking often enough that the destructor does not wait for it.
+      for (int i = 0; i < 20 && !stopping_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       continue;
     }
     while (!stopping_) {

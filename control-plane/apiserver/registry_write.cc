@@ -207,7 +207,16 @@ ApiResult<Json> Registry::GuaranteedUpdate(
     }
 
     Json next;
-    if (subresource == "status") {
+    if (subresource == "approval") {
+      // CSR approval (`kubectl certificate approve|deny`): only the conditions change.
+      next = current;
+      const Json& conditions = Lookup(obj, {"status", "conditions"});
+      if (conditions.is_null()) {
+        if (next["status"].is_object()) next["status"].erase("conditions");
+      } else {
+        next["status"]["conditions"] = conditions;
+      }
+    } else if (subresource == "status") {
       // Only status changes through /status.
       next = current;
       if (obj.contains("status")) {

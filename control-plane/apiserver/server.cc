@@ -10,8 +10,11 @@
 #include "common/pki/kubeconfig.h"
 #include "control-plane/apiserver/api_server.h"
 #include "control-plane/apiserver/bootstrap_policy.h"
+#include "control-plane/apiserver/bootstrap_tokens.h"
 #include "control-plane/apiserver/crds.h"
+#include "control-plane/apiserver/csr_signer.h"
 #include "control-plane/apiserver/namespace_cleaner.h"
+#include "control-plane/apiserver/node_authorizer.h"
 #include "control-plane/apiserver/rbac.h"
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
@@ -57,6 +60,7 @@ struct Server::Parts {
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<NamespaceCleaner> namespace_cleaner;
+  std::unique_ptr<CsrSigner> csr_signer;
   std::string kubeconfig;
 };
 
@@ -68,6 +72,7 @@ std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 void Server::Stop() {
   if (parts_->http) parts_->http->Stop();
   if (parts_->namespace_cleaner) parts_->namespace_cleaner->Stop();
+  if (parts_->csr_signer) parts_->csr_signer->Stop();
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
@@ -114,17 +119,24 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   {
     ResourceRegistry* resources = &p->resources;
     Registry* registry = p->registry.get();
+    Parts* parts = p.get();
     p->registry->SetWriteObserver(
-        [resources, registry](const ResourceInfo& r, const Json& obj, bool deleted) {
+        [resources, registry, parts](const ResourceInfo& r, const Json& obj, bool deleted) {
           if (r.group == "apiextensions.k8s.io" && r.kind == "CustomResourceDefinition") {
             ApplyCrdChange(*resources, *registry, obj, deleted);
+          }
+          if (r.group == "certificates.k8s.io" && !deleted && parts->csr_signer) {
+            parts->csr_signer->Notify();
           }
         });
   }
   p->authn.Add(std::make_unique<ClientCertAuthenticator>());
+  // Before the service-account authenticator: both take dotted bearer tokens.
+  p->authn.Add(std::make_unique<BootstrapTokenAuthenticator>(p->store.get(), &p->clock));
   CAPSTAN_ASSIGN_OR_RETURN(p->tokens, ServiceAccountTokens::Create(cluster_pki, &p->clock));
   p->authn.Add(std::make_unique<ServiceAccountTokenAuthenticator>(p->tokens.get(), p->store.get()));
   p->authz.Add(std::make_unique<MastersAuthorizer>());
+  p->authz.Add(std::make_unique<NodeAuthorizer>(p->store.get()));
   p->authz.Add(std::make_unique<RbacAuthorizer>(p->store.get()));
 
   // What every cluster has.
@@ -155,6 +167,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   http_options.key_file = cluster_pki.server_key_file;
   http_options.client_ca_file = cluster_pki.ca_cert_file;
   ApiServerOptions api_options;
+  api_options.kubelet = {cluster_pki.ca_cert_pem, cluster_pki.kubelet_client_cert_pem,
+                         cluster_pki.kubelet_client_key_pem};
   p->api = std::make_unique<ApiServer>(api_options, &p->resources, p->registry.get(), &p->authn,
                                        &p->authz, p->tokens.get(), &p->clock);
   ApiServer* api = p->api.get();
@@ -189,6 +203,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
 
   p->namespace_cleaner = std::make_unique<NamespaceCleaner>(p->registry.get(), &p->resources);
   p->namespace_cleaner->Start();
+  p->csr_signer = std::make_unique<CsrSigner>(
+      p->registry.get(), &p->resources, &p->authz,
+      pki::CertAndKey{cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, &p->clock);
+  p->csr_signer->Start();
   api->SetReady(true);
   kLog.Info("capstan-server ready", {{"port", port}, {"data-dir", options.data_dir}});
   return std::unique_ptr<Server>(new Server(std::move(p)));

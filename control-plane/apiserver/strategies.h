@@ -74,6 +74,16 @@ class IngressStrategy : public Strategy {
   std::vector<FieldCause> Validate(const Json& obj) const override;
 };
 
+// CertificateSigningRequests: the spec is immutable, status is only the approver's and the
+// signer's (strategy_certificates.cc).
+class CertificateSigningRequestStrategy : public Strategy {
+ public:
+  void PrepareForCreate(Json& obj) const override;
+  void PrepareForUpdate(Json& obj, const Json& old) const override;
+  std::vector<FieldCause> Validate(const Json& obj) const override;
+  std::map<std::string, std::string> SelectableFields(const Json& obj) const override;
+};
+
 class CrdStrategy : public Strategy {
  public:
   void PrepareForCreate(Json& obj) const override;

@@ -21,6 +21,7 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   static const PersistentVolumeStrategy kPv;
   static const PersistentVolumeClaimStrategy kPvc;
   static const IngressStrategy kIngress;
+  static const CertificateSigningRequestStrategy kCsr;
   static const WorkloadStrategy kDeployment(WorkloadStrategy::Kind::kDeployment);
   static const WorkloadStrategy kReplicaSet(WorkloadStrategy::Kind::kReplicaSet);
   static const WorkloadStrategy kDaemonSet(WorkloadStrategy::Kind::kDaemonSet);
@@ -46,6 +47,7 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   if (r.group == "batch" && r.kind == "Job") return kJob;
   if (r.group == "apiextensions.k8s.io") return kCrd;
   if (r.group == "networking.k8s.io" && r.kind == "Ingress") return kIngress;
+  if (r.group == "certificates.k8s.io" && r.kind == "CertificateSigningRequest") return kCsr;
   return kDefault;
 }
 

@@ -51,8 +51,12 @@ std::vector<TableColumn> ColumnsFor(const ResourceInfo& r) {
 Json CellsFor(const ResourceInfo& r, const Json& obj, WallTime now) {
   if (const Printer* p = FindPrinter(r)) return p->cells(obj, now);
   Json cells = Json::array({MetaString(obj, "name")});
-  for (const auto& c : r.custom_columns) cells.push_back(EvalSimpleJsonPath(obj, c.json_path));
-  cells.push_back(Lookup(obj, {"metadata", "creationTimestamp"}));
+  // Dates print as ages ("5m"), as kube-apiserver's CRD table convertor does.
+  for (const auto& c : r.custom_columns) {
+    Json value = EvalSimpleJsonPath(obj, c.json_path);
+    cells.push_back(c.type == "date" && value.is_string() ? Json(AgeOf(value, now)) : value);
+  }
+  cells.push_back(AgeOf(Lookup(obj, {"metadata", "creationTimestamp"}), now));
   return cells;
 }
 

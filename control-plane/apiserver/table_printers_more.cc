@@ -178,6 +178,26 @@ std::vector<Printer> MorePrinters() {
                              ports.empty() ? "<unset>" : ports,
                              addresses.empty() ? "<unset>" : addresses, Age(s, now)});
        }});
+  out.push_back({"certificates.k8s.io",
+                 "CertificateSigningRequest",
+                 {Col("Name"), Col("Age"), Col("SignerName"), Col("Requestor"),
+                  Col("RequestedDuration"), Col("Condition")},
+                 [](const Json& c, WallTime now) {
+                   // "Approved,Issued", "Denied", or "Pending" while nothing has happened.
+                   std::string condition = Joined(Lookup(c, {"status", "conditions"}), "type");
+                   if (!Lookup(c, {"status", "certificate"}).is_null()) {
+                     condition += condition.empty() ? "Issued" : ",Issued";
+                   }
+                   const Json& seconds = Lookup(c, {"spec", "expirationSeconds"});
+                   std::string duration =
+                       seconds.is_number_integer()
+                           ? HumanDuration(std::chrono::seconds(seconds.get<int64_t>()))
+                           : "<none>";
+                   return Json::array({MetaString(c, "name"), Age(c, now),
+                                       StringOr(Lookup(c, {"spec", "signerName"})),
+                                       StringOr(Lookup(c, {"spec", "username"})), duration,
+                                       condition.empty() ? "Pending" : condition});
+                 }});
   return out;
 }
 

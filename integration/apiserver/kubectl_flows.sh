@@ -193,6 +193,22 @@ check "dry-run left nothing" fails_with 'NotFound' k get pod dry -n flows
 check "invalid manifest" fails_with \
   'The Pod "broken" is invalid: spec.containers[0].image: Required value' \
   k create -f "$here/testdata/invalid-pod.yaml"
+# Field validation: kubectl asks for Strict by default; --validate=warn asks for Warn.
+check "unknown field refused (Strict)" fails_with \
+  'strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolcy"' \
+  k apply -f "$here/testdata/typo-deployment.yaml"
+check "unknown field warned (Warn)" contains \
+  'Warning: unknown field "spec.template.spec.containers[0].imagePullPolcy"' \
+  k apply --validate=warn -f "$here/testdata/typo-deployment.yaml"
+check "unknown field ignored (Ignore)" bash -c \
+  "! '$kubectl' apply --validate=false -f '$here/testdata/typo-deployment.yaml' 2>&1 | grep -q Warning"
+check "explain deployment.spec.strategy" matches '^FIELD: +strategy <DeploymentStrategy>' \
+  k explain deployment.spec.strategy
+check "explain lists the strategy's fields" matches '^  rollingUpdate\s+<RollingUpdateDeployment>' \
+  k explain deployment.spec.strategy
+check "explain pod.spec.containers" matches '^  imagePullPolicy\s+<string>' \
+  k explain pod.spec.containers
+check "explain --recursive" contains 'maxSurge' k explain deployment.spec --recursive
 check "not found" fails_with 'Error from server (NotFound): pods "nope" not found' \
   k get pod nope -n flows
 check "already exists" fails_with 'Error from server (AlreadyExists): namespaces "flows" already exists' \
@@ -244,6 +260,47 @@ check "but not elsewhere" contains '"code":403' \
   curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/default/pods"
 check "nor secrets" contains 'cannot list resource \"secrets\"' \
   curl -sk -H "Authorization: Bearer $token" "$server_url/api/v1/namespaces/flows/secrets"
+
+# Joining: a bootstrap token asks for a node client certificate through the CSR API, which
+# the server approves and signs; a user's certificate waits for `kubectl certificate approve`.
+csr_for() {  # NAME SUBJECT SIGNER USAGE
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/$1.key" \
+    -subj "$2" -out "$tmp/$1.csr" 2>/dev/null
+  sed -e "s|NAME|$1|" -e "s|SIGNER|$3|" -e "s|USAGE|$4|" \
+    -e "s|REQUEST|$(base64 -w0 "$tmp/$1.csr")|" "$here/testdata/csr.yaml.in" >"$tmp/$1.yaml"
+}
+wait_issued() {
+  for _ in $(seq 1 50); do
+    [[ -n "$(k get csr "$1" -o jsonpath='{.status.certificate}')" ]] && return 0
+    sleep 0.1
+  done
+  k get csr "$1" -o yaml
+  return 1
+}
+with_token() {
+  "$kubectl" --kubeconfig=/dev/null --server="$server_url" --insecure-skip-tls-verify \
+    --token=abcdef.0123456789abcdef "$@"
+}
+check "store a join token" contains 'created' k apply -f "$here/testdata/bootstrap-token.yaml"
+csr_for node-flows "/O=system:nodes/CN=system:node:flows-node" \
+  kubernetes.io/kube-apiserver-client-kubelet "client auth"
+check "the join token creates a CSR" contains 'node-flows created' \
+  with_token create -f "$tmp/node-flows.yaml"
+check "and may do nothing else" fails_with 'User "system:bootstrap:abcdef" cannot list' \
+  with_token get pods
+check "the node's CSR is signed" wait_issued node-flows
+check "get csr columns" matches \
+  '^node-flows +[0-9]+s +kubernetes.io/kube-apiserver-client-kubelet +system:bootstrap:abcdef +<none> +Approved,Issued' \
+  k get csr node-flows
+k get csr node-flows -o jsonpath='{.status.certificate}' | base64 -d >"$tmp/node-flows.crt"
+check "the certificate authenticates the node" contains '"kind":"NodeList"' \
+  "$kubectl" --kubeconfig=/dev/null --server="$server_url" --insecure-skip-tls-verify \
+  --client-certificate="$tmp/node-flows.crt" --client-key="$tmp/node-flows.key" get --raw /api/v1/nodes
+csr_for jane "/O=dev/CN=jane" kubernetes.io/kube-apiserver-client "client auth"
+check "a user's CSR" contains 'jane created' k create -f "$tmp/jane.yaml"
+check "waits for approval" matches '^jane .* Pending$' k get csr jane
+check "certificate approve" contains 'approved' k certificate approve jane
+check "then it is signed" wait_issued jane
 
 # A CustomResourceDefinition and one of its objects.
 check "apply a CRD" contains 'customresourcedefinition.apiextensions.k8s.io/widgets.example.com created' \

@@ -11,6 +11,7 @@
 #include "common/pki/base64.h"
 #include "common/pki/certs.h"
 #include "common/pki/cluster_pki.h"
+#include "common/pki/csr.h"
 #include "common/pki/jwt.h"
 #include "common/pki/kubeconfig.h"
 
@@ -142,6 +143,51 @@ TEST_F(PkiTest, KubeconfigRoundTrip) {
   ASSERT_TRUE(ref) << ref.error().message();
   EXPECT_EQ(ref->ca_pem, pki->ca_cert_pem);
   EXPECT_EQ(ref->token, "abc");
+}
+
+TEST(CertificateRequest, CreateParseAndSign) {
+  CertificateSpec ca_spec;
+  ca_spec.common_name = "test-ca";
+  ca_spec.is_ca = true;
+  auto ca = IssueCertificate(ca_spec);
+  ASSERT_TRUE(ca) << ca.error().message();
+
+  CertificateSpec want;
+  want.common_name = "system:node:worker-1";
+  want.organizations = {"system:nodes"};
+  want.dns_names = {"worker-1"};
+  want.ip_addresses = {"10.0.0.7", "fd00::7"};
+  auto request = CreateCertificateRequest(want);
+  ASSERT_TRUE(request) << request.error().message();
+  EXPECT_NE(request->request_pem.find("BEGIN CERTIFICATE REQUEST"), std::string::npos);
+
+  auto info = ParseCertificateRequest(request->request_pem);
+  ASSERT_TRUE(info) << info.error().message();
+  EXPECT_EQ(info->common_name, "system:node:worker-1");
+  EXPECT_EQ(info->organizations, std::vector<std::string>{"system:nodes"});
+  EXPECT_EQ(info->dns_names, std::vector<std::string>{"worker-1"});
+  EXPECT_EQ(info->ip_addresses, (std::vector<std::string>{"10.0.0.7", "fd00::7"}));
+  EXPECT_FALSE(info->has_other_names);
+
+  // The signer decides the subject: here it drops the names and makes a client certificate.
+  CertificateSpec grant;
+  grant.common_name = info->common_name;
+  grant.organizations = info->organizations;
+  grant.client_auth = true;
+  auto cert = SignCertificateRequest(request->request_pem, grant, *ca);
+  ASSERT_TRUE(cert) << cert.error().message();
+  EXPECT_TRUE(VerifiedBy(*cert, ca->cert_pem));
+  auto parsed = ParseCertificate(*cert);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->common_name, "system:node:worker-1");
+  EXPECT_TRUE(parsed->dns_names.empty());
+
+  // Garbage and tampered requests are refused.
+  EXPECT_FALSE(ParseCertificateRequest("not pem"));
+  std::string tampered = request->request_pem;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(ParseCertificateRequest(tampered));
+  EXPECT_FALSE(SignCertificateRequest(tampered, grant, *ca));
 }
 
 }  // namespace
