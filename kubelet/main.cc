@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/cri/grpc_client.h"
+#include "api/k8s/client/rest_api_client.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/sd_notify.h"
@@ -18,6 +19,8 @@
 #include "kubelet/config/flags.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
+#include "kubelet/nodestatus/node_facts.h"
+#include "kubelet/nodestatus/node_reporter.h"
 #include "kubelet/prober/grpc_health.h"
 #include "kubelet/server/server.h"
 #include "kubelet/sources/file/file_source.h"
@@ -162,6 +165,31 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     executor.reset();
     return 1;
   }
+  // A node of a cluster: registers its Node, keeps its status and lease current.
+  std::unique_ptr<api::k8s::client::RestApiClient> api;
+  std::unique_ptr<kubelet::nodestatus::NodeReporter> reporter;
+  if (!flags.kubeconfig.empty()) {
+    auto client = api::k8s::client::RestApiClient::FromKubeconfig(flags.kubeconfig);
+    if (!client) {
+      kLog.Error("kubeconfig", {{"file", flags.kubeconfig}, {"error", client.error().message()}});
+      (*servers)->Stop();
+      files.Stop();
+      return 2;
+    }
+    api = std::move(*client);
+    auto facts = kubelet::nodestatus::GatherNodeFacts(opts.node_name, opts.node_ip, flags.root_dir,
+                                                      *cfg, api_cri->get());
+    facts.labels = flags.node_labels;
+    kubelet::nodestatus::NodeReporterOptions reporter_options;
+    reporter_options.status_update_frequency = cfg->node_status_update_frequency;
+    reporter_options.status_report_frequency = cfg->node_status_report_frequency;
+    reporter_options.lease_duration_seconds = cfg->node_lease_duration_seconds;
+    api::cri::RuntimeService* health_cri = api_cri->get();
+    reporter = std::make_unique<kubelet::nodestatus::NodeReporter>(
+        api.get(), &clock, std::move(facts),
+        [health_cri] { return kubelet::nodestatus::HealthFromRuntime(health_cri); },
+        reporter_options);
+  }
   kLog.Info("kubelet started", {{"node", opts.node_name},
                                 {"nodeIP", opts.node_ip},
                                 {"staticPodPath", cfg->static_pod_path},
@@ -174,8 +202,20 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     NotifyStopping();
     stop = true;
   });
+  std::thread node_status;
+  if (reporter) {
+    node_status = std::thread([&] {
+      while (!stop) {
+        reporter->Tick();
+        for (int i = 0; i < 10 && !stop; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
+  }
   k.Run(stop);
   signals.join();
+  if (node_status.joinable()) node_status.join();
   (*servers)->Stop();  // its handlers call into the kubelet
   files.Stop();
   // Work in flight finishes before the kubelet it calls back into goes away.
@@ -203,9 +243,24 @@ int main(int argc, char** argv) {
   app.add_option("--pod-manifest-path", manifests,
                  "static pod manifests (default /etc/kubernetes/manifests)");
   app.add_option("--log-level", flags.log_level, "debug|info|warn|error");
+  app.add_option("--kubeconfig", flags.kubeconfig,
+                 "the API server to register this node with (none: standalone)");
+  std::string node_labels;
+  app.add_option("--node-labels", node_labels, "labels of this Node: key=value,key2=value2");
   CLI11_PARSE(app, argc, argv);
   if (!endpoint.empty()) flags.container_runtime_endpoint = endpoint;
   if (!manifests.empty()) flags.pod_manifest_path = manifests;
+  for (size_t start = 0; start < node_labels.size();) {
+    size_t end = std::min(node_labels.find(',', start), node_labels.size());
+    std::string pair = node_labels.substr(start, end - start);
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "capstan-kubelet: --node-labels: %s is not key=value\n", pair.c_str());
+      return 2;
+    }
+    flags.node_labels[pair.substr(0, eq)] = pair.substr(eq + 1);
+    start = end + 1;
+  }
   capstan::log::SetLevel(capstan::log::ParseLevel(flags.log_level));
   return Run(flags);
 }

@@ -2,6 +2,7 @@
 // capstan-kubelet's command-line flags (named as the upstream kubelet's). Flags given on the
 // command line override the config file, as upstream.
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,8 @@ struct KubeletFlags {
   std::string node_ip;                                    // --node-ip
   std::optional<std::string> pod_manifest_path;           // --pod-manifest-path
   std::string log_level = "info";                         // --log-level (debug|info|warn|error)
+  std::string kubeconfig;  // --kubeconfig: the API server to register with (empty: standalone)
+  std::map<std::string, std::string> node_labels;  // --node-labels k=v,k2=v2
 };
 
 // The configuration the kubelet runs with: the file's (or defaults) with flags applied.

@@ -134,8 +134,12 @@ class RestClient::Impl {
       http::response_parser<http::buffer_body> parser;
       parser.body_limit(boost::none);
       http::read_header(stream, buffer, parser);
-      if (parser.get().result_int() != 200) {
-        return Fail(Code::kUnavailable, "watch {}: HTTP {}", path, parser.get().result_int());
+      if (int status = parser.get().result_int(); status != 200) {
+        Code code = status == 410                    ? Code::kOutOfRange
+                    : status == 401 || status == 403 ? Code::kPermissionDenied
+                    : status == 404                  ? Code::kNotFound
+                                                     : Code::kUnavailable;
+        return Fail(code, "watch {}: HTTP {}", path, status);
       }
       std::string pending;
       char chunk[16384];

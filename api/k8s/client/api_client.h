@@ -1,0 +1,82 @@
+#pragma once
+// ApiClient: the verbs on API objects every component uses (the kubelet, later the scheduler
+// and controllers), over JSON. RestApiClient speaks HTTPS to an API server (capstan-server or
+// kube-apiserver); FakeApiClient (fake_api_client.h) keeps objects in memory with the same
+// resourceVersion, conflict and watch behaviour, for tests.
+//
+// Errors carry codes a caller can act on: NotFound, AlreadyExists, FailedPrecondition (a
+// resourceVersion conflict), InvalidArgument (422/400), PermissionDenied (401/403),
+// OutOfRange (410: a watch too old), Unavailable (transport).
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace capstan::api::k8s::client {
+
+using Json = nlohmann::json;
+
+// A resource: its group ("" for core), version and plural name.
+struct Resource {
+  std::string group;
+  std::string version;
+  std::string plural;
+  bool namespaced = true;
+};
+
+namespace resources {
+inline const Resource kNodes{"", "v1", "nodes", false};
+inline const Resource kPods{"", "v1", "pods", true};
+inline const Resource kEvents{"", "v1", "events", true};
+inline const Resource kConfigMaps{"", "v1", "configmaps", true};
+inline const Resource kSecrets{"", "v1", "secrets", true};
+inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
+inline const Resource kCsrs{"certificates.k8s.io", "v1", "certificatesigningrequests", false};
+}  // namespace resources
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  std::string resource_version;     // for watches: from after this revision
+  std::chrono::seconds timeout{0};  // watches: the server ends them after this (0: its default)
+};
+
+enum class PatchType { kMerge, kStrategic, kJson };
+
+// One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+struct WatchEvent {
+  std::string type;
+  Json object;
+};
+
+class ApiClient {
+ public:
+  virtual ~ApiClient() = default;
+  virtual Result<Json> Get(const Resource& r, const std::string& ns, const std::string& name) = 0;
+  virtual Result<Json> List(const Resource& r, const std::string& ns,
+                            const ListOptions& options = {}) = 0;
+  virtual Result<Json> Create(const Resource& r, const std::string& ns, const Json& object) = 0;
+  // `subresource` "" or "status". A resourceVersion in the object is a precondition.
+  virtual Result<Json> Update(const Resource& r, const std::string& ns, const std::string& name,
+                              const Json& object, const std::string& subresource = "") = 0;
+  virtual Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
+                             PatchType type, const Json& patch,
+                             const std::string& subresource = "") = 0;
+  // grace_seconds < 0: the object's default.
+  virtual Status Delete(const Resource& r, const std::string& ns, const std::string& name,
+                        int64_t grace_seconds = -1) = 0;
+  // Calls `on_event` for each event until it returns false, the server ends the watch, or it
+  // fails (410 Gone is OutOfRange: list again).
+  virtual Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
+                       const std::function<bool(const WatchEvent&)>& on_event) = 0;
+};
+
+// The path of a resource collection or object: /api/v1/namespaces/ns/pods[/name[/sub]].
+std::string ResourcePath(const Resource& r, const std::string& ns, const std::string& name = "",
+                         const std::string& subresource = "");
+
+}  // namespace capstan::api::k8s::client

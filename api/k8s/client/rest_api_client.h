@@ -1,0 +1,42 @@
+#pragma once
+// RestApiClient: ApiClient over HTTPS (RestClient), from a kubeconfig. Thread-safe: calls
+// share one keep-alive connection under a lock; each watch uses a connection of its own.
+
+#include <mutex>
+
+#include "api/k8s/client/api_client.h"
+#include "api/k8s/client/rest_client.h"
+
+namespace capstan::api::k8s::client {
+
+class RestApiClient : public ApiClient {
+ public:
+  static Result<std::unique_ptr<RestApiClient>> Create(RestConfig config);
+  static Result<std::unique_ptr<RestApiClient>> FromKubeconfig(const std::string& path);
+
+  Result<Json> Get(const Resource& r, const std::string& ns, const std::string& name) override;
+  Result<Json> List(const Resource& r, const std::string& ns, const ListOptions& options) override;
+  Result<Json> Create(const Resource& r, const std::string& ns, const Json& object) override;
+  Result<Json> Update(const Resource& r, const std::string& ns, const std::string& name,
+                      const Json& object, const std::string& subresource) override;
+  Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
+                     PatchType type, const Json& patch, const std::string& subresource) override;
+  Status Delete(const Resource& r, const std::string& ns, const std::string& name,
+                int64_t grace_seconds) override;
+  Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
+               const std::function<bool(const WatchEvent&)>& on_event) override;
+
+ private:
+  explicit RestApiClient(RestConfig config, std::unique_ptr<RestClient> client);
+  Result<Json> Call(const std::string& method, const std::string& path, const Json* body,
+                    const std::string& content_type = "application/json");
+
+  RestConfig config_;
+  std::mutex mu_;
+  std::unique_ptr<RestClient> client_;
+};
+
+// The error an API server's non-2xx answer means (its Status message, its code mapped).
+Error ApiErrorFrom(int http_status, const std::string& body);
+
+}  // namespace capstan::api::k8s::client
