@@ -162,7 +162,10 @@ bool Kubelet::IsDesired(const std::string& uid) const {
 }
 
 bool Kubelet::AllSourcesReady() const {
-  return deps_.pod_config->SourceReady(sources::kFileSource);
+  for (const auto& source : options_.sources) {
+    if (!deps_.pod_config->SourceReady(source)) return false;
+  }
+  return true;
 }
 
 bool Kubelet::ShouldPodContentBeRemoved(const std::string& uid) const {
@@ -202,7 +205,14 @@ void Kubelet::HandleSourceUpdates() {
             break;
         }
       }
-      workers_.UpdatePod({type, pod, std::nullopt, std::nullopt});
+      // Deleted in the API: stopped within its grace period; the object goes once it has
+      // (the API status reporter deletes it for good). It stays wanted until then.
+      std::optional<int64_t> grace;
+      if (update.op != sources::PodOperation::kRemove && pod.metadata.deletion_timestamp) {
+        type = podworkers::UpdateType::kKill;
+        grace = pod.metadata.deletion_grace_period_seconds;
+      }
+      workers_.UpdatePod({type, pod, std::nullopt, grace});
     }
   }
 }
@@ -250,8 +260,8 @@ void Kubelet::Housekeeping() {
     return;
   }
   next_housekeeping_ = now + options_.housekeeping_period;
-  // Until the file source read its directory, every pod would look unwanted.
-  if (!deps_.pod_config->SourceReady(sources::kFileSource)) {
+  // Until every source gave its first snapshot, every pod would look unwanted.
+  if (!AllSourcesReady()) {
     return;
   }
   std::set<std::string> desired;

@@ -59,6 +59,9 @@ struct KubeletOptions {
   std::chrono::milliseconds log_rotation_period{1000};
   std::chrono::milliseconds container_gc_period{std::chrono::minutes(1)};
   std::chrono::milliseconds image_gc_period{std::chrono::minutes(5)};
+  // The pod sources whose first snapshot must arrive before pods no source wants are
+  // cleaned up ("file", and "api" for a node of a cluster).
+  std::vector<std::string> sources = {"file"};
 };
 
 struct KubeletDeps {
@@ -94,6 +97,10 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   std::vector<api::k8s::Pod> GetPods() const;
   std::optional<api::k8s::Pod> GetPod(const std::string& uid) const;
   std::optional<api::k8s::PodStatus> GetPodStatus(const std::string& uid) const;
+  // How many times the pod's status changed (the API status reporter writes new ones).
+  uint64_t PodStatusGeneration(const std::string& uid) const { return status_.Generation(uid); }
+  // Whether the pod's worker finished it: nothing of it runs or will run.
+  bool IsPodTerminated(const std::string& uid) const { return workers_.IsPodTerminated(uid); }
   bool WorkersIdle() const { return workers_.Idle(); }
   kuberuntime::RuntimeManager& runtime() { return runtime_; }
   prober::ProberManager& probes() { return probes_; }

@@ -23,7 +23,9 @@
 #include "kubelet/nodestatus/node_reporter.h"
 #include "kubelet/prober/grpc_health.h"
 #include "kubelet/server/server.h"
+#include "kubelet/sources/api/api_source.h"
 #include "kubelet/sources/file/file_source.h"
+#include "kubelet/status/api_status_reporter.h"
 
 namespace {
 
@@ -140,6 +142,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     kLog.Error("root dir", {{"error", st.error().message()}});
     return 1;
   }
+  if (!flags.kubeconfig.empty()) opts.sources.push_back(kubelet::sources::kApiSource);
   kubelet::Kubelet k(opts, deps);
   // The runtime may start after us (systemd ordering is a hint): keep asking.
   while (true) {
@@ -190,6 +193,34 @@ int Run(const kubelet::config::KubeletFlags& flags) {
         [health_cri] { return kubelet::nodestatus::HealthFromRuntime(health_cri); },
         reporter_options);
   }
+  // Pods bound to this node, and their status back to the API server.
+  std::unique_ptr<kubelet::sources::ApiSource> api_pods;
+  std::unique_ptr<kubelet::status::ApiStatusReporter> pod_status;
+  if (api) {
+    api_pods =
+        std::make_unique<kubelet::sources::ApiSource>(api.get(), opts.node_name, &pod_config);
+    api_pods->Start();
+    kubelet::status::PodStatusView view;
+    view.pods = [&k] {
+      std::vector<api::k8s::Pod> out;
+      for (auto& pod : k.GetPods()) {
+        auto source = pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
+        if (source != pod.metadata.annotations.end() &&
+            source->second == kubelet::sources::kApiSource) {
+          out.push_back(std::move(pod));
+        }
+      }
+      return out;
+    };
+    view.status =
+        [&k](const std::string& uid) -> std::optional<std::pair<api::k8s::PodStatus, uint64_t>> {
+      auto status = k.GetPodStatus(uid);
+      if (!status) return std::nullopt;
+      return std::make_pair(*status, k.PodStatusGeneration(uid));
+    };
+    view.terminated = [&k](const std::string& uid) { return k.IsPodTerminated(uid); };
+    pod_status = std::make_unique<kubelet::status::ApiStatusReporter>(api.get(), view);
+  }
   kLog.Info("kubelet started", {{"node", opts.node_name},
                                 {"nodeIP", opts.node_ip},
                                 {"staticPodPath", cfg->static_pod_path},
@@ -204,18 +235,20 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   });
   std::thread node_status;
   if (reporter) {
+    // Pod statuses go out within 200 ms of a change; the node reporter keeps its own
+    // schedule (10 s status checks, lease renewals) and is asked every second.
     node_status = std::thread([&] {
-      while (!stop) {
-        reporter->Tick();
-        for (int i = 0; i < 10 && !stop; ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
+      for (int round = 0; !stop; ++round) {
+        if (round % 5 == 0) reporter->Tick();
+        pod_status->SyncOnce();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     });
   }
   k.Run(stop);
   signals.join();
   if (node_status.joinable()) node_status.join();
+  if (api_pods) api_pods->Stop();
   (*servers)->Stop();  // its handlers call into the kubelet
   files.Stop();
   // Work in flight finishes before the kubelet it calls back into goes away.

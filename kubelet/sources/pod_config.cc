@@ -17,6 +17,8 @@ api::k8s::Json Semantic(const api::k8s::Pod& pod) {
     }
   }
   j["metadata"].erase("creationTimestamp");
+  // The API server bumps it for every status the kubelet reports: no change of the pod.
+  j["metadata"].erase("resourceVersion");
   return j;
 }
 

@@ -34,9 +34,10 @@ TEST_F(PkiTest, FirstStartMakesEverythingAndLaterStartsReuseIt) {
   options.server_ips = {"127.0.0.1", "10.43.0.1"};
   auto first = EnsureClusterPki(dir_, options, WallNow());
   ASSERT_TRUE(first) << first.error().message();
-  EXPECT_EQ(first->renewed.size(), 4u);
+  EXPECT_EQ(first->renewed.size(), 5u);
   EXPECT_TRUE(VerifiedBy(*ReadFile(first->server_cert_file), first->ca_cert_pem));
   EXPECT_TRUE(VerifiedBy(first->admin_cert_pem, first->ca_cert_pem));
+  EXPECT_TRUE(VerifiedBy(first->kubelet_client_cert_pem, first->ca_cert_pem));
   auto server = ParseCertificate(*ReadFile(first->server_cert_file));
   ASSERT_TRUE(server);
   for (const char* name :
@@ -66,7 +67,8 @@ TEST_F(PkiTest, RenewsBeforeExpiryAndForNewNames) {
   // 300 days on, the one-year leaves are within 90 days of expiry; the CA is not.
   auto later = EnsureClusterPki(dir_, options, WallNow() + std::chrono::hours(24 * 300));
   ASSERT_TRUE(later);
-  EXPECT_EQ(later->renewed, (std::vector<std::string>{"server.crt", "admin.crt"}));
+  EXPECT_EQ(later->renewed, (std::vector<std::string>{"server.crt", "admin.crt",
+                                                     "apiserver-kubelet-client.crt"}));
   EXPECT_EQ(later->ca_cert_pem, first->ca_cert_pem);
   // A new address for the server: its certificate is issued again with it.
   options.server_ips = {"192.0.2.7"};

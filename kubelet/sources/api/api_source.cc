@@ -1,0 +1,116 @@
+#include "kubelet/sources/api/api_source.h"
+
+#include "api/k8s/codec.h"
+#include "common/log.h"
+
+namespace capstan::kubelet::sources {
+namespace {
+
+const log::Logger kLog("api-source");
+namespace res = api::k8s::client::resources;
+
+}  // namespace
+
+ApiSource::ApiSource(api::k8s::client::ApiClient* api, std::string node_name, PodConfig* sink,
+                     std::chrono::seconds watch_timeout)
+    : api_(api), node_name_(std::move(node_name)), sink_(sink), watch_timeout_(watch_timeout) {}
+
+ApiSource::~ApiSource() { Stop(); }
+
+void ApiSource::Start() {
+  thread_ = std::thread([this] {
+    auto backoff = std::chrono::milliseconds(500);
+    while (!stopping_) {
+      auto st = ListAndWatch();
+      if (st || stopping_) {
+        backoff = std::chrono::milliseconds(500);
+        continue;
+      }
+      kLog.Warn("watching this node's pods", {{"error", st.error().message()}});
+      for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping_;
+           slept += std::chrono::milliseconds(100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  });
+}
+
+void ApiSource::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void ApiSource::Apply(const std::string& type, const api::k8s::client::Json& object) {
+  std::lock_guard lock(mu_);
+  if (object.is_object() && object.contains("metadata")) {
+    resource_version_ = object["metadata"].value("resourceVersion", resource_version_);
+  }
+  if (type == "BOOKMARK") return;
+  std::string uid = object.is_object() ? object["metadata"].value("uid", "") : "";
+  if (type == "DELETED") {
+    pods_.erase(uid);
+    return;
+  }
+  auto pod = api::k8s::DecodePod(object);
+  if (!pod) {
+    kLog.Warn("skipping a pod that does not decode",
+              {{"pod", object["metadata"].value("namespace", "") + "/" +
+                           object["metadata"].value("name", "")},
+               {"error", pod.error().message()}});
+    pods_.erase(uid);
+    return;
+  }
+  pod->metadata.annotations[kConfigSourceAnnotation] = kApiSource;
+  pods_[pod->metadata.uid] = std::move(*pod);
+}
+
+void ApiSource::Publish() {
+  std::vector<api::k8s::Pod> pods;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, pod] : pods_) pods.push_back(pod);
+  }
+  sink_->SetSourcePods(kApiSource, std::move(pods));
+}
+
+Status ApiSource::ListAndWatch() {
+  api::k8s::client::ListOptions options;
+  options.field_selector = "spec.nodeName=" + node_name_;
+  std::string from;
+  {
+    std::lock_guard lock(mu_);
+    from = resource_version_;
+  }
+  if (from.empty()) {
+    CAPSTAN_ASSIGN_OR_RETURN(auto list, api_->List(res::kPods, "", options));
+    {
+      std::lock_guard lock(mu_);
+      pods_.clear();
+    }
+    for (const auto& item : list.value("items", api::k8s::client::Json::array())) {
+      Apply("ADDED", item);
+    }
+    {
+      std::lock_guard lock(mu_);
+      resource_version_ = list["metadata"].value("resourceVersion", "");
+      from = resource_version_;
+    }
+    Publish();
+  }
+  options.resource_version = from;
+  options.timeout = watch_timeout_;
+  auto st = api_->Watch(res::kPods, "", options, [this](const api::k8s::client::WatchEvent& e) {
+    Apply(e.type, e.object);
+    if (e.type != "BOOKMARK") Publish();
+    return !stopping_.load();
+  });
+  if (!st) {
+    // Too old, or broken: the next round lists again.
+    std::lock_guard lock(mu_);
+    resource_version_.clear();
+  }
+  return st;
+}
+
+}  // namespace capstan::kubelet::sources
