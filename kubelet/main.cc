@@ -14,14 +14,17 @@
 #include "api/k8s/client/rest_api_client.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pki/kubeconfig.h"
 #include "common/sd_notify.h"
 #include "common/stop_signals.h"
+#include "kubelet/certificate/certificates.h"
 #include "kubelet/config/flags.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
 #include "kubelet/nodestatus/node_facts.h"
 #include "kubelet/nodestatus/node_reporter.h"
 #include "kubelet/prober/grpc_health.h"
+#include "kubelet/sar_authorizer.h"
 #include "kubelet/server/server.h"
 #include "kubelet/sources/api/api_source.h"
 #include "kubelet/sources/file/file_source.h"
@@ -65,6 +68,54 @@ std::string DefaultNodeIp() {
   }
   ::freeifaddrs(addrs);
   return found;
+}
+
+struct Joined {
+  std::unique_ptr<api::k8s::client::RestApiClient> api;
+};
+
+// With --bootstrap-kubeconfig, the client certificate first (until it is issued); then the
+// API client, the serving certificate (falling back to the self-signed one when the cluster
+// does not sign it in time) and the client CA. `cfg` gets the certificate files.
+Result<Joined> JoinCluster(const kubelet::config::KubeletFlags& flags,
+                           const kubelet::KubeletOptions& opts,
+                           kubelet::config::KubeletConfiguration& cfg, const Clock* clock) {
+  if (!flags.bootstrap_kubeconfig.empty()) {
+    while (true) {
+      auto st = kubelet::certificate::BootstrapClientCertificate(
+          flags.bootstrap_kubeconfig, flags.kubeconfig, opts.node_name, std::chrono::minutes(1));
+      if (st) break;
+      kLog.Warn("waiting for a client certificate", {{"error", st.error().message()}});
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+    }
+  }
+  CAPSTAN_ASSIGN_OR_RETURN(auto kubeconfig, pki::ReadKubeconfig(flags.kubeconfig));
+  Joined out;
+  CAPSTAN_ASSIGN_OR_RETURN(out.api,
+                           api::k8s::client::RestApiClient::FromKubeconfig(flags.kubeconfig));
+  std::string pki_dir = flags.root_dir + "/pki";
+  CAPSTAN_TRY(MkdirAll(pki_dir, 0700));
+  if (cfg.authentication_x509_client_ca_file.empty() && !kubeconfig.ca_pem.empty()) {
+    cfg.authentication_x509_client_ca_file = pki_dir + "/cluster-ca.crt";
+    CAPSTAN_TRY(WriteFileAtomic(cfg.authentication_x509_client_ca_file, kubeconfig.ca_pem));
+  }
+  if (cfg.tls_cert_file.empty() && !kubeconfig.ca_pem.empty()) {
+    std::vector<std::string> ips;
+    if (!opts.node_ip.empty()) ips.push_back(opts.node_ip);
+    ips.push_back("127.0.0.1");
+    auto files = kubelet::certificate::EnsureServingCertificate(
+        out.api.get(), kubeconfig.ca_pem, pki_dir, opts.node_name, {opts.node_name, "localhost"},
+        ips, std::chrono::seconds(30));
+    if (files) {
+      cfg.tls_cert_file = files->cert_file;
+      cfg.tls_private_key_file = files->key_file;
+    } else {
+      kLog.Warn("no serving certificate from the cluster; serving a self-signed one",
+                {{"error", files.error().message()}});
+    }
+  }
+  (void)clock;
+  return out;
 }
 
 int Run(const kubelet::config::KubeletFlags& flags) {
@@ -158,9 +209,25 @@ int Run(const kubelet::config::KubeletFlags& flags) {
                                      cfg->file_check_frequency);
   files.Start();
   // The node-local API (:10250, read-only and healthz ports), once the kubelet can answer.
+  // A node of a cluster: its API client, its serving certificate from the cluster's CA, the
+  // cluster CA as the client CA of its API, and SubjectAccessReviews to authorize.
+  std::unique_ptr<api::k8s::client::RestApiClient> api;
+  std::unique_ptr<kubelet::SubjectAccessReviewAuthorizer> sar;
+  if (!flags.kubeconfig.empty()) {
+    auto joined = JoinCluster(flags, opts, *cfg, &clock);
+    if (!joined) {
+      kLog.Error("joining the cluster", {{"error", joined.error().message()}});
+      files.Stop();
+      return 2;
+    }
+    api = std::move(joined->api);
+    sar = std::make_unique<kubelet::SubjectAccessReviewAuthorizer>(api.get(), &clock);
+  }
   kubelet::KubeletServerHost server_host(&k, api_cri->get());
-  auto servers = kubelet::server::KubeletServers::Start(*cfg, flags.root_dir, opts.node_name,
-                                                        {&server_host, &clock});
+  kubelet::server::ServerDeps server_deps{&server_host, &clock};
+  server_deps.authorizer = sar.get();
+  auto servers =
+      kubelet::server::KubeletServers::Start(*cfg, flags.root_dir, opts.node_name, server_deps);
   if (!servers) {
     kLog.Error("kubelet server", {{"error", servers.error().message()}});
     files.Stop();
@@ -169,17 +236,8 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     return 1;
   }
   // A node of a cluster: registers its Node, keeps its status and lease current.
-  std::unique_ptr<api::k8s::client::RestApiClient> api;
   std::unique_ptr<kubelet::nodestatus::NodeReporter> reporter;
-  if (!flags.kubeconfig.empty()) {
-    auto client = api::k8s::client::RestApiClient::FromKubeconfig(flags.kubeconfig);
-    if (!client) {
-      kLog.Error("kubeconfig", {{"file", flags.kubeconfig}, {"error", client.error().message()}});
-      (*servers)->Stop();
-      files.Stop();
-      return 2;
-    }
-    api = std::move(*client);
+  if (api) {
     auto facts = kubelet::nodestatus::GatherNodeFacts(opts.node_name, opts.node_ip, flags.root_dir,
                                                       *cfg, api_cri->get());
     facts.labels = flags.node_labels;
@@ -278,6 +336,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "debug|info|warn|error");
   app.add_option("--kubeconfig", flags.kubeconfig,
                  "the API server to register this node with (none: standalone)");
+  app.add_option("--bootstrap-kubeconfig", flags.bootstrap_kubeconfig,
+                 "a join token's kubeconfig: asks the cluster for the --kubeconfig client "
+                 "certificate when that file is missing or expiring");
   std::string node_labels;
   app.add_option("--node-labels", node_labels, "labels of this Node: key=value,key2=value2");
   CLI11_PARSE(app, argc, argv);

@@ -7,6 +7,7 @@
 #include "control-plane/apiserver/csr_signer.h"
 #include "control-plane/apiserver/field_validation.h"
 #include "control-plane/apiserver/handlers.h"
+#include "control-plane/apiserver/node_authorizer.h"
 #include "control-plane/apiserver/patch_apply.h"
 #include "control-plane/apiserver/table.h"
 
@@ -192,6 +193,11 @@ void HandleCreate(const HandlerContext& c) {
   if (Failed(c, validation)) return;
   std::vector<std::string> warnings;
   if (Failed(c, CheckUnknownFields(c.resource, *body, nullptr, *validation, warnings))) return;
+  if (std::string why = CheckNodeRestriction(c.user, c.resource.group, c.resource.plural, *body);
+      !why.empty()) {
+    return RespondError(c.writer, ForbiddenError(c.resource.group, c.resource.plural,
+                                                 MetaString(*body, "name"), why));
+  }
   if (c.resource.group == "certificates.k8s.io" && c.resource.kind == "CertificateSigningRequest") {
     SetCsrRequester(c.user, *body);
   }

@@ -139,6 +139,8 @@ Decision NodeAuthorizer::Core(const std::string& node, const Attributes& a,
   }
   if (res == "nodes") {
     if (Reads(a.verb) && a.subresource.empty()) return Decision::kAllow;
+    // A create names the Node in its body: NodeRestriction (CheckNodeRestriction) checks it.
+    if (a.verb == "create" && a.name.empty()) return Decision::kAllow;
     return a.name == node ? Decision::kAllow : Decision::kNoOpinion;
   }
   if (res == "pods") {
@@ -179,6 +181,33 @@ Decision NodeAuthorizer::Authorize(const Attributes& a, std::string* reason) con
     *reason = fmt::format("no relationship found between node '{}' and this object", node);
   }
   return d;
+}
+
+}  // namespace capstan::control_plane::apiserver
+
+namespace capstan::control_plane::apiserver {
+
+std::string CheckNodeRestriction(const UserInfo& user, const std::string& group,
+                                 const std::string& resource, const Json& object) {
+  std::string node = NodeNameOf(user);
+  if (node.empty() || !group.empty()) return "";
+  if (resource == "nodes" && MetaString(object, "name") != node) {
+    return fmt::format("node \"{}\" is not allowed to modify node \"{}\"", node,
+                       MetaString(object, "name"));
+  }
+  if (resource == "pods") {
+    const Json& annotations = Lookup(object, {"metadata", "annotations"});
+    bool mirror = annotations.is_object() && annotations.contains("kubernetes.io/config.mirror");
+    if (!mirror)
+      return fmt::format(
+          "pod does not have \"kubernetes.io/config.mirror\" annotation, node \"{}\" can only "
+          "create mirror pods",
+          node);
+    if (StringOr(Lookup(object, {"spec", "nodeName"})) != node) {
+      return fmt::format("node \"{}\" can only create pods with spec.nodeName set to itself", node);
+    }
+  }
+  return "";
 }
 
 }  // namespace capstan::control_plane::apiserver

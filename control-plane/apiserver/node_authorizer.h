@@ -23,6 +23,12 @@ namespace capstan::control_plane::apiserver {
 // The node a user is the kubelet of, or "" when it is no node.
 std::string NodeNameOf(const UserInfo& user);
 
+// NodeRestriction admission for creates by a kubelet: a Node only under its own name, a pod
+// only as a mirror pod (annotation kubernetes.io/config.mirror) bound to itself. The reason to
+// refuse, or "" to admit.
+std::string CheckNodeRestriction(const UserInfo& user, const std::string& group,
+                                 const std::string& resource, const nlohmann::json& object);
+
 class NodeAuthorizer : public Authorizer {
  public:
   explicit NodeAuthorizer(storage::Store* store);

@@ -37,6 +37,9 @@ Status Ensure(Registry& registry, const ResourceRegistry& resources, const std::
               const std::string& group, const std::string& ns, Json obj) {
   auto r = resources.Find(group, "v1", plural);  // every bootstrap kind is at v1
   if (!r) return Fail(Code::kInternal, "no resource {}", plural);
+  // A restart finds them stored: kept as they are (admission, such as the Service address
+  // allocator, would refuse a second create for other reasons than AlreadyExists).
+  if (registry.Get(*r, ns, MetaString(obj, "name"))) return Ok();
   auto created = registry.Create(*r, ns, std::move(obj), false);
   if (!created && created.error().code != 409) {
     return Fail(Code::kInternal, "creating {} {}: {}", plural, ns, created.error().message);
@@ -190,6 +193,18 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         {{"clusterIP", "10.43.0.1"},
          {"ports",
           {{{"name", "https"}, {"port", 443}, {"protocol", "TCP"}, {"targetPort", port}}}}}}}));
+  // A restart on another port: the Service follows.
+  if (auto services = p->resources.Find("", "v1", "services")) {
+    auto moved = p->registry->GuaranteedUpdate(*services, "default", "kubernetes", "", false,
+                                               [port](const Json& current) -> ApiResult<Json> {
+                                                 Json next = current;
+                                                 Json& ports = next["spec"]["ports"];
+                                                 if (ports.is_array() && !ports.empty())
+                                                   ports[0]["targetPort"] = port;
+                                                 return next;
+                                               });
+    if (!moved) kLog.Warn("updating the kubernetes Service", {{"error", moved.error().message}});
+  }
 
   p->kubeconfig = options.data_dir + "/admin.kubeconfig";
   pki::KubeconfigSpec kc;

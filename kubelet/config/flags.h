@@ -20,6 +20,7 @@ struct KubeletFlags {
   std::string log_level = "info";                         // --log-level (debug|info|warn|error)
   std::string kubeconfig;  // --kubeconfig: the API server to register with (empty: standalone)
   std::map<std::string, std::string> node_labels;  // --node-labels k=v,k2=v2
+  std::string bootstrap_kubeconfig;  // --bootstrap-kubeconfig: a join token's kubeconfig
 };
 
 // The configuration the kubelet runs with: the file's (or defaults) with flags applied.

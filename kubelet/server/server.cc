@@ -23,7 +23,7 @@ Result<std::unique_ptr<KubeletServers>> KubeletServers::Start(const config::Kube
                              EnsureServingCertificate(c.tls_cert_file, c.tls_private_key_file,
                                                       root_dir + "/pki", node_name));
     CAPSTAN_ASSIGN_OR_RETURN(s->authorizer_, NewAuthorizer(c.authorization_mode));
-    if (c.authorization_mode == "Webhook") {
+    if (c.authorization_mode == "Webhook" && deps.authorizer == nullptr) {
       kLog.Warn(
           "authorization mode Webhook needs an API server: the secure port refuses every "
           "request (403) until one is configured; use AlwaysAllow to serve without one");
@@ -33,7 +33,9 @@ Result<std::unique_ptr<KubeletServers>> KubeletServers::Start(const config::Kube
     }
     RouterOptions ro = base;
     ro.endpoints = Endpoints::kAll;
-    ro.authorizer = s->authorizer_.get();
+    ro.authorizer = deps.authorizer != nullptr && c.authorization_mode == "Webhook"
+                        ? deps.authorizer
+                        : s->authorizer_.get();
     ro.authentication.anonymous_enabled = c.authentication_anonymous_enabled;
     ro.authentication.x509_enabled = !c.authentication_x509_client_ca_file.empty();
     s->secure_router_ = std::make_unique<Router>(deps.host, ro);

@@ -22,6 +22,9 @@ struct ServerDeps {
   HostInterface* host = nullptr;  // must outlive the servers
   const Clock* clock = nullptr;   // null: the real clock
   bool ephemeral_ports = false;   // tests: every enabled server binds a free port
+  // Replaces the authorizer authorizationMode names (a node of a cluster: the
+  // SubjectAccessReview one); must outlive the servers.
+  const Authorizer* authorizer = nullptr;
 };
 
 class KubeletServers {

@@ -169,3 +169,45 @@ INSTANTIATE_TEST_SUITE_P(Backends, ApiClientConformance, ::testing::ValuesIn(Bac
 
 }  // namespace
 }  // namespace capstan::api::k8s::client
+
+namespace capstan::api::k8s::client {
+namespace {
+
+// A restarted capstan-server finds its cluster as it left it: the defaults are kept, not
+// created again, and the objects are there.
+TEST(ServerRestart, StartsAgainOnItsDataDir) {
+  char tmpl[] = "/tmp/capstan-restart-test.XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  control_plane::apiserver::ServerOptions o;
+  o.data_dir = dir + "/server";
+  o.bind_address = "127.0.0.1";
+  o.port = 0;
+  std::string uid;
+  for (int run = 0; run < 2; ++run) {
+    auto server = control_plane::apiserver::Server::Start(o);
+    ASSERT_TRUE(server) << "run " << run << ": " << server.error().message();
+    auto api = RestApiClient::FromKubeconfig((*server)->kubeconfig_path());
+    ASSERT_TRUE(api);
+    if (run == 0) {
+      Json cm = {{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", {{"name", "kept"}}},
+                 {"data", {{"k", "v"}}}};
+      auto created = (*api)->Create(resources::kConfigMaps, "default", cm);
+      ASSERT_TRUE(created);
+      uid = (*created)["metadata"]["uid"];
+    } else {
+      auto kept = (*api)->Get(resources::kConfigMaps, "default", "kept");
+      ASSERT_TRUE(kept) << kept.error().message();
+      EXPECT_EQ((*kept)["metadata"]["uid"], uid);
+    }
+    auto svc = (*api)->Get({"", "v1", "services", true}, "default", "kubernetes");
+    ASSERT_TRUE(svc);
+    EXPECT_EQ((*svc)["spec"]["ports"][0]["targetPort"], (*server)->port());
+    (*server)->Stop();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace capstan::api::k8s::client
