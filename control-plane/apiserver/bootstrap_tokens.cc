@@ -1,7 +1,6 @@
 #include "control-plane/apiserver/bootstrap_tokens.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <regex>
 
@@ -15,18 +14,6 @@ using Json = nlohmann::json;
 
 constexpr const char* kSecretType = "bootstrap.kubernetes.io/token";
 constexpr const char* kGroupPrefix = "system:bootstrappers:";
-
-std::string RandomLowerAlnum(size_t n) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out;
-  while (out.size() < n) {
-    unsigned char byte = 0;
-    if (RAND_bytes(&byte, 1) != 1) continue;
-    if (byte >= 252) continue;  // 252 = 7 * 36: no bias
-    out += kAlphabet[byte % 36];
-  }
-  return out;
-}
 
 // The decoded data[key] of a Secret ("" when absent or not base64).
 std::string SecretData(const Json& secret, const char* key) {
@@ -42,25 +29,6 @@ bool ConstantTimeEqual(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
-
-BootstrapToken GenerateBootstrapToken() { return {RandomLowerAlnum(6), RandomLowerAlnum(16)}; }
-
-Json BootstrapTokenSecret(const BootstrapToken& token, WallTime expires,
-                          const std::string& description) {
-  auto b64 = [](const std::string& s) { return pki::Base64Encode(s); };
-  return {{"apiVersion", "v1"},
-          {"kind", "Secret"},
-          {"metadata", {{"name", "bootstrap-token-" + token.id}, {"namespace", "kube-system"}}},
-          {"type", kSecretType},
-          {"data",
-           {{"description", b64(description)},
-            {"token-id", b64(token.id)},
-            {"token-secret", b64(token.secret)},
-            {"expiration", b64(api::k8s::FormatTime(expires))},
-            {"usage-bootstrap-authentication", b64("true")},
-            {"usage-bootstrap-signing", b64("true")},
-            {"auth-extra-groups", b64("system:bootstrappers:capstan:default-node-token")}}}};
-}
 
 BootstrapTokenAuthenticator::BootstrapTokenAuthenticator(storage::Store* store, const Clock* clock)
     : store_(store), clock_(clock) {}

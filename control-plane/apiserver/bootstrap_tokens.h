@@ -9,23 +9,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/k8s/bootstrap_token.h"
 #include "common/time.h"
 #include "control-plane/apiserver/auth.h"
 #include "control-plane/storage/store.h"
 
 namespace capstan::control_plane::apiserver {
 
-struct BootstrapToken {
-  std::string id;      // 6 of [a-z0-9]
-  std::string secret;  // 16 of [a-z0-9]
-  std::string Text() const { return id + "." + secret; }
-};
-
-// A new random token.
-BootstrapToken GenerateBootstrapToken();
-// The Secret that makes `token` valid for authentication until `expires`.
-nlohmann::json BootstrapTokenSecret(const BootstrapToken& token, WallTime expires,
-                                    const std::string& description);
+using api::k8s::BootstrapToken;
+using api::k8s::BootstrapTokenSecret;
+using api::k8s::GenerateBootstrapToken;
 
 class BootstrapTokenAuthenticator : public Authenticator {
  public:

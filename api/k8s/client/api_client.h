@@ -73,6 +73,9 @@ class ApiClient {
   // fails (410 Gone is OutOfRange: list again).
   virtual Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
                        const std::function<bool(const WatchEvent&)>& on_event) = 0;
+  // For shutdown: ends every watch in flight (their Watch calls return Ok) and makes later
+  // ones return at once.
+  virtual void CancelWatches() = 0;
 };
 
 // The path of a resource collection or object: /api/v1/namespaces/ns/pods[/name[/sub]].

@@ -31,6 +31,7 @@ class FakeApiClient : public ApiClient {
   Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
                const std::function<bool(const WatchEvent&)>& on_event) override;
 
+  void CancelWatches() override { StopWatches(); }
   // Ends every watch (their Watch calls return).
   void StopWatches();
   // Makes the next calls of `verb` ("create", "update", "patch", ...) fail with `error`.

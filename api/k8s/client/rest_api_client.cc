@@ -1,5 +1,7 @@
 #include "api/k8s/client/rest_api_client.h"
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
 #include "common/pki/kubeconfig.h"
@@ -149,6 +151,17 @@ Status RestApiClient::Watch(const Resource& r, const std::string& ns, const List
   auto limit = options.timeout.count() > 0 ? options.timeout + std::chrono::seconds(30)
                                            : std::chrono::seconds(3600);
   Status failed = Ok();
+  int fd = -1;
+  auto on_socket = [&](int socket) {
+    std::lock_guard lock(watches_mu_);
+    fd = socket;
+    watch_fds_.insert(fd);
+    if (watches_cancelled_) ::shutdown(fd, SHUT_RDWR);
+  };
+  {
+    std::lock_guard lock(watches_mu_);
+    if (watches_cancelled_) return Ok();
+  }
   auto streamed = client->Stream(
       ResourcePath(r, ns) + Query(options, true),
       [&](const std::string& line) {
@@ -162,9 +175,20 @@ Status RestApiClient::Watch(const Resource& r, const std::string& ns, const List
         }
         return on_event(e);
       },
-      std::chrono::duration_cast<std::chrono::milliseconds>(limit));
+      std::chrono::duration_cast<std::chrono::milliseconds>(limit), on_socket);
+  {
+    std::lock_guard lock(watches_mu_);
+    watch_fds_.erase(fd);
+    if (watches_cancelled_) return Ok();
+  }
   if (!failed) return failed;
   return streamed;
+}
+
+void RestApiClient::CancelWatches() {
+  std::lock_guard lock(watches_mu_);
+  watches_cancelled_ = true;
+  for (int fd : watch_fds_) ::shutdown(fd, SHUT_RDWR);
 }
 
 }  // namespace capstan::api::k8s::client

@@ -3,6 +3,7 @@
 // share one keep-alive connection under a lock; each watch uses a connection of its own.
 
 #include <mutex>
+#include <set>
 
 #include "api/k8s/client/api_client.h"
 #include "api/k8s/client/rest_client.h"
@@ -25,6 +26,7 @@ class RestApiClient : public ApiClient {
                 int64_t grace_seconds) override;
   Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
                const std::function<bool(const WatchEvent&)>& on_event) override;
+  void CancelWatches() override;
 
  private:
   explicit RestApiClient(RestConfig config, std::unique_ptr<RestClient> client);
@@ -34,6 +36,9 @@ class RestApiClient : public ApiClient {
   RestConfig config_;
   std::mutex mu_;
   std::unique_ptr<RestClient> client_;
+  std::mutex watches_mu_;
+  std::set<int> watch_fds_;  // sockets of the watches in flight
+  bool watches_cancelled_ = false;
 };
 
 // The error an API server's non-2xx answer means (its Status message, its code mapped).

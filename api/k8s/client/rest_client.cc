@@ -122,10 +122,11 @@ class RestClient::Impl {
   }
 
   Status Stream(const std::string& path, const std::function<bool(const std::string&)>& on_line,
-                std::chrono::milliseconds timeout) {
+                std::chrono::milliseconds timeout, const std::function<void(int fd)>& on_socket) {
     auto c = Connect();
     if (!c) return std::unexpected(c.error());
     auto& stream = **c;
+    if (on_socket) on_socket(beast::get_lowest_layer(stream).socket().native_handle());
     try {
       auto req = Request("GET", path, "", "", {});
       beast::get_lowest_layer(stream).expires_after(timeout);
@@ -188,8 +189,9 @@ Result<RestResponse> RestClient::Do(const std::string& method, const std::string
 
 Status RestClient::Stream(const std::string& path,
                           const std::function<bool(const std::string&)>& on_line,
-                          std::chrono::milliseconds timeout) {
-  return impl_->Stream(path, on_line, timeout);
+                          std::chrono::milliseconds timeout,
+                          const std::function<void(int fd)>& on_socket) {
+  return impl_->Stream(path, on_line, timeout, on_socket);
 }
 
 Result<std::pair<std::string, int>> ParseServerUrl(const std::string& url) {

@@ -44,8 +44,11 @@ class RestClient {
 
   // A streaming GET (watch): `on_line` gets each newline-terminated line until it returns
   // false, the stream ends or `timeout` passes. Uses a connection of its own.
+  // `on_socket`, when set, gets the connection's fd once connected: shutdown(2) on it from
+  // another thread ends the stream (Ok), which is how watches are cancelled.
   Status Stream(const std::string& path, const std::function<bool(const std::string&)>& on_line,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout,
+                const std::function<void(int fd)>& on_socket = {});
 
   class Impl;
 

@@ -38,6 +38,7 @@ void ApiSource::Start() {
 
 void ApiSource::Stop() {
   stopping_ = true;
+  api_->CancelWatches();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# `capstan up` on temporary directories and free ports, driven with the real kubectl: the
+# node is Ready, a two-container pod runs, its logs stream through the API server, it is
+# deleted gracefully, `capstan down` leaves no daemon, bridge, pod IP or cgroup behind, and
+# `capstan up` again brings the cluster's objects back. Needs root (containers, CNI).
+# Usage: capstan_up.sh BIN_DIR FIXTURES_DIR [KUBECTL]
+set -u
+bin_dir=$1
+fixtures=$2
+kubectl=${3:-/usr/bin/kubectl}
+[[ $(id -u) == 0 ]] || { echo "SKIP: needs root"; exit 77; }
+[[ -x "$kubectl" ]] || { echo "SKIP: $kubectl is not installed"; exit 77; }
+tmp=$(mktemp -d /tmp/capstan-up-test.XXXXXX)
+data=$tmp/data
+run=$tmp/run
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+kubelet_port=$(free_port)
+healthz_port=$(free_port)
+node=capstan-up-test
+up_args=(--data-dir "$data" --run-dir "$run" --port "$port" --bind-address 127.0.0.1
+  --node-name "$node" --node-ip 127.0.0.1 --manifests "$tmp/manifests"
+  --kubelet-port "$kubelet_port" --kubelet-healthz-port "$healthz_port" --timeout 90)
+cleanup() {
+  "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run" >/dev/null 2>&1
+  bash "$fixtures/registry.sh" stop "$tmp/registry" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The busybox image, served by a local registry.
+cache=${CAPSTAN_FIXTURE_CACHE:-$bin_dir/../fixture-cache}/busybox
+bash "$fixtures/build-busybox-image.sh" "$cache" >/dev/null || exit 1
+registry=$(CAPSTAN_REGISTRY_WATCH_PID=$$ bash "$fixtures/registry.sh" start "$tmp/registry" | head -1)
+bash "$fixtures/registry.sh" push "$tmp/registry" "$cache/busybox-oci" busybox:latest >/dev/null || exit 1
+up_args+=(--insecure-registry "$registry")
+
+passed=0
+failed=0
+check() {
+  local name=$1
+  shift
+  if "$@" >"$tmp/out" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+    sed 's/^/     | /' "$tmp/out" | head -30
+  fi
+}
+contains() {
+  local want=$1
+  shift
+  local out
+  out=$("$@" 2>&1)
+  [[ "$out" == *"$want"* ]] && return 0
+  echo "want: $want"
+  echo "got:  $out"
+  return 1
+}
+matches() {
+  local re=$1
+  shift
+  local out
+  out=$("$@" 2>&1)
+  grep -Eq -- "$re" <<<"$out" && return 0
+  echo "want /$re/"
+  echo "got:  $out"
+  return 1
+}
+# eventually SECONDS COMMAND...: the command succeeds within SECONDS.
+eventually() {
+  local limit=$1
+  shift
+  for _ in $(seq 1 $((limit * 5))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  "$@"
+}
+k() { "$kubectl" "$@"; }
+
+check "capstan up" contains "node $node is Ready" "$bin_dir/capstan" up "${up_args[@]}"
+export KUBECONFIG=$data/server/admin.kubeconfig
+check "get nodes shows it Ready" matches "^$node +Ready " k get nodes
+check "with its capacity" matches '^[0-9]+$' k get node "$node" -o jsonpath='{.status.capacity.cpu}'
+check "and its runtime" contains 'capstan://' \
+  k get node "$node" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}'
+check "joined through the CSR API" matches 'kube-apiserver-client-kubelet .*Approved,Issued' k get csr
+
+cat >"$tmp/pod.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: two, namespace: default}
+spec:
+  nodeName: $node
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: a
+    image: $registry/busybox:latest
+    command: [sh, -c, 'i=0; while true; do echo a-line \$i; i=\$((i+1)); sleep 1; done']
+  - name: b
+    image: $registry/busybox:latest
+    command: [sh, -c, 'echo hello from b; exec sleep 3600']
+POD
+check "apply a two-container pod" contains 'pod/two created' k apply -f "$tmp/pod.yaml"
+check "it runs" eventually 60 bash -c "'$kubectl' get pod two | grep -Eq ' 2/2 +Running '"
+check "get pods -o wide: READY, STATUS, IP, NODE" \
+  matches "^two +2/2 +Running +0 +[0-9a-z]+ +10\.88\.[0-9]+\.[0-9]+ +$node " k get pods -o wide
+check "logs -c b" contains 'hello from b' k logs two -c b
+check "logs -f -c a streams" matches 'a-line [0-9]+' timeout 3 "$kubectl" logs -f two -c a --tail=2
+check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
+
+cat >"$tmp/keep.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: keep, namespace: default}
+spec:
+  nodeName: $node
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $registry/busybox:latest
+    command: [sleep, '3600']
+POD
+check "a pod to bring back" contains 'created' k apply -f "$tmp/keep.yaml"
+check "it runs too" eventually 60 bash -c "'$kubectl' get pod keep | grep -q Running"
+
+check "delete pod two" contains 'pod "two" deleted' k delete pod two
+check "it is gone" contains 'NotFound' k get pod two
+
+check "capstan down" contains 'capstan is down' "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run"
+# (The pattern cannot match the pgrep command line itself: it holds "capstan-(".)
+check "no daemon of this data dir runs" \
+  bash -c "! pgrep -f -- 'capstan-(server|cri|kubelet|monitor).*$data' >/dev/null"
+check "no bridge left" bash -c '! ip link show cni0 >/dev/null 2>&1'
+check "no pod IP held" bash -c '! ls /var/lib/cni/networks/capstan 2>/dev/null | grep -q "^10\."'
+check "no mounts under the data dir" bash -c "! grep -q '$tmp' /proc/mounts"
+
+check "capstan up again" contains "node $node is Ready" "$bin_dir/capstan" up "${up_args[@]}"
+check "the config map is back" contains 'kept' k get configmap kept
+check "the pod runs again" eventually 60 bash -c "'$kubectl' get pod keep | grep -q Running"
+
+echo "$passed passed, $failed failed"
+if ((failed > 0)); then
+  for d in server cri kubelet; do
+    echo "--- $d log (tail)"
+    tail -15 "$data/logs/$d.log" 2>/dev/null
+  done
+  exit 1
+fi
