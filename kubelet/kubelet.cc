@@ -40,6 +40,7 @@ kuberuntime::RuntimeManagerDeps RuntimeDeps(const KubeletOptions& o, const Kubel
   r.http = d.http;
   r.sleep = d.sleep;
   r.serialize_image_pulls = o.config.serialize_image_pulls;
+  r.recorder = d.recorder;
   return r;
 }
 

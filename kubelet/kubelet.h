@@ -80,7 +80,8 @@ struct KubeletDeps {
   // Log rotation and garbage collection (null: inline in Tick). Each runs one round at a
   // time, so three threads never leave one waiting behind another.
   util::Executor* gc_executor = nullptr;
-  images::FsStatFunc image_fs_stat;  // measures the image filesystem (null: statvfs)
+  images::FsStatFunc image_fs_stat;           // measures the image filesystem (null: statvfs)
+  events::EventRecorder* recorder = nullptr;  // pod events (null: none)
 };
 
 class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {

@@ -19,6 +19,7 @@
 #include "common/stop_signals.h"
 #include "kubelet/certificate/certificates.h"
 #include "kubelet/config/flags.h"
+#include "kubelet/events/api_recorder.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
 #include "kubelet/nodestatus/node_facts.h"
@@ -193,6 +194,23 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     kLog.Error("root dir", {{"error", st.error().message()}});
     return 1;
   }
+  // A node of a cluster: its API client, its serving certificate from the cluster's CA, the
+  // cluster CA as the client CA of its API, and SubjectAccessReviews to authorize.
+  std::unique_ptr<api::k8s::client::RestApiClient> api;
+  std::unique_ptr<kubelet::SubjectAccessReviewAuthorizer> sar;
+  std::unique_ptr<kubelet::events::ApiEventRecorder> recorder;
+  if (!flags.kubeconfig.empty()) {
+    auto joined = JoinCluster(flags, opts, *cfg, &clock);
+    if (!joined) {
+      kLog.Error("joining the cluster", {{"error", joined.error().message()}});
+      return 2;
+    }
+    api = std::move(joined->api);
+    sar = std::make_unique<kubelet::SubjectAccessReviewAuthorizer>(api.get(), &clock);
+    recorder =
+        std::make_unique<kubelet::events::ApiEventRecorder>(api.get(), opts.node_name, &clock);
+    deps.recorder = recorder.get();
+  }
   if (!flags.kubeconfig.empty()) opts.sources.push_back(kubelet::sources::kApiSource);
   kubelet::Kubelet k(opts, deps);
   // The runtime may start after us (systemd ordering is a hint): keep asking.
@@ -209,20 +227,6 @@ int Run(const kubelet::config::KubeletFlags& flags) {
                                      cfg->file_check_frequency);
   files.Start();
   // The node-local API (:10250, read-only and healthz ports), once the kubelet can answer.
-  // A node of a cluster: its API client, its serving certificate from the cluster's CA, the
-  // cluster CA as the client CA of its API, and SubjectAccessReviews to authorize.
-  std::unique_ptr<api::k8s::client::RestApiClient> api;
-  std::unique_ptr<kubelet::SubjectAccessReviewAuthorizer> sar;
-  if (!flags.kubeconfig.empty()) {
-    auto joined = JoinCluster(flags, opts, *cfg, &clock);
-    if (!joined) {
-      kLog.Error("joining the cluster", {{"error", joined.error().message()}});
-      files.Stop();
-      return 2;
-    }
-    api = std::move(joined->api);
-    sar = std::make_unique<kubelet::SubjectAccessReviewAuthorizer>(api.get(), &clock);
-  }
   kubelet::KubeletServerHost server_host(&k, api_cri->get());
   kubelet::server::ServerDeps server_deps{&server_host, &clock};
   server_deps.authorizer = sar.get();
@@ -251,6 +255,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
         [health_cri] { return kubelet::nodestatus::HealthFromRuntime(health_cri); },
         reporter_options);
   }
+  if (recorder) recorder->NodeEvent(kubelet::events::kNormal, "Starting", "Starting kubelet.");
   // Pods bound to this node, and their status back to the API server.
   std::unique_ptr<kubelet::sources::ApiSource> api_pods;
   std::unique_ptr<kubelet::status::ApiStatusReporter> pod_status;

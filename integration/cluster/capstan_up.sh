@@ -109,6 +109,10 @@ check "it runs" eventually 60 bash -c "'$kubectl' get pod two | grep -Eq ' 2/2 +
 check "get pods -o wide: READY, STATUS, IP, NODE" \
   matches "^two +2/2 +Running +0 +[0-9a-z]+ +10\.88\.[0-9]+\.[0-9]+ +$node " k get pods -o wide
 check "logs -c b" contains 'hello from b' k logs two -c b
+check "describe pod shows its events in order" matches \
+  'Pulling .*Pulled .*Created +[0-9a-z]+ +kubelet +Created container a.*Started +[0-9a-z]+ +kubelet +Started container a' \
+  bash -c "'$kubectl' describe pod two | tr '\n' ' '"
+check "the node's Starting event" contains 'Starting kubelet.' k get events -A
 check "logs -f -c a streams" matches 'a-line [0-9]+' timeout 3 "$kubectl" logs -f two -c a --tail=2
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
@@ -128,6 +132,7 @@ check "a pod to bring back" contains 'created' k apply -f "$tmp/keep.yaml"
 check "it runs too" eventually 60 bash -c "'$kubectl' get pod keep | grep -q Running"
 
 check "delete pod two" contains 'pod "two" deleted' k delete pod two
+check "its containers were stopped" contains 'Stopping container a' k get events --field-selector involvedObject.name=two
 check "it is gone" contains 'NotFound' k get pod two
 
 check "capstan down" contains 'capstan is down' "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run"

@@ -29,15 +29,40 @@ Result<std::string> ApplyDefaultImageTag(const std::string& image) {
   return image + ":latest";
 }
 
-ImagePuller::ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize)
+ImagePuller::ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize,
+                         events::EventRecorder* recorder)
     : images_(images),
       clock_(clock),
       serialize_(serialize),
+      recorder_(recorder),
       backoff_(clock, std::chrono::seconds(10), std::chrono::minutes(5)) {}
 
 std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
     const api::k8s::Pod& pod, const api::k8s::Container& c,
     const api::cri::v1::PodSandboxConfig& sandbox) {
+  // Upstream's events for each outcome, on the container.
+  auto record = [&](const char* type, const char* reason, const std::string& message) {
+    if (recorder_) {
+      recorder_->PodEvent(pod, events::ContainerFieldPath(pod, c.name), type, reason, message);
+    }
+  };
+  auto result = Ensure(pod, c, sandbox, record);
+  if (!result && result.error().reason == kImagePullBackOff) {
+    record(events::kNormal, "BackOff", result.error().message);
+    record(events::kWarning, "Failed", "Error: ImagePullBackOff");
+  } else if (!result && result.error().reason == kErrImagePull) {
+    record(events::kWarning, "Failed", result.error().message);
+    record(events::kWarning, "Failed", "Error: ErrImagePull");
+  } else if (!result && result.error().reason == kErrImageNeverPull) {
+    record(events::kWarning, "ErrImageNeverPull", result.error().message);
+  }
+  return result;
+}
+
+std::expected<std::string, ReasonedError> ImagePuller::Ensure(
+    const api::k8s::Pod& pod, const api::k8s::Container& c,
+    const api::cri::v1::PodSandboxConfig& sandbox,
+    const std::function<void(const char*, const char*, const std::string&)>& record) {
   auto image = ApplyDefaultImageTag(c.image);
   if (!image) {
     return std::unexpected(
@@ -57,6 +82,8 @@ std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
   bool pull = policy == "Always" || (policy != "Never" && present_ref.empty());
   if (!pull) {
     if (!present_ref.empty()) {
+      record(events::kNormal, "Pulled",
+             fmt::format("Container image \"{}\" already present on machine", c.image));
       return present_ref;
     }
     return std::unexpected(ReasonedError{
@@ -73,6 +100,8 @@ std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
   pull_req.mutable_image()->set_user_specified_image(c.image);
   *pull_req.mutable_sandbox_config() = sandbox;
   kLog.Info("pulling image", {{"image", c.image}, {"pod", pod.metadata.name}});
+  record(events::kNormal, "Pulling", fmt::format("Pulling image \"{}\"", c.image));
+  auto pull_started = clock_->Monotonic();
   Result<api::cri::v1::PullImageResponse> pulled = [&] {
     std::unique_lock lock(pull_mu_, std::defer_lock);
     if (serialize_) {
@@ -88,6 +117,9 @@ std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
   }
   backoff_.GC();
   kLog.Info("pulled image", {{"image", c.image}, {"ref", pulled->image_ref()}});
+  auto took = std::chrono::duration<double>(clock_->Monotonic() - pull_started).count();
+  record(events::kNormal, "Pulled",
+         fmt::format("Successfully pulled image \"{}\" in {:.3f}s", c.image, took));
   return pulled->image_ref();
 }
 

@@ -3,11 +3,13 @@
 // pulls when absent, Never never pulls), with a per pod+image back-off after failed pulls
 // (ImagePullBackOff), serialised when serializeImagePulls is set. Thread-safe.
 
+#include <functional>
 #include <mutex>
 #include <string>
 
 #include "api/cri/runtime_service.h"
 #include "api/k8s/pod.h"
+#include "kubelet/events/recorder.h"
 #include "kubelet/kuberuntime/sync_result.h"
 #include "kubelet/util/backoff.h"
 
@@ -15,7 +17,8 @@ namespace capstan::kubelet::kuberuntime {
 
 class ImagePuller {
  public:
-  ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize);
+  ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize,
+              events::EventRecorder* recorder = nullptr);
 
   // The image's id (image_ref) once present.
   std::expected<std::string, ReasonedError> EnsureImageExists(
@@ -23,9 +26,15 @@ class ImagePuller {
       const api::cri::v1::PodSandboxConfig& sandbox);
 
  private:
+  std::expected<std::string, ReasonedError> Ensure(
+      const api::k8s::Pod& pod, const api::k8s::Container& c,
+      const api::cri::v1::PodSandboxConfig& sandbox,
+      const std::function<void(const char*, const char*, const std::string&)>& record);
+
   api::cri::ImageService* images_;
   const Clock* clock_;
   bool serialize_;
+  events::EventRecorder* recorder_;
   std::mutex pull_mu_;
   util::Backoff backoff_;
 };

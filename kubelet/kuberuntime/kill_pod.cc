@@ -67,6 +67,10 @@ Status RuntimeManager::KillContainer(const api::k8s::Pod* pod, const std::string
       grace = TerminationGracePeriodOf(st->status().annotations()).value_or(grace);
     }
   }
+  if (pod && deps_.recorder) {
+    deps_.recorder->PodEvent(*pod, events::ContainerFieldPath(*pod, name), events::kNormal,
+                             "Killing", message.empty() ? "Stopping container " + name : message);
+  }
   kLog.Info("killing container",
             {{"container", name},
              {"id", id},

@@ -15,6 +15,7 @@
 #include "api/cri/runtime_service.h"
 #include "api/k8s/pod.h"
 #include "kubelet/container/pod_status.h"
+#include "kubelet/events/recorder.h"
 #include "kubelet/kuberuntime/dns.h"
 #include "kubelet/kuberuntime/hooks.h"
 #include "kubelet/kuberuntime/image_puller.h"
@@ -34,6 +35,7 @@ struct RuntimeManagerDeps {
   util::HttpGetter* http = nullptr;  // httpGet hooks (null: unsupported)
   HandlerRunner::Sleeper sleep;      // sleep hooks (default: real sleep)
   bool serialize_image_pulls = true;
+  events::EventRecorder* recorder = nullptr;  // events for describe (null: none)
 };
 
 class RuntimeManager {

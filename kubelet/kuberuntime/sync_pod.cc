@@ -22,7 +22,7 @@ const log::Logger kLog("kubelet");
 
 RuntimeManager::RuntimeManager(RuntimeManagerDeps deps)
     : deps_(std::move(deps)),
-      puller_(deps_.images, deps_.clock, deps_.serialize_image_pulls),
+      puller_(deps_.images, deps_.clock, deps_.serialize_image_pulls, deps_.recorder),
       hooks_(deps_.runtime, deps_.http, deps_.sleep),
       backoff_(deps_.clock, std::chrono::seconds(10), std::chrono::minutes(5)) {}
 
@@ -47,6 +47,12 @@ std::optional<ReasonedError> RuntimeManager::DoBackOff(const api::k8s::Pod& pod,
   std::string key = BackoffKey(pod, c);
   if (backoff_.IsInBackOffSince(key, last->finished_at)) {
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(backoff_.Get(key)).count();
+    if (deps_.recorder) {
+      deps_.recorder->PodEvent(
+          pod, events::ContainerFieldPath(pod, c.name), events::kWarning, "BackOff",
+          fmt::format("Back-off restarting failed container {} in pod {}_{}({})", c.name,
+                      pod.metadata.name, pod.metadata.namespace_, pod.metadata.uid));
+    }
     return ReasonedError{
         kCrashLoopBackOff,
         fmt::format("back-off {}s restarting failed container={} pod={}_{}({})", secs, c.name,
@@ -143,15 +149,24 @@ std::optional<ReasonedError> RuntimeManager::StartContainer(
   create.set_pod_sandbox_id(sandbox_id);
   *create.mutable_config() = std::move(*config);
   *create.mutable_sandbox_config() = sandbox;
+  auto record = [&](const char* type, const char* reason, const std::string& message) {
+    if (deps_.recorder) {
+      deps_.recorder->PodEvent(pod, events::ContainerFieldPath(pod, c.name), type, reason, message);
+    }
+  };
   auto created = deps_.runtime->CreateContainer(create);
   if (!created) {
+    record(events::kWarning, "Failed", "Error: " + created.error().message());
     return ReasonedError{kCreateContainerError, created.error().message()};
   }
+  record(events::kNormal, "Created", "Created container " + c.name);
   v1::StartContainerRequest start;
   start.set_container_id(created->container_id());
   if (auto started = deps_.runtime->StartContainer(start); !started) {
+    record(events::kWarning, "Failed", "Error: " + started.error().message());
     return ReasonedError{kRunContainerError, started.error().message()};
   }
+  record(events::kNormal, "Started", "Started container " + c.name);
   kLog.Info("container started", {{"pod", pod.metadata.name},
                                   {"container", c.name},
                                   {"id", created->container_id()},
