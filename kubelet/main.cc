@@ -22,6 +22,7 @@
 #include "kubelet/events/api_recorder.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
+#include "kubelet/mirror/mirror_pods.h"
 #include "kubelet/nodestatus/node_facts.h"
 #include "kubelet/nodestatus/node_reporter.h"
 #include "kubelet/prober/grpc_health.h"
@@ -259,6 +260,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   // Pods bound to this node, and their status back to the API server.
   std::unique_ptr<kubelet::sources::ApiSource> api_pods;
   std::unique_ptr<kubelet::status::ApiStatusReporter> pod_status;
+  std::unique_ptr<kubelet::mirror::MirrorPods> mirrors;
   if (api) {
     api_pods =
         std::make_unique<kubelet::sources::ApiSource>(api.get(), opts.node_name, &pod_config);
@@ -269,7 +271,8 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       for (auto& pod : k.GetPods()) {
         auto source = pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
         if (source != pod.metadata.annotations.end() &&
-            source->second == kubelet::sources::kApiSource) {
+            (source->second == kubelet::sources::kApiSource ||
+             source->second == kubelet::sources::kFileSource)) {
           out.push_back(std::move(pod));
         }
       }
@@ -283,6 +286,10 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     };
     view.terminated = [&k](const std::string& uid) { return k.IsPodTerminated(uid); };
     pod_status = std::make_unique<kubelet::status::ApiStatusReporter>(api.get(), view);
+    kubelet::status::ApiStatusReporter* reporter_of_status = pod_status.get();
+    mirrors = std::make_unique<kubelet::mirror::MirrorPods>(
+        api.get(), opts.node_name,
+        [reporter_of_status](const std::string& uid) { reporter_of_status->Resend(uid); });
   }
   kLog.Info("kubelet started", {{"node", opts.node_name},
                                 {"nodeIP", opts.node_ip},
@@ -302,7 +309,22 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     // schedule (10 s status checks, lease renewals) and is asked every second.
     node_status = std::thread([&] {
       for (int round = 0; !stop; ++round) {
-        if (round % 5 == 0) reporter->Tick();
+        if (round % 5 == 0) {
+          reporter->Tick();
+          // Static pods in the API, once the Node they belong to is there.
+          if (reporter->registered()) {
+            std::vector<api::k8s::Pod> statics;
+            for (auto& pod : k.GetPods()) {
+              auto source =
+                  pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
+              if (source != pod.metadata.annotations.end() &&
+                  source->second == kubelet::sources::kFileSource) {
+                statics.push_back(std::move(pod));
+              }
+            }
+            mirrors->SyncOnce(statics);
+          }
+        }
         pod_status->SyncOnce();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }

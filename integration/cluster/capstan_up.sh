@@ -114,6 +114,26 @@ check "describe pod shows its events in order" matches \
   bash -c "'$kubectl' describe pod two | tr '\n' ' '"
 check "the node's Starting event" contains 'Starting kubelet.' k get events -A
 check "logs -f -c a streams" matches 'a-line [0-9]+' timeout 3 "$kubectl" logs -f two -c a --tail=2
+# A static pod from the manifest directory shows in the API as a mirror pod.
+cat >"$tmp/manifests/static-web.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: static-web, namespace: kube-system}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: $registry/busybox:latest, command: [sleep, '3600']}
+POD
+mirror=static-web-$node
+check "the static pod's mirror pod" eventually 60 \
+  bash -c "'$kubectl' get pods -A | grep -Eq '^kube-system +$mirror +1/1 +Running '"
+check "with the mirror annotation" contains 'kubernetes.io/config.mirror' \
+  k get pod "$mirror" -n kube-system -o jsonpath='{.metadata.annotations}'
+check "a deleted mirror pod comes back" bash -c "'$kubectl' delete pod '$mirror' -n kube-system --wait=false >/dev/null && sleep 0.5"
+check "it is back" eventually 30 bash -c "'$kubectl' get pod '$mirror' -n kube-system | grep -q Running"
+rm -f "$tmp/manifests/static-web.yaml"
+check "no manifest, no mirror pod" eventually 60 bash -c "! '$kubectl' get pod '$mirror' -n kube-system >/dev/null 2>&1"
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

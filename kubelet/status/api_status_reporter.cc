@@ -16,7 +16,13 @@ namespace res = api::k8s::client::resources;
 ApiStatusReporter::ApiStatusReporter(api::k8s::client::ApiClient* api, PodStatusView view)
     : api_(api), view_(std::move(view)) {}
 
+void ApiStatusReporter::Resend(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  reported_.erase(uid);
+}
+
 void ApiStatusReporter::SyncOnce() {
+  std::lock_guard lock(mu_);
   std::set<std::string> current;
   for (const auto& pod : view_.pods()) {
     const std::string& uid = pod.metadata.uid;
@@ -24,9 +30,11 @@ void ApiStatusReporter::SyncOnce() {
     std::string name = pod.metadata.namespace_ + "/" + pod.metadata.name;
     auto status = view_.status(uid);
     if (status && reported_[uid] < status->second) {
-      // The uid precondition: a pod recreated under the same name is not ours to write.
-      api::k8s::Json patch = {{"metadata", {{"uid", uid}}},
-                              {"status", api::k8s::EncodePodStatus(status->first)}};
+      // A static pod's status goes to its mirror pod, which has a uid of its own.
+      bool is_static = pod.metadata.annotations.count("kubernetes.io/config.source") &&
+                       pod.metadata.annotations.at("kubernetes.io/config.source") == "file";
+      api::k8s::Json patch = {{"status", api::k8s::EncodePodStatus(status->first)}};
+      if (!is_static) patch["metadata"] = {{"uid", uid}};
       auto patched = api_->Patch(res::kPods, pod.metadata.namespace_, pod.metadata.name,
                                  api::k8s::client::PatchType::kMerge, patch, "status");
       if (patched) {

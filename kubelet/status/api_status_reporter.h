@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +19,8 @@ namespace capstan::kubelet::status {
 
 // What the reporter reads from the kubelet.
 struct PodStatusView {
-  std::function<std::vector<api::k8s::Pod>()> pods;  // the pods of the API source
+  // The pods of the API source, and static pods (their status goes to their mirror pods).
+  std::function<std::vector<api::k8s::Pod>()> pods;
   // The latest status and how many times it changed.
   std::function<std::optional<std::pair<api::k8s::PodStatus, uint64_t>>(const std::string& uid)>
       status;
@@ -30,10 +32,13 @@ class ApiStatusReporter {
  public:
   ApiStatusReporter(api::k8s::client::ApiClient* api, PodStatusView view);
   void SyncOnce();
+  // Writes the pod's status again at the next pass (a new mirror pod has none yet).
+  void Resend(const std::string& uid);
 
  private:
   api::k8s::client::ApiClient* api_;
   PodStatusView view_;
+  std::mutex mu_;                             // SyncOnce and Resend may run on different threads
   std::map<std::string, uint64_t> reported_;  // uid -> generation written
   std::map<std::string, bool> deleted_;       // uid -> final delete sent
 };

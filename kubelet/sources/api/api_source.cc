@@ -49,7 +49,10 @@ void ApiSource::Apply(const std::string& type, const api::k8s::client::Json& obj
   }
   if (type == "BOOKMARK") return;
   std::string uid = object.is_object() ? object["metadata"].value("uid", "") : "";
-  if (type == "DELETED") {
+  // Mirror pods stand for static pods this kubelet runs from its manifests: never run twice.
+  bool mirror = object.is_object() && object["metadata"].contains("annotations") &&
+                object["metadata"]["annotations"].contains(kConfigMirrorAnnotation);
+  if (type == "DELETED" || mirror) {
     pods_.erase(uid);
     return;
   }
