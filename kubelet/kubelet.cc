@@ -41,6 +41,7 @@ kuberuntime::RuntimeManagerDeps RuntimeDeps(const KubeletOptions& o, const Kubel
   r.sleep = d.sleep;
   r.serialize_image_pulls = o.config.serialize_image_pulls;
   r.recorder = d.recorder;
+  r.node.object_data = d.object_data;
   return r;
 }
 

@@ -82,6 +82,8 @@ struct KubeletDeps {
   util::Executor* gc_executor = nullptr;
   images::FsStatFunc image_fs_stat;           // measures the image filesystem (null: statvfs)
   events::EventRecorder* recorder = nullptr;  // pod events (null: none)
+  // ConfigMap and Secret data for env references (null: no API server).
+  decltype(kuberuntime::NodeContext::object_data) object_data;
 };
 
 class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {

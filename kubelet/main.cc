@@ -14,6 +14,7 @@
 #include "api/k8s/client/rest_api_client.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pki/base64.h"
 #include "common/pki/kubeconfig.h"
 #include "common/sd_notify.h"
 #include "common/stop_signals.h"
@@ -211,6 +212,27 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     recorder =
         std::make_unique<kubelet::events::ApiEventRecorder>(api.get(), opts.node_name, &clock);
     deps.recorder = recorder.get();
+    api::k8s::client::ApiClient* reader = api.get();
+    deps.object_data = [reader](
+                           const std::string& kind, const std::string& ns,
+                           const std::string& name) -> Result<std::map<std::string, std::string>> {
+      bool secret = kind == "Secret";
+      CAPSTAN_ASSIGN_OR_RETURN(auto obj,
+                               reader->Get(secret ? api::k8s::client::resources::kSecrets
+                                                  : api::k8s::client::resources::kConfigMaps,
+                                           ns, name));
+      std::map<std::string, std::string> out;
+      const api::k8s::client::Json data = obj.value("data", api::k8s::client::Json::object());
+      for (const auto& [k, v] : data.items()) {
+        if (!v.is_string()) continue;
+        if (secret) {
+          out[k] = pki::Base64Decode(v.get<std::string>()).value_or("");
+        } else {
+          out[k] = v.get<std::string>();
+        }
+      }
+      return out;
+    };
   }
   if (!flags.kubeconfig.empty()) opts.sources.push_back(kubelet::sources::kApiSource);
   kubelet::Kubelet k(opts, deps);

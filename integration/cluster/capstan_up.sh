@@ -134,6 +134,28 @@ check "it is back" eventually 30 bash -c "'$kubectl' get pod '$mirror' -n kube-s
 rm -f "$tmp/manifests/static-web.yaml"
 check "no manifest, no mirror pod" eventually 60 bash -c "! '$kubectl' get pod '$mirror' -n kube-system >/dev/null 2>&1"
 
+# Environment from a ConfigMap and a Secret.
+check "a config map" contains 'created' k create configmap settings --from-literal=color=red
+check "a secret" contains 'created' k create secret generic creds --from-literal=password=hunter2
+cat >"$tmp/env.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: env, namespace: default}
+spec:
+  nodeName: $node
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: $registry/busybox:latest
+    command: [sh, -c, 'echo color=\$COLOR password=\$PASSWORD']
+    env:
+    - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+POD
+check "a pod with env from them" contains 'created' k apply -f "$tmp/env.yaml"
+check "it completes" eventually 60 bash -c "'$kubectl' get pod env | grep -q Completed"
+check "its env has their values" contains 'color=red password=hunter2' k logs env
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

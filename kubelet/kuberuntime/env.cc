@@ -181,14 +181,28 @@ Result<EnvList> MakeEnvironment(const api::k8s::Pod& pod, const api::k8s::Contai
       }
       SetEnv(env, var.name, *v);
     } else if (from.config_map_key_ref || from.secret_key_ref) {
-      bool optional = from.config_map_key_ref ? from.config_map_key_ref->optional.value_or(false)
-                                              : from.secret_key_ref->optional.value_or(false);
-      if (optional) {
-        continue;
+      const auto& ref = from.config_map_key_ref ? *from.config_map_key_ref : *from.secret_key_ref;
+      const char* kind = from.config_map_key_ref ? "ConfigMap" : "Secret";
+      bool optional = ref.optional.value_or(false);
+      if (!ctx.object_data) {
+        if (optional) continue;
+        return Fail(Code::kFailedPrecondition,
+                    "env {}: {} references are not available to static pods", var.name, kind);
       }
-      return Fail(Code::kFailedPrecondition,
-                  "env {}: {} references are not available to static pods", var.name,
-                  from.config_map_key_ref ? "ConfigMap" : "Secret");
+      auto data = ctx.object_data(kind, pod.metadata.namespace_, ref.name);
+      if (!data) {
+        if (optional && data.error().code() == Code::kNotFound) continue;
+        // Upstream's words: configmap "x" not found / secret "x" not found.
+        return Fail(Code::kFailedPrecondition, "{} {:?} not found",
+                    from.config_map_key_ref ? "configmap" : "secret", ref.name);
+      }
+      auto value = data->find(ref.key);
+      if (value == data->end()) {
+        if (optional) continue;
+        return Fail(Code::kFailedPrecondition, "couldn't find key {} in {} {}/{}", ref.key, kind,
+                    pod.metadata.namespace_, ref.name);
+      }
+      SetEnv(env, var.name, value->second);
     }
   }
   return env;

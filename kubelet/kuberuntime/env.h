@@ -4,6 +4,7 @@
 // the same expansion over command and args.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ struct EnvContext {
   std::vector<std::string> pod_ips;
   // Limits a container leaves unset default to the node's allocatable (as upstream).
   api::k8s::ResourceList node_allocatable;
+  // ConfigMap and Secret data for configMapKeyRef / secretKeyRef (null: refused, as for a
+  // static pod without an API server).
+  std::function<Result<std::map<std::string, std::string>>(
+      const std::string& kind, const std::string& ns, const std::string& name)>
+      object_data;
 };
 
 // Kubernetes $(VAR) expansion: "$(NAME)" becomes the value when `lookup` knows NAME and

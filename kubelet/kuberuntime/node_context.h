@@ -3,10 +3,13 @@
 // settings. Filled by the Kubelet from its configuration and the machine.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "api/k8s/pod.h"
+#include "common/error.h"
 #include "kubelet/cm/cgroup_manager.h"
 
 namespace capstan::kubelet::kuberuntime {
@@ -25,6 +28,11 @@ struct NodeContext {
   api::k8s::ResourceList node_allocatable;
   bool seccomp_default = false;  // RuntimeDefault when the pod names no profile
   std::string seccomp_profile_root = "/var/lib/kubelet/seccomp";
+  // The data of a ConfigMap or Secret (kind "ConfigMap" or "Secret"; Secret values decoded)
+  // for env valueFrom references; null for a kubelet without an API server.
+  std::function<Result<std::map<std::string, std::string>>(
+      const std::string& kind, const std::string& ns, const std::string& name)>
+      object_data;
 };
 
 }  // namespace capstan::kubelet::kuberuntime

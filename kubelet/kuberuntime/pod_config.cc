@@ -122,7 +122,8 @@ Result<v1::ContainerConfig> GenerateContainerConfig(const api::k8s::Pod& pod,
   cfg.mutable_image()->set_image(in.image_ref.empty() ? c.image : in.image_ref);
   cfg.mutable_image()->set_user_specified_image(c.image);
 
-  EnvContext env_ctx{node.node_name, node.node_ip, in.pod_ips, node.node_allocatable};
+  EnvContext env_ctx{node.node_name, node.node_ip, in.pod_ips, node.node_allocatable,
+                     node.object_data};
   CAPSTAN_ASSIGN_OR_RETURN(EnvList env, MakeEnvironment(pod, c, env_ctx));
   for (const auto& a : ExpandArgs(c.command, env)) {
     cfg.add_command(a);

@@ -121,5 +121,49 @@ spec:
   EXPECT_FALSE(PodFieldValue(pod, "spec.nope", {}));
 }
 
+TEST(MakeEnvironmentTest, ConfigMapAndSecretReferencesFromTheApi) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    env:
+    - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
+    - {name: PASS, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    - {name: OPT, valueFrom: {configMapKeyRef: {name: missing, key: x, optional: true}}}
+    - {name: GREETING, value: "$(COLOR) and $(PASS)"}
+)yaml");
+  EnvContext ctx;
+  std::vector<std::string> asked;
+  ctx.object_data = [&](const std::string& kind, const std::string& ns,
+                        const std::string& name) -> Result<std::map<std::string, std::string>> {
+    asked.push_back(kind + " " + ns + "/" + name);
+    if (name == "settings") return std::map<std::string, std::string>{{"color", "red"}};
+    if (name == "creds") return std::map<std::string, std::string>{{"password", "hunter2"}};
+    return Fail(Code::kNotFound, "not found");
+  };
+  auto env = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_TRUE(env) << env.error().message();
+  EXPECT_EQ(*env,
+            (EnvList{{"COLOR", "red"}, {"PASS", "hunter2"}, {"GREETING", "red and hunter2"}}));
+  EXPECT_EQ(asked, (std::vector<std::string>{"ConfigMap app/settings", "Secret app/creds",
+                                             "ConfigMap app/missing"}));
+  // A missing key or object that is not optional: upstream's words.
+  pod.spec.containers[0].env[2].value_from->config_map_key_ref->optional = false;
+  auto missing = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("configmap \"missing\" not found"), std::string::npos)
+      << missing.error().message();
+  pod.spec.containers[0].env[2].value_from->config_map_key_ref->name = "settings";
+  auto no_key = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_FALSE(no_key);
+  EXPECT_NE(no_key.error().message().find("couldn't find key x in ConfigMap app/settings"),
+            std::string::npos)
+      << no_key.error().message();
+}
+
 }  // namespace
 }  // namespace capstan::kubelet::kuberuntime
