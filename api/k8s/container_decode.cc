@@ -104,6 +104,23 @@ Result<EnvVar> DecodeEnvVar(const Json& j, Path path) {
   return e;
 }
 
+Result<LocalReference> DecodeLocalReference(const Json& j, Path path) {
+  FieldReader r(j, path);
+  LocalReference ref{r.String("name"), r.OptBool("optional")};
+  CAPSTAN_TRY(r.Finish());
+  return ref;
+}
+
+Result<EnvFromSource> DecodeEnvFrom(const Json& j, Path path) {
+  FieldReader r(j, path);
+  EnvFromSource e;
+  e.prefix = r.String("prefix");
+  e.config_map_ref = r.Object<LocalReference>("configMapRef", DecodeLocalReference);
+  e.secret_ref = r.Object<LocalReference>("secretRef", DecodeLocalReference);
+  CAPSTAN_TRY(r.Finish());
+  return e;
+}
+
 Result<ContainerPort> DecodePort(const Json& j, Path path) {
   FieldReader r(j, path);
   ContainerPort p;
@@ -284,6 +301,7 @@ Result<Container> DecodeContainer(const Json& j, const std::string& path) {
   c.args = r.StringList("args");
   c.working_dir = r.String("workingDir");
   c.ports = r.List<ContainerPort>("ports", DecodePort);
+  c.env_from = r.List<EnvFromSource>("envFrom", DecodeEnvFrom);
   c.env = r.List<EnvVar>("env", DecodeEnvVar);
   c.resources =
       r.Object<ResourceRequirements>("resources", DecodeResources).value_or(ResourceRequirements{});

@@ -54,6 +54,16 @@ struct EnvVar {
   std::string value;
   std::optional<EnvVarSource> value_from;
 };
+// envFrom: every key of a ConfigMap or Secret as a variable, with an optional prefix.
+struct LocalReference {
+  std::string name;
+  std::optional<bool> optional;
+};
+struct EnvFromSource {
+  std::string prefix;
+  std::optional<LocalReference> config_map_ref;
+  std::optional<LocalReference> secret_ref;
+};
 
 struct ContainerPort {
   std::string name;
@@ -156,6 +166,7 @@ struct Container {
   std::vector<std::string> args;
   std::string working_dir;
   std::vector<ContainerPort> ports;
+  std::vector<EnvFromSource> env_from;
   std::vector<EnvVar> env;
   ResourceRequirements resources;
   std::vector<VolumeMount> volume_mounts;

@@ -95,6 +95,19 @@ Json EncodeEnv(const EnvVar& e) {
   return j;
 }
 
+Json EncodeEnvFrom(const EnvFromSource& e) {
+  Json j = Json::object();
+  PutString(j, "prefix", e.prefix);
+  auto ref = [](const LocalReference& r) {
+    Json out = {{"name", r.name}};
+    if (r.optional) out["optional"] = *r.optional;
+    return out;
+  };
+  if (e.config_map_ref) j["configMapRef"] = ref(*e.config_map_ref);
+  if (e.secret_ref) j["secretRef"] = ref(*e.secret_ref);
+  return j;
+}
+
 Json EncodeExec(const ExecAction& e) {
   Json j = Json::object();
   PutStrings(j, "command", e.command);
@@ -319,6 +332,7 @@ Json EncodeContainer(const Container& c) {
     PutString(pj, "hostIP", p.host_ip);
     return pj;
   });
+  PutList(j, "envFrom", c.env_from, EncodeEnvFrom);
   PutList(j, "env", c.env, EncodeEnv);
   Json res = Json::object();
   if (!c.resources.limits.empty()) {

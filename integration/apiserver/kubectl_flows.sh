@@ -26,57 +26,8 @@ for _ in $(seq 1 100); do
 done
 server_url=$(grep -m1 'server:' "$KUBECONFIG" | awk '{print $2}')
 
-passed=0
-failed=0
+source "$here/../lib/checks.sh"
 k() { "$kubectl" "$@"; }
-# check NAME COMMAND...: the command succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$tmp/out" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-    sed 's/^/     | /' "$tmp/out" | head -30
-  fi
-}
-# contains TEXT COMMAND...: the command's combined output contains TEXT.
-contains() {
-  local want=$1
-  shift
-  local out
-  out=$("$@" 2>&1)
-  if [[ "$out" == *"$want"* ]]; then return 0; fi
-  echo "want: $want"
-  echo "got:  $out"
-  return 1
-}
-# matches REGEX COMMAND...
-matches() {
-  local re=$1
-  shift
-  local out
-  out=$("$@" 2>&1)
-  if grep -Eq -- "$re" <<<"$out"; then return 0; fi
-  echo "want /$re/"
-  echo "got:  $out"
-  return 1
-}
-fails_with() {
-  local want=$1
-  shift
-  local out
-  if out=$("$@" 2>&1); then
-    echo "unexpected success: $out"
-    return 1
-  fi
-  [[ "$out" == *"$want"* ]] && return 0
-  echo "want: $want"
-  echo "got:  $out"
-  return 1
-}
 
 echo "# kubectl $("$kubectl" version --client -o json 2>/dev/null | grep -m1 gitVersion)"
 

@@ -35,50 +35,7 @@ registry=$(CAPSTAN_REGISTRY_WATCH_PID=$$ bash "$fixtures/registry.sh" start "$tm
 bash "$fixtures/registry.sh" push "$tmp/registry" "$cache/busybox-oci" busybox:latest >/dev/null || exit 1
 up_args+=(--insecure-registry "$registry")
 
-passed=0
-failed=0
-check() {
-  local name=$1
-  shift
-  if "$@" >"$tmp/out" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-    sed 's/^/     | /' "$tmp/out" | head -30
-  fi
-}
-contains() {
-  local want=$1
-  shift
-  local out
-  out=$("$@" 2>&1)
-  [[ "$out" == *"$want"* ]] && return 0
-  echo "want: $want"
-  echo "got:  $out"
-  return 1
-}
-matches() {
-  local re=$1
-  shift
-  local out
-  out=$("$@" 2>&1)
-  grep -Eq -- "$re" <<<"$out" && return 0
-  echo "want /$re/"
-  echo "got:  $out"
-  return 1
-}
-# eventually SECONDS COMMAND...: the command succeeds within SECONDS.
-eventually() {
-  local limit=$1
-  shift
-  for _ in $(seq 1 $((limit * 5))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  "$@"
-}
+source "$(dirname "$0")/../lib/checks.sh"
 k() { "$kubectl" "$@"; }
 
 check "capstan up" contains "node $node is Ready" "$bin_dir/capstan" up "${up_args[@]}"
@@ -147,14 +104,16 @@ spec:
   containers:
   - name: c
     image: $registry/busybox:latest
-    command: [sh, -c, 'echo color=\$COLOR password=\$PASSWORD']
+    command: [sh, -c, 'echo color=\$COLOR password=\$PASSWORD all=\$CM_color']
     env:
     - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
     - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    envFrom:
+    - {configMapRef: {name: settings}, prefix: CM_}
 POD
 check "a pod with env from them" contains 'created' k apply -f "$tmp/env.yaml"
 check "it completes" eventually 60 bash -c "'$kubectl' get pod env | grep -q Completed"
-check "its env has their values" contains 'color=red password=hunter2' k logs env
+check "its env has their values" contains 'color=red password=hunter2 all=red' k logs env
 
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 

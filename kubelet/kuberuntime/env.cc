@@ -162,6 +162,33 @@ Result<EnvList> MakeEnvironment(const api::k8s::Pod& pod, const api::k8s::Contai
                                 const EnvContext& ctx) {
   EnvList env;
   auto lookup = [&](std::string_view name) { return LookupEnv(env, name); };
+  // envFrom first, in order; env then overrides (as upstream). Keys that are no valid
+  // variable name are skipped, as upstream skips them (it reports them in an event).
+  for (const auto& from : c.env_from) {
+    const auto& ref = from.config_map_ref ? *from.config_map_ref : *from.secret_ref;
+    if (!from.config_map_ref && !from.secret_ref) continue;
+    const char* kind = from.config_map_ref ? "ConfigMap" : "Secret";
+    bool optional = ref.optional.value_or(false);
+    if (!ctx.object_data) {
+      if (optional) continue;
+      return Fail(Code::kFailedPrecondition,
+                  "envFrom: {} references are not available to static pods", kind);
+    }
+    auto data = ctx.object_data(kind, pod.metadata.namespace_, ref.name);
+    if (!data) {
+      if (optional && data.error().code() == Code::kNotFound) continue;
+      return Fail(Code::kFailedPrecondition, "{} {:?} not found",
+                  from.config_map_ref ? "configmap" : "secret", ref.name);
+    }
+    for (const auto& [key, value] : *data) {
+      std::string name = from.prefix + key;
+      bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                   name.find_first_not_of(
+                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_-.") == std::string::npos;
+      if (valid) SetEnv(env, name, value);
+    }
+  }
   for (const auto& var : c.env) {
     if (!var.value_from) {
       SetEnv(env, var.name, ExpandVars(var.value, lookup));

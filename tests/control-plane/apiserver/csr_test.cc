@@ -2,9 +2,6 @@
 // SQLite store with the bootstrap RBAC policy.
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
 
 #include "common/pki/base64.h"
 #include "common/pki/csr.h"
@@ -12,7 +9,7 @@
 #include "control-plane/apiserver/bootstrap_tokens.h"
 #include "control-plane/apiserver/csr_signer.h"
 #include "control-plane/apiserver/rbac.h"
-#include "control-plane/storage/sqlite_store.h"
+#include "tests/control-plane/apiserver/registry_fixture.h"
 
 namespace capstan::control_plane::apiserver {
 namespace {
@@ -26,15 +23,11 @@ class FixedClock : public Clock {
   }
 };
 
-class CsrTest : public ::testing::Test {
+class CsrTest : public RegistryFixture {
  protected:
+  const Clock* clock() override { return &clock_; }
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-csr-test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = storage::SqliteStore::Open(dir_ + "/state.db", storage::SqliteOptions{});
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
-    registry_ = std::make_unique<Registry>(store_.get(), &clock_);
+    RegistryFixture::SetUp();
     for (const char* ns : {"default", "kube-system"}) {
       ASSERT_TRUE(registry_->Create(Res("namespaces"), "", {{"metadata", {{"name", ns}}}}, false));
     }
@@ -57,15 +50,7 @@ class CsrTest : public ::testing::Test {
   void TearDown() override {
     signer_.reset();
     authz_.reset();  // its watch thread reads the store
-    registry_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  const ResourceInfo& Res(const std::string& plural, const std::string& group = "") {
-    auto r = resources_.Find(group, "v1", plural);
-    CAPSTAN_CHECK(r != nullptr);
-    held_.push_back(r);
-    return *r;
+    RegistryFixture::TearDown();
   }
   Authenticator::Outcome AuthenticateToken(const std::string& token) {
     BootstrapTokenAuthenticator authn(store_.get(), &clock_);
@@ -95,12 +80,7 @@ class CsrTest : public ::testing::Test {
   }
   const ResourceInfo& Csrs() { return Res("certificatesigningrequests", "certificates.k8s.io"); }
 
-  std::string dir_;
   FixedClock clock_;
-  ResourceRegistry resources_;
-  std::vector<std::shared_ptr<const ResourceInfo>> held_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
   std::unique_ptr<UnionAuthorizer> authz_;
   pki::CertAndKey ca_;
   std::unique_ptr<CsrSigner> signer_;

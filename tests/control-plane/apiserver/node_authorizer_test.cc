@@ -3,25 +3,16 @@
 #include "control-plane/apiserver/node_authorizer.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-
-#include "control-plane/apiserver/registry.h"
-#include "control-plane/storage/sqlite_store.h"
+#include "tests/control-plane/apiserver/registry_fixture.h"
 
 namespace capstan::control_plane::apiserver {
 namespace {
 
-class NodeAuthorizerTest : public ::testing::Test {
+class NodeAuthorizerTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-nodeauthz-test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = storage::SqliteStore::Open(dir_ + "/state.db", storage::SqliteOptions{});
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
-    registry_ = std::make_unique<Registry>(store_.get(), &clock_);
+    RegistryFixture::SetUp();
     ASSERT_TRUE(registry_->Create(Res("namespaces"), "", {{"metadata", {{"name", "app"}}}}, false));
     Json pod = Json::parse(R"({
       "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
@@ -43,17 +34,6 @@ class NodeAuthorizerTest : public ::testing::Test {
                  {"claimRef", {{"namespace", "app"}, {"name", "data"}}}}}};
     ASSERT_TRUE(registry_->Create(Res("persistentvolumes"), "", pv, false));
   }
-  void TearDown() override {
-    registry_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  const ResourceInfo& Res(const std::string& plural) {
-    auto r = resources_.Find("", "v1", plural);
-    CAPSTAN_CHECK(r != nullptr);
-    held_.push_back(r);
-    return *r;
-  }
   Decision As(const std::string& node, const std::string& verb, const std::string& group,
               const std::string& resource, const std::string& ns, const std::string& name,
               const std::string& sub = "") {
@@ -70,13 +50,6 @@ class NodeAuthorizerTest : public ::testing::Test {
     std::string reason;
     return authz.Authorize(a, &reason);
   }
-
-  std::string dir_;
-  RealClock clock_;
-  ResourceRegistry resources_;
-  std::vector<std::shared_ptr<const ResourceInfo>> held_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
 };
 
 constexpr Decision kAllow = Decision::kAllow;

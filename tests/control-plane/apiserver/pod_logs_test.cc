@@ -11,7 +11,7 @@
 #include "common/file.h"
 #include "common/pki/certs.h"
 #include "control-plane/apiserver/api_server.h"
-#include "control-plane/storage/sqlite_store.h"
+#include "tests/control-plane/apiserver/registry_fixture.h"
 
 namespace capstan::control_plane::apiserver {
 namespace {
@@ -81,15 +81,10 @@ class FakeKubelet {
   std::unique_ptr<HttpServer> server_;
 };
 
-class PodLogsTest : public ::testing::Test {
+class PodLogsTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-podlogs-test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = storage::SqliteStore::Open(dir_ + "/state.db", storage::SqliteOptions{});
-    ASSERT_TRUE(store);
-    store_ = std::move(*store);
-    registry_ = std::make_unique<Registry>(store_.get(), &clock_);
+    RegistryFixture::SetUp();
     authn_.Add(std::make_unique<ClientCertAuthenticator>());
     authz_.Add(std::make_unique<MastersAuthorizer>());
 
@@ -110,7 +105,7 @@ class PodLogsTest : public ::testing::Test {
     ApiServerOptions options;
     options.kubelet = {ca_.cert_pem, client_pair.cert_pem, client_pair.key_pem};
     api_ = std::make_unique<ApiServer>(options, &resources_, registry_.get(), &authn_, &authz_,
-                                       nullptr, &clock_);
+                                       nullptr, &real_clock_);
     api_->SetReady(true);
 
     ASSERT_TRUE(registry_->Create(Res("namespaces"), "", {{"metadata", {{"name", "app"}}}}, false));
@@ -132,15 +127,7 @@ class PodLogsTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     kubelet_.reset();
-    registry_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  const ResourceInfo& Res(const std::string& plural) {
-    auto r = resources_.Find("", "v1", plural);
-    CAPSTAN_CHECK(r != nullptr);
-    held_.push_back(r);
-    return *r;
+    RegistryFixture::TearDown();
   }
   CapturingWriter Get(const std::string& target) {
     HttpRequest req;
@@ -152,12 +139,6 @@ class PodLogsTest : public ::testing::Test {
     return w;
   }
 
-  std::string dir_;
-  RealClock clock_;
-  ResourceRegistry resources_;
-  std::vector<std::shared_ptr<const ResourceInfo>> held_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
   UnionAuthenticator authn_;
   UnionAuthorizer authz_;
   pki::CertAndKey ca_;

@@ -10,34 +10,18 @@
 #include <thread>
 
 #include "control-plane/apiserver/strategy.h"
-#include "control-plane/storage/sqlite_store.h"
+#include "tests/control-plane/apiserver/registry_fixture.h"
 
 namespace capstan::control_plane::apiserver {
 namespace {
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public RegistryFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/capstan-registry-test.XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = storage::SqliteStore::Open(dir_ + "/state.db", storage::SqliteOptions{});
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
-    registry_ = std::make_unique<Registry>(store_.get(), &clock_);
+    RegistryFixture::SetUp();
     for (const char* ns : {"default", "dev"}) {
       ASSERT_TRUE(registry_->Create(Res("namespaces"), "", {{"metadata", {{"name", ns}}}}, false));
     }
-  }
-  void TearDown() override {
-    registry_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  const ResourceInfo& Res(const std::string& plural, const std::string& group = "") {
-    auto r = resources_.Find(group, "v1", plural);
-    CAPSTAN_CHECK(r != nullptr);
-    held_.push_back(r);
-    return *r;
   }
   Json ConfigMap(const std::string& name) {
     return {{"apiVersion", "v1"},
@@ -45,13 +29,6 @@ class RegistryTest : public ::testing::Test {
             {"metadata", {{"name", name}, {"labels", {{"app", "web"}}}}},
             {"data", {{"a", "1"}}}};
   }
-
-  std::string dir_;
-  RealClock clock_;
-  ResourceRegistry resources_;
-  std::vector<std::shared_ptr<const ResourceInfo>> held_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
 };
 
 TEST_F(RegistryTest, CreateSetsServerOwnedMetadata) {

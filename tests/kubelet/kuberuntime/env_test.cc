@@ -165,5 +165,42 @@ spec:
       << no_key.error().message();
 }
 
+TEST(MakeEnvironmentTest, EnvFromTakesEveryKeyAndEnvOverrides) {
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    envFrom:
+    - configMapRef: {name: settings}
+      prefix: CFG_
+    - secretRef: {name: creds}
+    - configMapRef: {name: absent, optional: true}
+    env:
+    - {name: password, value: overridden}
+)yaml");
+  EnvContext ctx;
+  ctx.object_data = [](const std::string& kind, const std::string&,
+                       const std::string& name) -> Result<std::map<std::string, std::string>> {
+    if (name == "settings") {
+      return std::map<std::string, std::string>{{"color", "red"}, {"1bad", "skipped"}};
+    }
+    if (name == "creds") return std::map<std::string, std::string>{{"password", "hunter2"}};
+    return Fail(Code::kNotFound, "not found");
+  };
+  auto env = MakeEnvironment(pod, pod.spec.containers[0], ctx);
+  ASSERT_TRUE(env) << env.error().message();
+  EXPECT_EQ(*env,
+            (EnvList{{"CFG_1bad", "skipped"}, {"CFG_color", "red"}, {"password", "overridden"}}));
+  // The encoding keeps envFrom.
+  auto round = api::k8s::DecodePod(api::k8s::EncodePod(pod));
+  ASSERT_TRUE(round);
+  EXPECT_EQ(round->spec.containers[0].env_from.size(), 3u);
+  EXPECT_EQ(round->spec.containers[0].env_from[0].prefix, "CFG_");
+}
+
 }  // namespace
 }  // namespace capstan::kubelet::kuberuntime
