@@ -23,7 +23,12 @@ namespace {
 std::string ExeOf(pid_t pid) {
   std::error_code ec;
   auto target = std::filesystem::read_symlink(fmt::format("/proc/{}/exe", pid), ec);
-  return ec ? "" : target.string();
+  if (ec) return "";
+  // A daemon whose binary was rebuilt or upgraded since it started is still that program.
+  std::string path = target.string();
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (path.ends_with(kDeleted)) path.resize(path.size() - kDeleted.size());
+  return path;
 }
 
 bool Alive(pid_t pid) {
