@@ -73,6 +73,23 @@ std::string DefaultNodeIp() {
   return found;
 }
 
+// The kubelet's pods that came from `sources` (the config.source annotation).
+std::vector<api::k8s::Pod> PodsFrom(const kubelet::Kubelet& k,
+                                    std::initializer_list<std::string_view> sources) {
+  std::vector<api::k8s::Pod> out;
+  for (auto& pod : k.GetPods()) {
+    auto source = pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
+    if (source == pod.metadata.annotations.end()) continue;
+    for (std::string_view wanted : sources) {
+      if (source->second == wanted) {
+        out.push_back(std::move(pod));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 struct Joined {
   std::unique_ptr<api::k8s::client::RestApiClient> api;
 };
@@ -289,16 +306,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     api_pods->Start();
     kubelet::status::PodStatusView view;
     view.pods = [&k] {
-      std::vector<api::k8s::Pod> out;
-      for (auto& pod : k.GetPods()) {
-        auto source = pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
-        if (source != pod.metadata.annotations.end() &&
-            (source->second == kubelet::sources::kApiSource ||
-             source->second == kubelet::sources::kFileSource)) {
-          out.push_back(std::move(pod));
-        }
-      }
-      return out;
+      return PodsFrom(k, {kubelet::sources::kApiSource, kubelet::sources::kFileSource});
     };
     view.status =
         [&k](const std::string& uid) -> std::optional<std::pair<api::k8s::PodStatus, uint64_t>> {
@@ -335,16 +343,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
           reporter->Tick();
           // Static pods in the API, once the Node they belong to is there.
           if (reporter->registered()) {
-            std::vector<api::k8s::Pod> statics;
-            for (auto& pod : k.GetPods()) {
-              auto source =
-                  pod.metadata.annotations.find(kubelet::sources::kConfigSourceAnnotation);
-              if (source != pod.metadata.annotations.end() &&
-                  source->second == kubelet::sources::kFileSource) {
-                statics.push_back(std::move(pod));
-              }
-            }
-            mirrors->SyncOnce(statics);
+            mirrors->SyncOnce(PodsFrom(k, {kubelet::sources::kFileSource}));
           }
         }
         pod_status->SyncOnce();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/k8s/client/api_client.h"
 #include "api/k8s/client/rest_client.h"
 #include "control-plane/apiserver/handlers.h"
 
@@ -90,25 +91,14 @@ std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& 
   return std::make_pair(host, port > 0 ? port : kDefaultKubeletPort);
 }
 
-std::string UrlEncode(const std::string& v) {
-  std::string out;
-  for (unsigned char ch : v) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += fmt::format("%{:02X}", ch);
-    }
-  }
-  return out;
-}
-
 std::string KubeletQuery(const RequestInfo& info) {
   std::string q;
   for (const char* key : {"follow", "previous", "sinceSeconds", "sinceTime", "timestamps",
                           "tailLines", "limitBytes"}) {
     auto it = info.query.find(key);
     if (it == info.query.end()) continue;
-    q += fmt::format("{}{}={}", q.empty() ? "?" : "&", key, UrlEncode(it->second));
+    q += fmt::format("{}{}={}", q.empty() ? "?" : "&", key,
+                     api::k8s::client::QueryEscape(it->second));
   }
   return q;
 }

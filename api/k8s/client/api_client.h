@@ -78,6 +78,9 @@ class ApiClient {
   virtual void CancelWatches() = 0;
 };
 
+// A query parameter's value, percent-encoded (RFC 3986 unreserved characters kept).
+std::string QueryEscape(const std::string& value);
+
 // The path of a resource collection or object: /api/v1/namespaces/ns/pods[/name[/sub]].
 std::string ResourcePath(const Resource& r, const std::string& ns, const std::string& name = "",
                          const std::string& subresource = "");

@@ -16,13 +16,7 @@ std::string Query(const ListOptions& o, bool watch) {
     q += q.empty() ? "?" : "&";
     q += key;
     q += '=';
-    for (unsigned char ch : value) {
-      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-        q += static_cast<char>(ch);
-      } else {
-        q += fmt::format("%{:02X}", ch);
-      }
-    }
+    q += QueryEscape(value);
   };
   if (watch) add("watch", "true");
   add("labelSelector", o.label_selector);
@@ -34,6 +28,18 @@ std::string Query(const ListOptions& o, bool watch) {
 }
 
 }  // namespace
+
+std::string QueryEscape(const std::string& value) {
+  std::string out;
+  for (unsigned char ch : value) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += fmt::format("%{:02X}", ch);
+    }
+  }
+  return out;
+}
 
 std::string ResourcePath(const Resource& r, const std::string& ns, const std::string& name,
                          const std::string& subresource) {
