@@ -1,6 +1,12 @@
 #include "cli/cluster.h"
 
+#include <sys/mount.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -247,6 +253,32 @@ int Join(const JoinOptions& o) {
   return 0;
 }
 
+namespace {
+
+// Unmounts every mount point below `prefix`, deepest first, as k3s-killall.sh does for
+// /var/lib/kubelet/pods.
+Status UnmountUnder(const std::string& prefix) {
+  auto mountinfo = ReadFile("/proc/self/mountinfo");
+  if (!mountinfo) return std::unexpected(mountinfo.error());
+  std::vector<std::string> points;
+  std::istringstream lines(*mountinfo);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    if (point.rfind(prefix, 0) == 0) points.push_back(point);  // (paths with spaces: octal)
+  }
+  std::sort(points.begin(), points.end(), std::greater<>());
+  for (const auto& point : points) {
+    if (::umount2(point.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+      return Fail(Code::kInternal, "unmounting {}: {}", point, std::strerror(errno));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 int Down(const NodeOptions& o) {
   Progress p;
   Daemons daemons(o.data_dir);
@@ -283,6 +315,9 @@ int Down(const NodeOptions& o) {
       }
     }
   }
+  // The kubelet's volume mounts (secret and projected tmpfs, Memory emptyDirs), which the
+  // kubelet would tear down as pods end but is no longer there to.
+  report(UnmountUnder(o.data_dir + "/kubelet/pods/"));
   p.Step("stopping the container runtime");
   report(daemons.Stop("cri", std::chrono::seconds(15)));
   p.Step("stopping the API server");

@@ -92,6 +92,7 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
       probes_(&prober_, deps_.probe_executor ? deps_.probe_executor : deps_.executor, deps_.clock,
               [this](const std::string& uid) { return status_.GetPodStatus(uid); }),
       pleg_(NewPleg(options_, deps_, [this] { return runtime_.GetPods(true); })),
+      data_sources_{deps_.object_data, deps_.service_account_token, {}},
       volumes_(options_.root_dir),
       workers_(this, deps_.executor, deps_.clock,
                podworkers::PodWorkers::Options{
@@ -118,13 +119,23 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
               kLog.Error("container garbage collection failed", {{"error", st.error().message()}});
             }
           }),
-      image_gc_task_(deps_.clock, options_.image_gc_period, deps_.gc_executor, [this] {
-        if (auto st = image_gc_.GarbageCollect(); !st) {
-          kLog.Error("image garbage collection failed", {{"error", st.error().message()}});
-        }
-      }) {
-  (void)volumes_.RegisterPlugin(volumes::NewEmptyDirPlugin(options_.root_dir, deps_.mounter));
+      image_gc_task_(
+          deps_.clock, options_.image_gc_period, deps_.gc_executor,
+          [this] {
+            if (auto st = image_gc_.GarbageCollect(); !st) {
+              kLog.Error("image garbage collection failed", {{"error", st.error().message()}});
+            }
+          }),
+      data_volume_task_(deps_.clock, options_.data_volume_refresh_period, deps_.gc_executor,
+                        [this] { RefreshDataVolumes(); }) {
+  data_sources_.node_allocatable = RuntimeDeps(options_, deps_).node.node_allocatable;
+  const std::string& root = options_.root_dir;
+  (void)volumes_.RegisterPlugin(volumes::NewEmptyDirPlugin(root, deps_.mounter));
   (void)volumes_.RegisterPlugin(volumes::NewHostPathPlugin());
+  (void)volumes_.RegisterPlugin(volumes::NewConfigMapPlugin(root, deps_.mounter, &data_sources_));
+  (void)volumes_.RegisterPlugin(volumes::NewSecretPlugin(root, deps_.mounter, &data_sources_));
+  (void)volumes_.RegisterPlugin(volumes::NewDownwardApiPlugin(root, deps_.mounter, &data_sources_));
+  (void)volumes_.RegisterPlugin(volumes::NewProjectedPlugin(root, deps_.mounter, &data_sources_));
 }
 
 Kubelet::~Kubelet() { pleg_->Stop(); }
@@ -321,6 +332,18 @@ void Kubelet::Tick() {
   container_gc_task_.Tick();
   if (image_gc_.Enabled()) {
     image_gc_task_.Tick();
+  }
+  data_volume_task_.Tick();
+}
+
+void Kubelet::RefreshDataVolumes() {
+  for (const auto& pod : GetPods()) {
+    const std::string& uid = pod.metadata.uid;
+    if (!volumes_.HasRemountableVolumes(pod) || workers_.IsPodTerminationRequested(uid)) continue;
+    if (auto st = volumes_.RemountPod(pod); !st) {
+      kLog.Warn("refreshing volumes", {{"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
+                                       {"error", st.error().message()}});
+    }
   }
 }
 

@@ -8,8 +8,9 @@
 //   4. lets the pod workers resync pods that are due (periodic, or retry after errors);
 //   5. every two seconds, housekeeping: kills and removes pods the runtime runs that no
 //      source wants any more, and forgets what they left.
-//   6. starts log rotation (every second), container GC (every minute) and image GC (every
-//      five minutes) on the GC executor, each when its previous round is done.
+//   6. starts log rotation (every second), container GC (every minute), image GC (every
+//      five minutes) and the refresh of API-data volumes (every ten seconds) on the GC
+//      executor, each when its previous round is done.
 // The pod workers call back into SyncPod / SyncTerminatingPod / SyncTerminatedPod.
 
 #include <atomic>
@@ -39,6 +40,7 @@
 #include "kubelet/status/status_manager.h"
 #include "kubelet/util/executor.h"
 #include "kubelet/util/periodic.h"
+#include "kubelet/volumes/data_volumes.h"
 #include "kubelet/volumes/volume_manager.h"
 
 namespace capstan::kubelet {
@@ -62,6 +64,9 @@ struct KubeletOptions {
   // The pod sources whose first snapshot must arrive before pods no source wants are
   // cleaned up ("file", and "api" for a node of a cluster).
   std::vector<std::string> sources = {"file"};
+  // How often running pods' configMap, secret, downwardAPI and projected volumes are brought
+  // up to date with the API (upstream: at the pod's next sync, about a minute).
+  std::chrono::milliseconds data_volume_refresh_period{std::chrono::seconds(10)};
 };
 
 struct KubeletDeps {
@@ -82,8 +87,10 @@ struct KubeletDeps {
   util::Executor* gc_executor = nullptr;
   images::FsStatFunc image_fs_stat;           // measures the image filesystem (null: statvfs)
   events::EventRecorder* recorder = nullptr;  // pod events (null: none)
-  // ConfigMap and Secret data for env references (null: no API server).
+  // ConfigMap and Secret data for env references and volumes (null: no API server).
   decltype(kuberuntime::NodeContext::object_data) object_data;
+  // Bound service-account tokens for projected volumes (null: no API server).
+  decltype(volumes::DataSources::service_account_token) service_account_token;
 };
 
 class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {
@@ -124,6 +131,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   void HandlePlegEvents();
   void HandleProbeResults();
   void Housekeeping();
+  void RefreshDataVolumes();
   // kubelet_cgroups.cc
   Status CreateQosCgroups();
   void UpdateBurstableCgroup();
@@ -141,6 +149,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   prober::Prober prober_;
   prober::ProberManager probes_;
   std::unique_ptr<pleg::PodLifecycleEventGenerator> pleg_;
+  volumes::DataSources data_sources_;
   volumes::VolumeManager volumes_;
   podworkers::PodWorkers workers_;
   logs::ContainerLogManager logs_;
@@ -151,6 +160,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   util::PeriodicTask fast_logger_task_;      // heavy loggers' size checks, 10x as often
   util::PeriodicTask container_gc_task_;
   util::PeriodicTask image_gc_task_;
+  util::PeriodicTask data_volume_task_;
 
   mutable std::mutex mu_;
   std::map<std::string, api::k8s::Pod> pods_;  // what the sources want, by uid

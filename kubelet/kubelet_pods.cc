@@ -1,5 +1,6 @@
 // The Kubelet as the pod workers' PodSyncer: one pod's sync, termination and cleanup.
 #include "common/log.h"
+#include "kubelet/events/recorder.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/prober/worker.h"
 #include "kubelet/status/display.h"
@@ -49,7 +50,14 @@ Result<bool> Kubelet::SyncPod(podworkers::UpdateType type, const api::k8s::Pod& 
         deps_.cgroups->Create(cgroup_names_.PodCgroup(pod), cm::PodResources(pod, pids)),
         "pod cgroup");
   }
-  CAPSTAN_ASSIGN_OR_RETURN(auto volume_paths, volumes_.MountPod(pod));
+  auto volume_paths = volumes_.MountPod(pod);
+  if (!volume_paths) {
+    if (deps_.recorder) {
+      deps_.recorder->PodEvent(pod, "", events::kWarning, "FailedMount",
+                               volume_paths.error().message());
+    }
+    return Fail(volume_paths.error());
+  }
   probes_.AddPod(pod);
 
   kuberuntime::ProbeVerdicts verdicts;
@@ -61,7 +69,7 @@ Result<bool> Kubelet::SyncPod(podworkers::UpdateType type, const api::k8s::Pod& 
     auto r = probes_.startup().Get(id);
     return r && *r == prober::ProbeResult::kFailure;
   };
-  kuberuntime::PodSyncResult result = runtime_.SyncPod(pod, rs, verdicts, volume_paths);
+  kuberuntime::PodSyncResult result = runtime_.SyncPod(pod, rs, verdicts, *volume_paths);
   reasons_.Update(uid, result);
   bool changed = false;
   for (const auto& step : result.steps) {

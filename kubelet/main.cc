@@ -32,6 +32,7 @@
 #include "kubelet/sources/api/api_source.h"
 #include "kubelet/sources/file/file_source.h"
 #include "kubelet/status/api_status_reporter.h"
+#include "kubelet/token/token_manager.h"
 
 namespace {
 
@@ -218,6 +219,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   std::unique_ptr<api::k8s::client::RestApiClient> api;
   std::unique_ptr<kubelet::SubjectAccessReviewAuthorizer> sar;
   std::unique_ptr<kubelet::events::ApiEventRecorder> recorder;
+  std::unique_ptr<kubelet::token::TokenManager> tokens;
   if (!flags.kubeconfig.empty()) {
     auto joined = JoinCluster(flags, opts, *cfg, &clock);
     if (!joined) {
@@ -238,17 +240,27 @@ int Run(const kubelet::config::KubeletFlags& flags) {
                                reader->Get(secret ? api::k8s::client::resources::kSecrets
                                                   : api::k8s::client::resources::kConfigMaps,
                                            ns, name));
+      // Secret data and ConfigMap binaryData are base64; ConfigMap data is text.
       std::map<std::string, std::string> out;
       const api::k8s::client::Json data = obj.value("data", api::k8s::client::Json::object());
       for (const auto& [k, v] : data.items()) {
         if (!v.is_string()) continue;
-        if (secret) {
-          out[k] = pki::Base64Decode(v.get<std::string>()).value_or("");
-        } else {
-          out[k] = v.get<std::string>();
-        }
+        out[k] =
+            secret ? pki::Base64Decode(v.get<std::string>()).value_or("") : v.get<std::string>();
+      }
+      const api::k8s::client::Json binary =
+          secret ? api::k8s::client::Json::object()
+                 : obj.value("binaryData", api::k8s::client::Json::object());
+      for (const auto& [k, v] : binary.items()) {
+        if (v.is_string()) out[k] = pki::Base64Decode(v.get<std::string>()).value_or("");
       }
       return out;
+    };
+    tokens = std::make_unique<kubelet::token::TokenManager>(api.get(), &clock);
+    deps.service_account_token = [t = tokens.get()](
+                                     const api::k8s::Pod& pod,
+                                     const api::k8s::ServiceAccountTokenProjection& p) {
+      return t->GetServiceAccountToken(pod, p);
     };
   }
   if (!flags.kubeconfig.empty()) opts.sources.push_back(kubelet::sources::kApiSource);

@@ -62,32 +62,35 @@ Result<KeySelector> DecodeKeySelector(const Json& j, Path path) {
   return k;
 }
 
+}  // namespace
+
+Result<ObjectFieldSelector> DecodeObjectFieldSelector(const Json& j, const std::string& path) {
+  FieldReader r(j, path);
+  ObjectFieldSelector f{r.String("apiVersion"), r.String("fieldPath")};
+  CAPSTAN_TRY(r.Finish());
+  return f;
+}
+
+Result<ResourceFieldSelector> DecodeResourceFieldSelector(const Json& j, const std::string& path) {
+  FieldReader r(j, path);
+  ResourceFieldSelector f;
+  f.container_name = r.String("containerName");
+  f.resource = r.String("resource");
+  if (r.Has("divisor")) {
+    CAPSTAN_ASSIGN_OR_RETURN(f.divisor, DecodeQuantity(r.Raw("divisor"), r.PathOf("divisor")));
+  }
+  CAPSTAN_TRY(r.Finish());
+  return f;
+}
+
+namespace {
+
 Result<EnvVarSource> DecodeEnvVarSource(const Json& j, Path path) {
   FieldReader r(j, path);
   EnvVarSource s;
-  s.field_ref = r.Object<ObjectFieldSelector>(
-      "fieldRef", [](const Json& j, Path p) -> Result<ObjectFieldSelector> {
-        FieldReader r(j, p);
-        ObjectFieldSelector f{r.String("apiVersion"), r.String("fieldPath")};
-        CAPSTAN_TRY(r.Finish());
-        return f;
-      });
-  s.resource_field_ref = r.Object<ResourceFieldSelector>(
-      "resourceFieldRef", [](const Json& j, Path p) -> Result<ResourceFieldSelector> {
-        FieldReader r(j, p);
-        ResourceFieldSelector f;
-        f.container_name = r.String("containerName");
-        f.resource = r.String("resource");
-        if (r.Has("divisor")) {
-          auto q = DecodeQuantity(r.Raw("divisor"), r.PathOf("divisor"));
-          if (!q) {
-            return Fail(q.error());
-          }
-          f.divisor = *q;
-        }
-        CAPSTAN_TRY(r.Finish());
-        return f;
-      });
+  s.field_ref = r.Object<ObjectFieldSelector>("fieldRef", DecodeObjectFieldSelector);
+  s.resource_field_ref =
+      r.Object<ResourceFieldSelector>("resourceFieldRef", DecodeResourceFieldSelector);
   s.config_map_key_ref = r.Object<KeySelector>("configMapKeyRef", DecodeKeySelector);
   s.secret_key_ref = r.Object<KeySelector>("secretKeyRef", DecodeKeySelector);
   CAPSTAN_TRY(r.Finish());

@@ -10,5 +10,15 @@ namespace capstan::api::k8s {
 
 Result<SeccompProfile> DecodeSeccomp(const Json& j, const std::string& path);
 Result<SELinuxOptions> DecodeSELinux(const Json& j, const std::string& path);
+Result<ObjectFieldSelector> DecodeObjectFieldSelector(const Json& j, const std::string& path);
+Result<ResourceFieldSelector> DecodeResourceFieldSelector(const Json& j, const std::string& path);
+
+// The volume sources that carry API data (configMap, secret, downwardAPI, projected):
+// decoded into `v`; volume_source_codec.cc.
+Status DecodeDataVolumeSources(const Json& j, const std::string& path, Volume& v);
+void EncodeDataVolumeSources(const Volume& v, Json& j);
+// The fieldRef and resourceFieldRef encoders shared with env.
+Json EncodeObjectFieldSelector(const ObjectFieldSelector& f);
+Json EncodeResourceFieldSelector(const ResourceFieldSelector& f);
 
 }  // namespace capstan::api::k8s

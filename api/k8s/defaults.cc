@@ -118,9 +118,18 @@ Pod WithDefaults(Pod pod) {
     DefaultContainer(c, s.host_network);
   }
   for (auto& v : s.volumes) {
-    if (!v.empty_dir && !v.host_path && v.unsupported_source.empty()) {
+    if (!v.empty_dir && !v.host_path && !v.config_map && !v.secret && !v.downward_api &&
+        !v.projected && v.unsupported_source.empty()) {
       v.empty_dir = EmptyDirVolumeSource{};
     }
+    // Files of API-data volumes are 0644 unless the pod says otherwise.
+    constexpr int32_t kDefaultFileMode = 0644;
+    if (v.config_map && !v.config_map->default_mode) v.config_map->default_mode = kDefaultFileMode;
+    if (v.secret && !v.secret->default_mode) v.secret->default_mode = kDefaultFileMode;
+    if (v.downward_api && !v.downward_api->default_mode) {
+      v.downward_api->default_mode = kDefaultFileMode;
+    }
+    if (v.projected && !v.projected->default_mode) v.projected->default_mode = kDefaultFileMode;
     if (v.host_path && !v.host_path->type) {
       v.host_path->type = "";
     }

@@ -191,10 +191,60 @@ struct HostPathVolumeSource {
   std::string path;
   std::optional<std::string> type;  // "", DirectoryOrCreate, Directory, FileOrCreate, ...
 };
+// A file of a configMap, secret or downwardAPI volume: `key` (or the field) written at
+// `path` inside the volume, with `mode` when set (else the volume's defaultMode).
+struct KeyToPath {
+  std::string key;
+  std::string path;
+  std::optional<int32_t> mode;
+};
+struct ConfigMapVolumeSource {
+  std::string name;
+  std::vector<KeyToPath> items;  // empty: every key, at a path of its own name
+  std::optional<int32_t> default_mode;
+  std::optional<bool> optional;
+};
+struct SecretVolumeSource {
+  std::string secret_name;
+  std::vector<KeyToPath> items;
+  std::optional<int32_t> default_mode;
+  std::optional<bool> optional;
+};
+struct DownwardAPIVolumeFile {
+  std::string path;
+  std::optional<ObjectFieldSelector> field_ref;
+  std::optional<ResourceFieldSelector> resource_field_ref;
+  std::optional<int32_t> mode;
+};
+struct DownwardAPIVolumeSource {
+  std::vector<DownwardAPIVolumeFile> items;
+  std::optional<int32_t> default_mode;
+};
+// A bound service-account token the kubelet requests (TokenRequest) and refreshes.
+struct ServiceAccountTokenProjection {
+  std::string audience;
+  std::optional<int64_t> expiration_seconds;  // defaulted to 3600
+  std::string path;
+};
+struct VolumeProjection {
+  std::optional<ConfigMapVolumeSource> config_map;  // default_mode unused
+  std::optional<SecretVolumeSource> secret;         // secret_name is "name" in JSON
+  std::optional<DownwardAPIVolumeSource> downward_api;
+  std::optional<ServiceAccountTokenProjection> service_account_token;
+};
+struct ProjectedVolumeSource {
+  std::vector<VolumeProjection> sources;
+  std::optional<int32_t> default_mode;
+};
+
 struct Volume {
   std::string name;
   std::optional<EmptyDirVolumeSource> empty_dir;
   std::optional<HostPathVolumeSource> host_path;
+  std::optional<ConfigMapVolumeSource> config_map;
+  std::optional<SecretVolumeSource> secret;
+  std::optional<DownwardAPIVolumeSource> downward_api;
+  std::optional<ProjectedVolumeSource> projected;
   // Any other volume source this kubelet does not implement yet ("configMap", ...): kept
   // so the pod fails with a clear message instead of running without the volume.
   std::string unsupported_source;

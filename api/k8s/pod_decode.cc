@@ -37,7 +37,9 @@ Result<Volume> DecodeVolume(const Json& j, Path path) {
         return h;
       });
   CAPSTAN_TRY(r.Finish());
-  if (!v.empty_dir && !v.host_path && j.is_object()) {
+  CAPSTAN_TRY(DecodeDataVolumeSources(j, path, v));
+  if (!v.empty_dir && !v.host_path && !v.config_map && !v.secret && !v.downward_api &&
+      !v.projected && j.is_object()) {
     for (const auto& [k, val] : j.items()) {
       if (k != "name") {
         v.unsupported_source = k;

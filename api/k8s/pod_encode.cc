@@ -1,5 +1,6 @@
 // Pod -> JSON, omitting empty fields as the API's `omitempty` tags do.
 #include "api/k8s/codec.h"
+#include "api/k8s/decode_internal.h"
 
 namespace capstan::api::k8s {
 namespace {
@@ -73,16 +74,10 @@ Json EncodeEnv(const EnvVar& e) {
   if (e.value_from) {
     Json from = Json::object();
     if (const auto& f = e.value_from->field_ref) {
-      from["fieldRef"] = {{"fieldPath", f->field_path}};
-      PutString(from["fieldRef"], "apiVersion", f->api_version);
+      from["fieldRef"] = EncodeObjectFieldSelector(*f);
     }
     if (const auto& f = e.value_from->resource_field_ref) {
-      Json rf = {{"resource", f->resource}};
-      PutString(rf, "containerName", f->container_name);
-      if (f->divisor) {
-        rf["divisor"] = f->divisor->ToString();
-      }
-      from["resourceFieldRef"] = rf;
+      from["resourceFieldRef"] = EncodeResourceFieldSelector(*f);
     }
     if (const auto& k = e.value_from->config_map_key_ref) {
       from["configMapKeyRef"] = EncodeKeySelector(*k);
@@ -224,6 +219,7 @@ Json EncodeVolume(const Volume& v) {
     j["hostPath"] = {{"path", v.host_path->path}};
     PutOpt(j["hostPath"], "type", v.host_path->type);
   }
+  EncodeDataVolumeSources(v, j);
   if (!v.unsupported_source.empty()) {
     j[v.unsupported_source] = Json::object();
   }

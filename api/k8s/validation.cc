@@ -89,6 +89,62 @@ Status ValidateContainer(const Container& c, const std::string& field,
   return Ok();
 }
 
+// The file paths of configMap, secret, downwardAPI and projected items stay inside the
+// volume: relative, no ".." element, not starting with "..".
+Status ValidateItemPath(const std::string& path, const std::string& field) {
+  if (path.empty()) return Invalid(field, "must not be empty");
+  if (path[0] == '/') return Invalid(field, "must be a relative path");
+  if (path.rfind("..", 0) == 0) return Invalid(field, "must not start with '..'");
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (path.compare(start, end - start, "..") == 0) {
+      return Invalid(field, "must not contain '..'");
+    }
+    start = end + 1;
+  }
+  return Ok();
+}
+
+Status ValidateKeyPaths(const std::vector<KeyToPath>& items, const std::string& field) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    CAPSTAN_TRY(ValidateItemPath(items[i].path, field + ".items[" + std::to_string(i) + "].path"));
+  }
+  return Ok();
+}
+
+Status ValidateDownwardPaths(const DownwardAPIVolumeSource& d, const std::string& field) {
+  for (size_t i = 0; i < d.items.size(); ++i) {
+    std::string f = field + ".items[" + std::to_string(i) + "]";
+    CAPSTAN_TRY(ValidateItemPath(d.items[i].path, f + ".path"));
+    if (!d.items[i].field_ref == !d.items[i].resource_field_ref) {
+      return Invalid(f, "must specify exactly one of fieldRef and resourceFieldRef");
+    }
+  }
+  return Ok();
+}
+
+Status ValidateDataVolumePaths(const Volume& v, const std::string& f) {
+  if (v.config_map) CAPSTAN_TRY(ValidateKeyPaths(v.config_map->items, f + ".configMap"));
+  if (v.secret) CAPSTAN_TRY(ValidateKeyPaths(v.secret->items, f + ".secret"));
+  if (v.downward_api) CAPSTAN_TRY(ValidateDownwardPaths(*v.downward_api, f + ".downwardAPI"));
+  if (v.projected) {
+    for (size_t i = 0; i < v.projected->sources.size(); ++i) {
+      const auto& p = v.projected->sources[i];
+      std::string pf = f + ".projected.sources[" + std::to_string(i) + "]";
+      if (p.config_map) CAPSTAN_TRY(ValidateKeyPaths(p.config_map->items, pf + ".configMap"));
+      if (p.secret) CAPSTAN_TRY(ValidateKeyPaths(p.secret->items, pf + ".secret"));
+      if (p.downward_api) CAPSTAN_TRY(ValidateDownwardPaths(*p.downward_api, pf + ".downwardAPI"));
+      if (p.service_account_token) {
+        CAPSTAN_TRY(
+            ValidateItemPath(p.service_account_token->path, pf + ".serviceAccountToken.path"));
+      }
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 bool IsDnsLabel(std::string_view s) {
@@ -146,9 +202,13 @@ Status ValidatePod(const Pod& pod) {
     if (!volumes.insert(s.volumes[i].name).second) {
       return Invalid(f + ".name", "duplicate volume \"" + s.volumes[i].name + "\"");
     }
-    if (s.volumes[i].host_path && s.volumes[i].empty_dir) {
+    const Volume& v = s.volumes[i];
+    int sources = (v.host_path ? 1 : 0) + (v.empty_dir ? 1 : 0) + (v.config_map ? 1 : 0) +
+                  (v.secret ? 1 : 0) + (v.downward_api ? 1 : 0) + (v.projected ? 1 : 0);
+    if (sources > 1) {
       return Invalid(f, "may not specify more than one volume source");
     }
+    CAPSTAN_TRY(ValidateDataVolumePaths(v, f));
   }
   std::set<std::string> names;
   for (size_t i = 0; i < s.init_containers.size(); ++i) {

@@ -42,6 +42,14 @@ Json ResolvePlainScalar(const std::string& s) {
     if (d[0] == '+') {
       d.remove_prefix(1);
     }
+    // YAML 1.1, as kubectl's sigs.k8s.io/yaml reads it: a leading 0 means octal, so
+    // `defaultMode: 0644` is 420.
+    static const std::regex kLegacyOct("-?0[0-7]+");
+    if (std::regex_match(d.begin(), d.end(), kLegacyOct)) {
+      bool neg = d[0] == '-';
+      Json v = parse_int(d.substr(neg ? 2 : 1), 8);
+      return neg ? Json(-v.get<int64_t>()) : v;
+    }
     return parse_int(d, 10);
   }
   if (std::regex_match(s, kHex)) {

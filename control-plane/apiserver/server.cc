@@ -14,8 +14,10 @@
 #include "control-plane/apiserver/crds.h"
 #include "control-plane/apiserver/csr_signer.h"
 #include "control-plane/apiserver/namespace_cleaner.h"
+#include "control-plane/apiserver/namespace_defaults.h"
 #include "control-plane/apiserver/node_authorizer.h"
 #include "control-plane/apiserver/rbac.h"
+#include "control-plane/apiserver/service_account_admission.h"
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
 #include "control-plane/storage/sqlite_store.h"
@@ -63,6 +65,7 @@ struct Server::Parts {
   std::unique_ptr<ApiServer> api;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<NamespaceCleaner> namespace_cleaner;
+  std::unique_ptr<NamespaceDefaults> namespace_defaults;
   std::unique_ptr<CsrSigner> csr_signer;
   std::string kubeconfig;
 };
@@ -75,6 +78,7 @@ std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 void Server::Stop() {
   if (parts_->http) parts_->http->Stop();
   if (parts_->namespace_cleaner) parts_->namespace_cleaner->Stop();
+  if (parts_->namespace_defaults) parts_->namespace_defaults->Stop();
   if (parts_->csr_signer) parts_->csr_signer->Stop();
 }
 
@@ -113,9 +117,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   p->service_addresses = std::make_unique<ServiceAddresses>(p->store.get(), options.service_cidr);
   {
     ServiceAddresses* addresses = p->service_addresses.get();
+    storage::Store* store = p->store.get();
     p->registry->SetCreateAdmission(
-        [addresses](const ResourceInfo& r, Json& obj) -> ApiResult<void> {
+        [addresses, store](const ResourceInfo& r, Json& obj) -> ApiResult<void> {
           if (r.group.empty() && r.kind == "Service") return addresses->Allocate(obj);
+          if (r.group.empty() && r.kind == "Pod") return AdmitServiceAccount(store, obj);
           return {};
         });
   }
@@ -130,6 +136,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
           }
           if (r.group == "certificates.k8s.io" && !deleted && parts->csr_signer) {
             parts->csr_signer->Notify();
+          }
+          // A new namespace, or a default of one deleted or edited.
+          if (r.group.empty() && parts->namespace_defaults &&
+              (r.kind == "Namespace" || r.kind == "ServiceAccount" || r.kind == "ConfigMap")) {
+            parts->namespace_defaults->Notify();
           }
         });
   }
@@ -218,6 +229,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
 
   p->namespace_cleaner = std::make_unique<NamespaceCleaner>(p->registry.get(), &p->resources);
   p->namespace_cleaner->Start();
+  p->namespace_defaults = std::make_unique<NamespaceDefaults>(p->registry.get(), &p->resources,
+                                                              cluster_pki.ca_cert_pem);
+  p->namespace_defaults->Start();
   p->csr_signer = std::make_unique<CsrSigner>(
       p->registry.get(), &p->resources, &p->authz,
       pki::CertAndKey{cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, &p->clock);

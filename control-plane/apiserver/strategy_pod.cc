@@ -74,6 +74,16 @@ void DefaultVolume(Json& v) {
     if (v.contains(kind) && v[kind].is_object()) SetIfAbsent(v[kind], "defaultMode", 420);
   }
   if (v.contains("hostPath") && v["hostPath"].is_object()) SetIfAbsent(v["hostPath"], "type", "");
+  // SetDefaults_ServiceAccountTokenProjection (kubectl describe reads it unconditionally).
+  if (v.contains("projected") && v["projected"].is_object() && v["projected"].contains("sources") &&
+      v["projected"]["sources"].is_array()) {
+    for (auto& source : v["projected"]["sources"]) {
+      if (source.is_object() && source.contains("serviceAccountToken") &&
+          source["serviceAccountToken"].is_object()) {
+        SetIfAbsent(source["serviceAccountToken"], "expirationSeconds", 3600);
+      }
+    }
+  }
 }
 
 bool IsTerminalPhase(const std::string& phase) { return phase == "Succeeded" || phase == "Failed"; }

@@ -115,6 +115,58 @@ check "a pod with env from them" contains 'created' k apply -f "$tmp/env.yaml"
 check "it completes" eventually 60 bash -c "'$kubectl' get pod env | grep -q Completed"
 check "its env has their values" contains 'color=red password=hunter2 all=red' k logs env
 
+# The same ConfigMap and Secret as volumes, the downward API, and the service-account
+# volume every pod gets; changes reach the running pod.
+cat >"$tmp/vol.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: vol, namespace: default, labels: {app: vol}}
+spec:
+  nodeName: $node
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: $registry/busybox:latest
+    command: [sh, -c, 'cat /sa/namespace; echo; head -1 /sa/ca.crt; test -s /sa/token && echo token-present;
+      cat /info/labels; echo; while true; do echo "cfg=\$(cat /cfg/color) sec=\$(cat /sec/password)"; sleep 1; done']
+    volumeMounts:
+    - {name: cfg, mountPath: /cfg}
+    - {name: sec, mountPath: /sec, readOnly: true}
+    - {name: info, mountPath: /info}
+    - {name: sa, mountPath: /sa}
+  volumes:
+  - {name: cfg, configMap: {name: settings}}
+  - {name: sec, secret: {secretName: creds, defaultMode: 0400}}
+  - name: info
+    downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+  - name: sa
+    projected:
+      sources:
+      - serviceAccountToken: {path: token}
+      - configMap: {name: kube-root-ca.crt}
+      - downwardAPI: {items: [{path: namespace, fieldRef: {fieldPath: metadata.namespace}}]}
+POD
+check "a pod with configMap, secret, downwardAPI and projected volumes" contains 'created' \
+  k apply -f "$tmp/vol.yaml"
+check "it runs" eventually 60 bash -c "'$kubectl' get pod vol | grep -q Running"
+check "the volumes hold the data" eventually 20 bash -c \
+  "'$kubectl' logs vol | tr '\n' ' ' | grep -q 'default -----BEGIN CERTIFICATE----- token-present app=\"vol\" .*cfg=red sec=hunter2'"
+check "the pod got the kube-api-access volume" matches 'kube-api-access-[a-z0-9]{5}' \
+  k get pod vol -o jsonpath='{.spec.volumes[*].name}'
+check "change the config map" contains 'configured' bash -c \
+  "'$kubectl' create configmap settings --from-literal=color=blue --dry-run=client -o yaml | '$kubectl' apply -f - 2>/dev/null"
+check "change the secret" contains 'configured' bash -c \
+  "'$kubectl' create secret generic creds --from-literal=password=swordfish --dry-run=client -o yaml | '$kubectl' apply -f - 2>/dev/null"
+check "both changes reach the running pod" eventually 60 bash -c \
+  "'$kubectl' logs vol --tail=1 | grep -q 'cfg=blue sec=swordfish'"
+check "a pod whose config map is missing" contains 'created' bash -c \
+  "sed -e 's/name: vol,/name: novol,/' -e 's/{name: settings}/{name: absent}/' '$tmp/vol.yaml' | '$kubectl' apply -f -"
+check "waits in ContainerCreating with a FailedMount event" eventually 60 bash -c \
+  "'$kubectl' describe pod novol | grep -q 'FailedMount .*MountVolume.SetUp failed for volume \"cfg\" : configmap \"absent\" not found'"
+check "and starts once it exists" contains 'created' k create configmap absent --from-literal=color=green
+check "then runs" eventually 90 bash -c "'$kubectl' get pod novol | grep -q Running"
+check "delete them" contains 'deleted' k delete pod vol novol --grace-period=1
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

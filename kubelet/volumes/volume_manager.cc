@@ -30,10 +30,43 @@ Result<std::map<std::string, std::string>> VolumeManager::MountPod(const api::k8
       return Fail(Code::kUnimplemented, "volume {:?}: {} volumes are not supported yet", v.name,
                   v.unsupported_source.empty() ? "this kind of" : v.unsupported_source);
     }
-    CAPSTAN_ASSIGN_OR_RETURN(std::string path, plugin->SetUp(pod, v));
-    paths[v.name] = path;
+    auto path = plugin->SetUp(pod, v);
+    if (!path) {
+      // Upstream's words, which `kubectl describe pod` shows in the FailedMount event.
+      return Fail(path.error().code(), "MountVolume.SetUp failed for volume {:?} : {}", v.name,
+                  path.error().message());
+    }
+    paths[v.name] = *path;
   }
   return paths;
+}
+
+Status VolumeManager::RemountPod(const api::k8s::Pod& pod) {
+  Status first = Ok();
+  for (const auto& v : pod.spec.volumes) {
+    for (const auto& p : plugins_) {
+      if (!p->CanSupport(v)) continue;
+      if (p->RequiresRemount()) {
+        auto st = p->Remount(pod, v);
+        if (!st && first)
+          first = Fail(st.error().code(), "volume {}: {}", v.name, st.error().message());
+      }
+      break;
+    }
+  }
+  return first;
+}
+
+bool VolumeManager::HasRemountableVolumes(const api::k8s::Pod& pod) const {
+  for (const auto& v : pod.spec.volumes) {
+    for (const auto& p : plugins_) {
+      if (p->CanSupport(v)) {
+        if (p->RequiresRemount()) return true;
+        break;
+      }
+    }
+  }
+  return false;
 }
 
 Status VolumeManager::UnmountPod(const api::k8s::Pod& pod) {

@@ -21,6 +21,10 @@ class VolumeManager {
 
   // Volume name -> host path, for every volume of the pod.
   Result<std::map<std::string, std::string>> MountPod(const api::k8s::Pod& pod);
+  // Refreshes the volumes of a running pod whose content follows API objects.
+  Status RemountPod(const api::k8s::Pod& pod);
+  // Whether the pod has such volumes.
+  bool HasRemountableVolumes(const api::k8s::Pod& pod) const;
   // Tears down every volume of the pod and removes its directory under <root>/pods.
   Status UnmountPod(const api::k8s::Pod& pod);
 

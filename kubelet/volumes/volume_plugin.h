@@ -1,8 +1,8 @@
 #pragma once
-// VolumePlugin: one per volume source type (emptyDir, hostPath now; configMap, secret,
-// projected, csi later). A plugin prepares a pod's volume on the host and says which host
-// path containers mount; the VolumeManager picks the plugin and tears everything down when
-// the pod is gone. Mounter is the kernel seam (tmpfs for Memory emptyDirs).
+// VolumePlugin: one per volume source type (emptyDir, hostPath, configMap, secret,
+// downwardAPI, projected; csi later). A plugin prepares a pod's volume on the host and says which
+// host path containers mount; the VolumeManager picks the plugin and tears everything down when the
+// pod is gone. Mounter is the kernel seam (tmpfs for Memory emptyDirs).
 
 #include <memory>
 #include <string>
@@ -32,6 +32,12 @@ class VolumePlugin {
   virtual bool CanSupport(const api::k8s::Volume& v) const = 0;
   // Makes the volume ready; returns the host path to bind into containers. Idempotent.
   virtual Result<std::string> SetUp(const api::k8s::Pod& pod, const api::k8s::Volume& v) = 0;
+  // Volumes whose content follows API objects (configMap, secret, ...): brings a volume
+  // already set up up to date; a volume not set up (or torn down) is left alone.
+  virtual bool RequiresRemount() const { return false; }
+  virtual Status Remount(const api::k8s::Pod& /*pod*/, const api::k8s::Volume& /*v*/) {
+    return Ok();
+  }
   // Undoes SetUp. Idempotent; absent is success.
   virtual Status TearDown(const std::string& pod_uid, const std::string& volume_name) = 0;
 };

@@ -36,6 +36,7 @@ inline const Resource kConfigMaps{"", "v1", "configmaps", true};
 inline const Resource kSecrets{"", "v1", "secrets", true};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Resource kCsrs{"certificates.k8s.io", "v1", "certificatesigningrequests", false};
+inline const Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
 }  // namespace resources
 
 struct ListOptions {
@@ -60,6 +61,11 @@ class ApiClient {
   virtual Result<Json> List(const Resource& r, const std::string& ns,
                             const ListOptions& options = {}) = 0;
   virtual Result<Json> Create(const Resource& r, const std::string& ns, const Json& object) = 0;
+  // POST to a subresource of an object (serviceaccounts/token, pods/binding, ...): the
+  // server's answer.
+  virtual Result<Json> CreateSubresource(const Resource& r, const std::string& ns,
+                                         const std::string& name, const std::string& subresource,
+                                         const Json& object) = 0;
   // `subresource` "" or "status". A resourceVersion in the object is a precondition.
   virtual Result<Json> Update(const Resource& r, const std::string& ns, const std::string& name,
                               const Json& object, const std::string& subresource = "") = 0;

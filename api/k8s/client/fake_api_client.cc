@@ -136,6 +136,29 @@ Result<Json> FakeApiClient::Create(const Resource& r, const std::string& ns, con
   return Store(key, std::move(obj), "ADDED");
 }
 
+Result<Json> FakeApiClient::CreateSubresource(const Resource& r, const std::string& ns,
+                                              const std::string& name,
+                                              const std::string& subresource, const Json& object) {
+  SubresourceHandler handler;
+  {
+    std::lock_guard lock(mu_);
+    Record("create", r, ns, name, subresource);
+    if (auto e = Injected("create")) return std::unexpected(*e);
+    auto it = subresource_handlers_.find(r.plural + "/" + subresource);
+    if (it == subresource_handlers_.end()) {
+      return Fail(Code::kUnimplemented, "the fake has no handler for {}/{}", r.plural, subresource);
+    }
+    handler = it->second;
+  }
+  return handler(ns, name, object);  // unlocked: a handler may call the fake
+}
+
+void FakeApiClient::HandleSubresource(const std::string& plural_and_subresource,
+                                      SubresourceHandler handler) {
+  std::lock_guard lock(mu_);
+  subresource_handlers_[plural_and_subresource] = std::move(handler);
+}
+
 Result<Json> FakeApiClient::Update(const Resource& r, const std::string& ns,
                                    const std::string& name, const Json& object,
                                    const std::string& subresource) {

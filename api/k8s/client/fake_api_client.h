@@ -20,6 +20,12 @@ class FakeApiClient : public ApiClient {
   Result<Json> Get(const Resource& r, const std::string& ns, const std::string& name) override;
   Result<Json> List(const Resource& r, const std::string& ns, const ListOptions& options) override;
   Result<Json> Create(const Resource& r, const std::string& ns, const Json& object) override;
+  // Answered by the handler set for "<plural>/<subresource>" (Unimplemented without one).
+  Result<Json> CreateSubresource(const Resource& r, const std::string& ns, const std::string& name,
+                                 const std::string& subresource, const Json& object) override;
+  using SubresourceHandler =
+      std::function<Result<Json>(const std::string& ns, const std::string& name, const Json& body)>;
+  void HandleSubresource(const std::string& plural_and_subresource, SubresourceHandler handler);
   Result<Json> Update(const Resource& r, const std::string& ns, const std::string& name,
                       const Json& object, const std::string& subresource) override;
   Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
@@ -57,6 +63,7 @@ class FakeApiClient : public ApiClient {
   Result<Json> Store(const std::string& key, Json object, const char* event_type);
 
   mutable std::mutex mu_;
+  std::map<std::string, SubresourceHandler> subresource_handlers_;
   std::condition_variable changed_;
   int64_t revision_ = 0;
   std::map<std::string, Stored> objects_;

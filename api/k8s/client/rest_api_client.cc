@@ -125,6 +125,12 @@ Result<Json> RestApiClient::Create(const Resource& r, const std::string& ns, con
   return Call("POST", ResourcePath(r, ns), &object);
 }
 
+Result<Json> RestApiClient::CreateSubresource(const Resource& r, const std::string& ns,
+                                              const std::string& name,
+                                              const std::string& subresource, const Json& object) {
+  return Call("POST", ResourcePath(r, ns, name, subresource), &object);
+}
+
 Result<Json> RestApiClient::Update(const Resource& r, const std::string& ns,
                                    const std::string& name, const Json& object,
                                    const std::string& subresource) {

@@ -18,6 +18,8 @@ class RestApiClient : public ApiClient {
   Result<Json> Get(const Resource& r, const std::string& ns, const std::string& name) override;
   Result<Json> List(const Resource& r, const std::string& ns, const ListOptions& options) override;
   Result<Json> Create(const Resource& r, const std::string& ns, const Json& object) override;
+  Result<Json> CreateSubresource(const Resource& r, const std::string& ns, const std::string& name,
+                                 const std::string& subresource, const Json& object) override;
   Result<Json> Update(const Resource& r, const std::string& ns, const std::string& name,
                       const Json& object, const std::string& subresource) override;
   Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,

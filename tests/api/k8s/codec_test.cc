@@ -182,6 +182,14 @@ TEST(YamlTest, ResolvesScalarsByTheCoreSchema) {
   EXPECT_EQ((*j)["f"], "hello");
   EXPECT_EQ((*j)["g"], 16);
   EXPECT_EQ((*j)["h"], "x\n");
+  // File modes as users write them: a leading 0 is octal (YAML 1.1, as kubectl reads it).
+  auto modes = YamlToJson("a: 0644\nb: 0o400\nc: 0\nd: '0644'\ne: 10\n");
+  ASSERT_TRUE(modes);
+  EXPECT_EQ((*modes)["a"], 420);
+  EXPECT_EQ((*modes)["b"], 256);
+  EXPECT_EQ((*modes)["c"], 0);
+  EXPECT_EQ((*modes)["d"], "0644");
+  EXPECT_EQ((*modes)["e"], 10);
   auto bad = YamlToJson("a: [1, 2\n");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("line"), std::string::npos);

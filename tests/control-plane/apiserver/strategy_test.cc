@@ -49,6 +49,21 @@ TEST(Strategy, PodDefaultsAndChecks) {
   EXPECT_EQ(Fields(s.ValidateUpdate(changed, pod)), std::vector<std::string>{"spec"});
 }
 
+TEST(Strategy, PodVolumeDefaults) {
+  const Strategy& s = StrategyFor(Res("", "pods"));
+  Json pod = Json::parse(R"({"metadata":{"name":"p"},"spec":{"containers":[
+    {"name":"a","image":"busybox"}],"volumes":[{"name":"cfg","configMap":{"name":"c"}},
+    {"name":"sa","projected":{"sources":[{"serviceAccountToken":{"path":"token"}}]}},
+    {"name":"scratch"}]}})");
+  s.PrepareForCreate(pod);
+  const Json& v = pod["spec"]["volumes"];
+  EXPECT_EQ(v[0]["configMap"]["defaultMode"], 420);
+  EXPECT_EQ(v[1]["projected"]["defaultMode"], 420);
+  // kubectl describe dereferences it without a check.
+  EXPECT_EQ(v[1]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"], 3600);
+  EXPECT_TRUE(v[2]["emptyDir"].is_object());
+}
+
 TEST(Strategy, DeploymentSelectorMustMatchTemplate) {
   const Strategy& s = StrategyFor(Res("apps", "deployments"));
   Json d = Json::parse(R"({"spec":{"selector":{"matchLabels":{"app":"a"}},

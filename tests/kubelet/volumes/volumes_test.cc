@@ -99,10 +99,10 @@ TEST_F(VolumesTest, HostPathTypeChecks) {
     auto r = manager_->MountPod(pod);
     EXPECT_FALSE(r) << bad;
   }
-  auto unsupported = PodWithVolumes("  - {name: cfg, configMap: {name: c}}\n");
+  auto unsupported = PodWithVolumes("  - {name: data, persistentVolumeClaim: {claimName: c}}\n");
   auto r = manager_->MountPod(unsupported);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("configMap"), std::string::npos);
+  EXPECT_NE(r.error().message().find("persistentVolumeClaim"), std::string::npos);
 }
 
 }  // namespace
