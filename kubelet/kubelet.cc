@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "kubelet/cm/qos.h"
+#include "kubelet/events/recorder.h"
 
 namespace capstan::kubelet {
 namespace {
@@ -218,6 +220,19 @@ void Kubelet::HandleSourceUpdates() {
             break;
         }
       }
+      // A pod the node rejected never runs: its updates change nothing, and once it is
+      // removed it is forgotten.
+      if (IsRejected(pod.metadata.uid)) {
+        if (update.op == sources::PodOperation::kRemove) {
+          std::lock_guard lock(mu_);
+          rejected_.erase(pod.metadata.uid);
+        }
+        continue;
+      }
+      if (update.op == sources::PodOperation::kAdd && !workers_.IsKnown(pod.metadata.uid) &&
+          !Admit(pod)) {
+        continue;
+      }
       // Deleted in the API: stopped within its grace period; the object goes once it has
       // (the API status reporter deletes it for good). It stays wanted until then.
       std::optional<int64_t> grace;
@@ -228,6 +243,46 @@ void Kubelet::HandleSourceUpdates() {
       workers_.UpdatePod({type, pod, std::nullopt, grace});
     }
   }
+}
+
+bool Kubelet::IsRejected(const std::string& uid) const {
+  std::lock_guard lock(mu_);
+  return rejected_.contains(uid);
+}
+
+bool Kubelet::Admit(const api::k8s::Pod& pod) {
+  if (!deps_.node_info || pod.metadata.deletion_timestamp) return true;
+  auto node = deps_.node_info();
+  if (!node) return true;  // the Node is not known yet: the scheduler's word stands
+  std::vector<api::k8s::Pod> active;
+  for (const auto& other : GetPods()) {
+    const std::string& uid = other.metadata.uid;
+    if (uid == pod.metadata.uid || IsRejected(uid) || workers_.IsPodTerminationRequested(uid)) {
+      continue;
+    }
+    auto st = status_.GetPodStatus(uid);
+    if (st && (st->phase == "Succeeded" || st->phase == "Failed")) continue;
+    active.push_back(other);
+  }
+  auto verdict = lifecycle::CanAdmitPod(pod, *node, active);
+  if (verdict.admit) return true;
+  kLog.Info("pod rejected", {{"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
+                             {"reason", verdict.reason},
+                             {"message", verdict.message}});
+  {
+    std::lock_guard lock(mu_);
+    rejected_.insert(pod.metadata.uid);
+  }
+  if (deps_.recorder) {
+    deps_.recorder->PodEvent(pod, "", events::kWarning, verdict.reason, verdict.message);
+  }
+  api::k8s::PodStatus status;
+  status.phase = "Failed";
+  status.reason = verdict.reason;
+  status.message = "Pod was rejected: " + verdict.message;
+  status.qos_class = cm::QosClassName(cm::ComputePodQos(pod));
+  status_.SetPodStatus(pod, std::move(status));
+  return false;
 }
 
 void Kubelet::HandlePlegEvents() {

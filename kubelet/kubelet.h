@@ -31,6 +31,7 @@
 #include "kubelet/images/image_gc_manager.h"
 #include "kubelet/kuberuntime/container_gc.h"
 #include "kubelet/kuberuntime/runtime_manager.h"
+#include "kubelet/lifecycle/admission.h"
 #include "kubelet/logs/container_log_manager.h"
 #include "kubelet/pleg/evented_pleg.h"
 #include "kubelet/podworkers/pod_workers.h"
@@ -89,6 +90,9 @@ struct KubeletDeps {
   events::EventRecorder* recorder = nullptr;  // pod events (null: none)
   // ConfigMap and Secret data for env references and volumes (null: no API server).
   decltype(kuberuntime::NodeContext::object_data) object_data;
+  // The Node as the API has it, for admission (null, or nullopt before it is known: pods
+  // are admitted as scheduled).
+  std::function<std::optional<lifecycle::NodeInfo>()> node_info;
   // Bound service-account tokens for projected volumes (null: no API server).
   decltype(volumes::DataSources::service_account_token) service_account_token;
 };
@@ -110,7 +114,10 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   // How many times the pod's status changed (the API status reporter writes new ones).
   uint64_t PodStatusGeneration(const std::string& uid) const { return status_.Generation(uid); }
   // Whether the pod's worker finished it: nothing of it runs or will run.
-  bool IsPodTerminated(const std::string& uid) const { return workers_.IsPodTerminated(uid); }
+  // A pod the node rejected at admission counts as finished: it never ran.
+  bool IsPodTerminated(const std::string& uid) const {
+    return workers_.IsPodTerminated(uid) || IsRejected(uid);
+  }
   bool WorkersIdle() const { return workers_.Idle(); }
   kuberuntime::RuntimeManager& runtime() { return runtime_; }
   prober::ProberManager& probes() { return probes_; }
@@ -128,6 +135,9 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
 
  private:
   void HandleSourceUpdates();
+  // Admission of a new pod from a source; false: rejected (Failed status and event set).
+  bool Admit(const api::k8s::Pod& pod);
+  bool IsRejected(const std::string& uid) const;
   void HandlePlegEvents();
   void HandleProbeResults();
   void Housekeeping();
@@ -164,6 +174,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
 
   mutable std::mutex mu_;
   std::map<std::string, api::k8s::Pod> pods_;  // what the sources want, by uid
+  std::set<std::string> rejected_;             // uids refused at admission
   std::optional<std::chrono::steady_clock::time_point> last_relist_;
   std::optional<std::chrono::steady_clock::time_point> next_housekeeping_;
   uint64_t burstable_shares_ = 0;  // last set on the Burstable QoS cgroup

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/cri/grpc_client.h"
+#include "api/k8s/client/reflector.h"
 #include "api/k8s/client/rest_api_client.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -23,6 +24,7 @@
 #include "kubelet/events/api_recorder.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
+#include "kubelet/lifecycle/admission.h"
 #include "kubelet/mirror/mirror_pods.h"
 #include "kubelet/nodestatus/node_facts.h"
 #include "kubelet/nodestatus/node_reporter.h"
@@ -220,6 +222,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   std::unique_ptr<kubelet::SubjectAccessReviewAuthorizer> sar;
   std::unique_ptr<kubelet::events::ApiEventRecorder> recorder;
   std::unique_ptr<kubelet::token::TokenManager> tokens;
+  std::unique_ptr<api::k8s::client::Reflector> node_reflector;
   if (!flags.kubeconfig.empty()) {
     auto joined = JoinCluster(flags, opts, *cfg, &clock);
     if (!joined) {
@@ -255,6 +258,18 @@ int Run(const kubelet::config::KubeletFlags& flags) {
         if (v.is_string()) out[k] = pki::Base64Decode(v.get<std::string>()).value_or("");
       }
       return out;
+    };
+    // Its own Node, watched, for admission (node labels and taints change under it).
+    api::k8s::client::ListOptions own_node;
+    own_node.field_selector = "metadata.name=" + opts.node_name;
+    node_reflector = std::make_unique<api::k8s::client::Reflector>(
+        api.get(), api::k8s::client::resources::kNodes, "", own_node);
+    node_reflector->Start();
+    deps.node_info = [r = node_reflector.get(),
+                      name = opts.node_name]() -> std::optional<kubelet::lifecycle::NodeInfo> {
+      auto node = r->Get("", name);
+      if (!node) return std::nullopt;
+      return kubelet::lifecycle::NodeInfoFromJson(*node);
     };
     tokens = std::make_unique<kubelet::token::TokenManager>(api.get(), &clock);
     deps.service_account_token = [t = tokens.get()](
@@ -367,6 +382,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   signals.join();
   if (node_status.joinable()) node_status.join();
   if (api_pods) api_pods->Stop();
+  if (node_reflector) node_reflector->Stop();
   (*servers)->Stop();  // its handlers call into the kubelet
   files.Stop();
   // Work in flight finishes before the kubelet it calls back into goes away.

@@ -17,6 +17,11 @@ Result<ResourceFieldSelector> DecodeResourceFieldSelector(const Json& j, const s
 // decoded into `v`; volume_source_codec.cc.
 Status DecodeDataVolumeSources(const Json& j, const std::string& path, Volume& v);
 void EncodeDataVolumeSources(const Volume& v, Json& j);
+// affinity and tolerations; scheduling_codec.cc.
+Result<Affinity> DecodeAffinity(const Json& j, const std::string& path);
+Result<Toleration> DecodeToleration(const Json& j, const std::string& path);
+Json EncodeAffinity(const Affinity& a);
+Json EncodeToleration(const Toleration& t);
 // The fieldRef and resourceFieldRef encoders shared with env.
 Json EncodeObjectFieldSelector(const ObjectFieldSelector& f);
 Json EncodeResourceFieldSelector(const ResourceFieldSelector& f);

@@ -280,6 +280,39 @@ struct HostAlias {
   std::vector<std::string> hostnames;
 };
 
+// Scheduling constraints the kubelet re-checks when it admits a pod (scheduling_codec.cc).
+struct Toleration {
+  std::string key;
+  std::string operator_;  // Equal (default) or Exists
+  std::string value;
+  std::string effect;  // NoSchedule, PreferNoSchedule, NoExecute; "" matches all
+  std::optional<int64_t> toleration_seconds;
+};
+struct NodeSelectorRequirement {
+  std::string key;
+  std::string operator_;  // In, NotIn, Exists, DoesNotExist, Gt, Lt
+  std::vector<std::string> values;
+};
+struct NodeSelectorTerm {
+  std::vector<NodeSelectorRequirement> match_expressions;
+  std::vector<NodeSelectorRequirement> match_fields;  // metadata.name only
+};
+struct PreferredSchedulingTerm {
+  int32_t weight = 0;
+  NodeSelectorTerm preference;
+};
+struct NodeAffinity {
+  // requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: any term may match.
+  std::optional<std::vector<NodeSelectorTerm>> required;
+  std::vector<PreferredSchedulingTerm> preferred;
+};
+// Pod (anti-)affinity is the scheduler's alone: kept as the API's JSON text.
+struct Affinity {
+  std::optional<NodeAffinity> node_affinity;
+  std::string pod_affinity_json;
+  std::string pod_anti_affinity_json;
+};
+
 struct PodSpec {
   std::vector<Volume> volumes;
   std::vector<Container> init_containers;
@@ -289,6 +322,8 @@ struct PodSpec {
   std::optional<int64_t> active_deadline_seconds;
   std::string dns_policy;  // ClusterFirst (default), ClusterFirstWithHostNet, Default, None
   StringMap node_selector;
+  std::optional<Affinity> affinity;
+  std::vector<Toleration> tolerations;
   std::string service_account_name;
   std::string node_name;
   bool host_network = false;

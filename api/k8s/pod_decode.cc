@@ -98,6 +98,8 @@ Result<PodSpec> DecodePodSpec(const Json& j, Path path) {
   s.active_deadline_seconds = r.OptInt("activeDeadlineSeconds");
   s.dns_policy = r.String("dnsPolicy");
   s.node_selector = r.StringMap("nodeSelector");
+  s.affinity = r.Object<Affinity>("affinity", DecodeAffinity);
+  s.tolerations = r.List<Toleration>("tolerations", DecodeToleration);
   s.service_account_name = r.String("serviceAccountName");
   s.node_name = r.String("nodeName");
   s.host_network = r.Bool("hostNetwork");

@@ -278,6 +278,8 @@ Json EncodeSpec(const PodSpec& s) {
   PutOpt(j, "activeDeadlineSeconds", s.active_deadline_seconds);
   PutString(j, "dnsPolicy", s.dns_policy);
   PutMap(j, "nodeSelector", s.node_selector);
+  if (s.affinity) j["affinity"] = EncodeAffinity(*s.affinity);
+  PutList(j, "tolerations", s.tolerations, EncodeToleration);
   PutString(j, "serviceAccountName", s.service_account_name);
   PutString(j, "nodeName", s.node_name);
   PutTrue(j, "hostNetwork", s.host_network);

@@ -167,6 +167,31 @@ check "and starts once it exists" contains 'created' k create configmap absent -
 check "then runs" eventually 90 bash -c "'$kubectl' get pod novol | grep -q Running"
 check "delete them" contains 'deleted' k delete pod vol novol --grace-period=1
 
+# Node admission: a pod bound here whose nodeSelector the node does not match is rejected
+# with upstream's reason; once the node carries the label, the same pod runs.
+cat >"$tmp/picky.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: picky, namespace: default}
+spec:
+  nodeName: $node
+  nodeSelector: {disk: ssd}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: $registry/busybox:latest, command: [sleep, '3600']}
+POD
+check "a pod whose nodeSelector the node lacks" contains 'created' k apply -f "$tmp/picky.yaml"
+check "is rejected: STATUS NodeAffinity" eventually 30 bash -c \
+  "'$kubectl' get pod picky | grep -Eq '^picky +0/1 +NodeAffinity '"
+check "with upstream's message" contains \
+  "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" \
+  k get pod picky -o jsonpath='{.status.message}'
+check "a rejected pod deletes at once" contains 'deleted' k delete pod picky --timeout=20s
+check "label the node" contains 'labeled' k label node "$node" disk=ssd
+check "the same pod is admitted now" contains 'created' k apply -f "$tmp/picky.yaml"
+check "and runs" eventually 60 bash -c "'$kubectl' get pod picky | grep -q Running"
+check "delete it" contains 'deleted' k delete pod picky --grace-period=1
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "kubelet/kuberuntime/labels.h"
+#include "kubelet/sources/api/api_source.h"
 #include "kubelet/sources/file/file_source.h"
 #include "kubelet/status/display.h"
 #include "tests/kubelet/kubelet_harness.h"
@@ -258,6 +259,90 @@ spec:
   }
   EXPECT_TRUE(runtime_.Sandboxes().empty());
   EXPECT_TRUE(kubelet_->GetPods().empty());
+}
+
+}  // namespace
+}  // namespace capstan::kubelet
+
+namespace capstan::kubelet {
+namespace {
+
+class RecordingEvents : public events::EventRecorder {
+ public:
+  void PodEvent(const api::k8s::Pod& pod, const std::string&, const std::string& type,
+                const std::string& reason, const std::string& message) override {
+    events.push_back(pod.metadata.name + " " + type + " " + reason + ": " + message);
+  }
+  void NodeEvent(const std::string&, const std::string&, const std::string&) override {}
+  std::vector<std::string> events;
+};
+
+// Pods from the API pass node admission; one that does not fit is failed, never run.
+class KubeletAdmissionTest : public KubeletHarness {
+ protected:
+  void SetUp() override {
+    KubeletOptions opts = BaseOptions();
+    opts.sources = {sources::kApiSource};
+    KubeletDeps deps = BaseDeps();
+    deps.recorder = &events_;
+    deps.node_info = [this] { return node_; };
+    StartKubelet(opts, deps);
+    node_ = lifecycle::NodeInfo{"node-1", {{"disk", "ssd"}}, {}, {}};
+    node_->allocatable = {{"cpu", api::k8s::Quantity::FromMilli(1000)},
+                          {"pods", api::k8s::Quantity::FromUnits(10)}};
+  }
+  api::k8s::Pod ApiPod(const std::string& name, const std::string& extra,
+                       const std::string& cpu = "600m") {
+    auto pod = testing::PodFromYaml("apiVersion: v1\nkind: Pod\nmetadata: {name: " + name +
+                                    ", namespace: default, uid: " + name +
+                                    "}\nspec:\n  nodeName: node-1\n" + extra +
+                                    "  containers:\n  - {name: c, image: busybox, resources: "
+                                    "{requests: {cpu: " +
+                                    cpu + "}}}\n");
+    pod.metadata.annotations["kubernetes.io/config.source"] = "api";
+    return pod;
+  }
+  void SetApiPods(std::vector<api::k8s::Pod> pods) {
+    config_.SetSourcePods(sources::kApiSource, std::move(pods));
+    Settle();
+  }
+  RecordingEvents events_;
+  std::optional<lifecycle::NodeInfo> node_;
+};
+
+TEST_F(KubeletAdmissionTest, RejectedPodsAreFailedWithUpstreamsReasonAndNeverRun) {
+  auto first = ApiPod("first", "");
+  SetApiPods({first});
+  EXPECT_EQ(kubelet_->GetPodStatus("first")->phase, "Running");
+
+  auto second = ApiPod("second", "");  // 600m more than the 400m left
+  auto picky = ApiPod("picky", "  nodeSelector: {disk: hdd}\n", "100m");
+  SetApiPods({first, second, picky});
+  auto s = kubelet_->GetPodStatus("second");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->phase, "Failed");
+  EXPECT_EQ(s->reason, "OutOfcpu");
+  EXPECT_EQ(s->message,
+            "Pod was rejected: Node didn't have enough resource: cpu, requested: 600, "
+            "used: 600, capacity: 1000");
+  EXPECT_EQ(kubelet_->GetPodStatus("picky")->reason, "NodeAffinity");
+  EXPECT_EQ(runtime_.Sandboxes().size(), 1u);        // only the first pod runs
+  EXPECT_TRUE(kubelet_->IsPodTerminated("second"));  // its object may be deleted at once
+  EXPECT_EQ(events_.events.back(),
+            "picky Warning NodeAffinity: Predicate NodeAffinity failed: node(s) didn't match "
+            "Pod's node affinity/selector");
+
+  // Updates to a rejected pod change nothing; once removed it is forgotten.
+  SetApiPods({first, second});
+  EXPECT_EQ(runtime_.Sandboxes().size(), 1u);
+  SetApiPods({first});
+  EXPECT_FALSE(kubelet_->IsPodTerminated("picky"));
+}
+
+TEST_F(KubeletAdmissionTest, UnknownNodeAdmitsAsScheduled) {
+  node_.reset();
+  SetApiPods({ApiPod("a", "  nodeSelector: {disk: hdd}\n")});
+  EXPECT_EQ(kubelet_->GetPodStatus("a")->phase, "Running");
 }
 
 }  // namespace

@@ -1,0 +1,58 @@
+#pragma once
+// Reflector: keeps a local copy of the objects a list-and-watch selects, as client-go's
+// reflector and store do: lists, then watches from the list's resourceVersion, resumes a
+// watch that ends, lists again after a 410 or an error (with a back-off while the API
+// server is away). Readers get copies; `on_change` runs after each change on the reflector's
+// thread. The kubelet watches its own Node with one; the controllers will build on it.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/k8s/client/api_client.h"
+
+namespace capstan::api::k8s::client {
+
+class Reflector {
+ public:
+  Reflector(ApiClient* api, Resource resource, std::string ns, ListOptions options,
+            std::function<void()> on_change = {},
+            std::chrono::seconds watch_timeout = std::chrono::seconds(60));
+  ~Reflector();
+  Reflector(const Reflector&) = delete;
+  Reflector& operator=(const Reflector&) = delete;
+
+  void Start();
+  // Ends the loop (cancels the client's watches).
+  void Stop();
+  // One list (when needed) and the watch that follows (tests drive this directly).
+  Status ListAndWatch();
+
+  // Whether the first list arrived.
+  bool Synced() const;
+  std::optional<Json> Get(const std::string& ns, const std::string& name) const;
+  std::vector<Json> List() const;
+
+ private:
+  void Apply(const std::string& type, const Json& object);
+
+  ApiClient* api_;
+  Resource resource_;
+  std::string ns_;
+  ListOptions options_;
+  std::function<void()> on_change_;
+  std::chrono::seconds watch_timeout_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::map<std::string, Json> objects_;  // by namespace/name
+  std::string resource_version_;
+  bool synced_ = false;
+};
+
+}  // namespace capstan::api::k8s::client
