@@ -76,6 +76,34 @@ std::string DefaultNodeIp() {
   return found;
 }
 
+// Node.spec.podCIDRs (or podCIDR), as the kubelet hands them to the runtime: comma-joined.
+std::string PodCidrsOf(const api::k8s::client::Json& node) {
+  const auto spec = node.value("spec", api::k8s::client::Json::object());
+  std::string out;
+  for (const auto& cidr : spec.value("podCIDRs", api::k8s::client::Json::array())) {
+    if (cidr.is_string()) out += (out.empty() ? "" : ",") + cidr.get<std::string>();
+  }
+  return out.empty() ? spec.value("podCIDR", "") : out;
+}
+
+// Tells the runtime the node's pod CIDRs when they are set or change (upstream's
+// updatePodCIDR), so its CNI IPAM hands out addresses from them.
+void SyncPodCidr(const api::k8s::client::Reflector& node_watch, const std::string& node_name,
+                 api::cri::RuntimeService* runtime, std::string* last) {
+  auto node = node_watch.Get("", node_name);
+  if (!node) return;
+  std::string cidrs = PodCidrsOf(*node);
+  if (cidrs.empty() || cidrs == *last) return;
+  api::cri::v1::UpdateRuntimeConfigRequest req;
+  req.mutable_runtime_config()->mutable_network_config()->set_pod_cidr(cidrs);
+  if (auto st = runtime->UpdateRuntimeConfig(req); !st) {
+    kLog.Warn("handing the pod CIDR to the runtime", {{"error", st.error().message()}});
+    return;
+  }
+  kLog.Info("pod CIDR", {{"cidr", cidrs}});
+  *last = cidrs;
+}
+
 // The kubelet's pods that came from `sources` (the config.source annotation).
 std::vector<api::k8s::Pod> PodsFrom(const kubelet::Kubelet& k,
                                     std::initializer_list<std::string_view> sources) {
@@ -365,9 +393,11 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     // Pod statuses go out within 200 ms of a change; the node reporter keeps its own
     // schedule (10 s status checks, lease renewals) and is asked every second.
     node_status = std::thread([&] {
+      std::string pod_cidr;
       for (int round = 0; !stop; ++round) {
         if (round % 5 == 0) {
           reporter->Tick();
+          SyncPodCidr(*node_reflector, opts.node_name, api_cri->get(), &pod_cidr);
           // Static pods in the API, once the Node they belong to is there.
           if (reporter->registered()) {
             mirrors->SyncOnce(PodsFrom(k, {kubelet::sources::kFileSource}));

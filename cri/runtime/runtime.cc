@@ -174,8 +174,17 @@ Result<v1::RuntimeConfigResponse> Runtime::RuntimeConfig(const v1::RuntimeConfig
 
 Result<v1::UpdateRuntimeConfigResponse> Runtime::UpdateRuntimeConfig(
     const v1::UpdateRuntimeConfigRequest& req) {
-  // The pod CIDR reaches the CNI config through the network plugin in a later step; the
-  // kubelet calls this on every node status update, so accept it.
+  // The node's pod CIDRs (comma-separated, as the kubelet sends Node.spec.podCIDRs) become
+  // CNI's ipRanges capability for the pods set up from now on.
+  const std::string& cidrs = req.runtime_config().network_config().pod_cidr();
+  std::vector<std::string> list;
+  for (size_t start = 0; start < cidrs.size();) {
+    size_t end = cidrs.find(',', start);
+    if (end == std::string::npos) end = cidrs.size();
+    if (end > start) list.push_back(cidrs.substr(start, end - start));
+    start = end + 1;
+  }
+  deps_.network->SetPodCidrs(std::move(list));
   return v1::UpdateRuntimeConfigResponse{};
 }
 

@@ -143,6 +143,8 @@ void KubeletTest::SetUp() {
                                         << "healthzPort: 0\n"
                                         << "resolvConf: \"\"\n"
                                         << ExtraKubeletConfig();
+  BeforeKubelet();
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(StartKubelet()) << KubeletLog();
 }
 
@@ -176,15 +178,21 @@ bool KubeletTest::StartKubelet() {
     ADD_FAILURE() << "cannot bind " << notify_path;
     return false;
   }
+  // The whole command line before fork: the child only execs.
+  std::vector<std::string> args = {bin,       "--config",    cfg,    "--container-runtime-endpoint",
+                                   endpoint_, "--root-dir",  root,   "--hostname-override",
+                                   kNodeName, "--log-level", "debug"};
+  for (auto& a : ExtraKubeletArgs()) args.push_back(std::move(a));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   kubelet_pid_ = ::fork();
   if (kubelet_pid_ == 0) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::setenv("NOTIFY_SOCKET", notify_path.c_str(), 1);
-    ::execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), "--container-runtime-endpoint",
-            endpoint_.c_str(), "--root-dir", root.c_str(), "--hostname-override", kNodeName,
-            "--log-level", "debug", nullptr);
+    ::execv(bin.c_str(), argv.data());
     _exit(127);
   }
   // Ready means READY=1 over sd_notify, as systemd would see it.

@@ -39,6 +39,10 @@ class KubeletTest : public cni::CniTestBase {
   virtual RuntimeKind Runtime() const { return RuntimeKind::kCapstan; }
   // YAML appended to the KubeletConfiguration the fixture writes.
   virtual std::string ExtraKubeletConfig() const { return ""; }
+  // Flags added to the kubelet's command line.
+  virtual std::vector<std::string> ExtraKubeletArgs() const { return {}; }
+  // Runs after the runtime started and before the kubelet does (an API server to join).
+  virtual void BeforeKubelet() {}
 
   // Starts (or restarts) the kubelet process with a NOTIFY_SOCKET of the test's own; true once
   // it said READY=1 there, as systemd would see it.

@@ -23,4 +23,7 @@ if [ -n "$out" ]; then
 fi
 grep -q '^Type=notify' "$tmp/capstan-kubelet.service"
 grep -q '^Type=notify' "$tmp/capstan-cri.service"
+grep -q '^Type=notify' "$tmp/capstan-server.service"
+# The node units join a cluster with the token kubeconfig named in their environment file.
+grep -q '^EnvironmentFile=-/etc/default/capstan-kubelet' "$tmp/capstan-kubelet.service"
 echo "units verified: $(cd "$tmp" && ls ./*.service | xargs)"

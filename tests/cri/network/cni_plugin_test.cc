@@ -69,6 +69,18 @@ class CniPluginTest : public ::testing::Test {
   ::runtime::v1::PodSandboxConfig config_;
 };
 
+// UpdateRuntimeConfig's pod CIDRs reach a plugin that asks for ipRanges.
+TEST_F(CniPluginTest, PodCidrsBecomeIpRanges) {
+  WriteConf(R"({"cniVersion": "1.0.0", "name": "testnet", "plugins": [
+      {"type": "one", "capabilities": {"ipRanges": true}, "ipam": {"type": "ipam"}}]})");
+  ASSERT_TRUE(plugin_->SetUpPod(Req("before")));
+  EXPECT_FALSE(Calls("ADD")[0]["stdin"].contains("runtimeConfig"));  // nothing known yet
+  plugin_->SetPodCidrs({"10.42.3.0/24", "fd42::/64"});
+  ASSERT_TRUE(plugin_->SetUpPod(Req("after")));
+  EXPECT_EQ(Calls("ADD")[1]["stdin"]["runtimeConfig"]["ipRanges"],
+            json::parse(R"([[{"subnet": "10.42.3.0/24"}], [{"subnet": "fd42::/64"}]])"));
+}
+
 TEST_F(CniPluginTest, NoConfigMeansLoopbackOnlyAndNotReady) {
   auto st = plugin_->SetUpPod(Req());
   ASSERT_TRUE(st) << st.error().ToString();
