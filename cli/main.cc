@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/cluster.h"
+#include "cli/images.h"
 #include "common/log.h"
 #include "common/stop_signals.h"
 
@@ -64,6 +65,14 @@ int main(int argc, char** argv) {
   auto* kubeconfig_cmd = app.add_subcommand("kubeconfig", "where the admin kubeconfig is");
   kubeconfig_cmd->add_option("--data-dir", data_dir, "capstan's state (/var/lib/capstan)");
 
+  capstan::cli::ImageImportOptions import;
+  auto* image_cmd = app.add_subcommand("image", "images in this node's runtime");
+  image_cmd->require_subcommand(1);
+  auto* image_import = image_cmd->add_subcommand(
+      "import", "import image tarballs (OCI layout or docker-archive) for air-gapped nodes");
+  image_import->add_option("paths", import.paths, "tarballs, or directories of them")->required();
+  image_import->add_option("--data-dir", import.data_dir, "capstan's state (/var/lib/capstan)");
+
   app.add_subcommand("version", "capstan's version");
   CLI11_PARSE(app, argc, argv);
 
@@ -75,6 +84,7 @@ int main(int argc, char** argv) {
     return capstan::cli::TokenCreate(data_dir, std::chrono::hours(ttl_hours));
   }
   if (kubeconfig_cmd->parsed()) return capstan::cli::Kubeconfig(data_dir);
+  if (image_import->parsed()) return capstan::cli::ImportImages(import);
   fmt::print("capstan v0.1.0 (Kubernetes v1.31.0)\n");
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/sd_notify.h"
 #include "common/stop_signals.h"
+#include "cri/image/import_watcher.h"
 #include "cri/image/store.h"
 #include "cri/network/cni_plugin.h"
 #include "cri/network/default_config.h"
@@ -48,6 +49,11 @@ int Run(cri::runtime::RuntimeConfig config) {
   }
   if (auto st = (*images)->ImportDirectory(config.root + "/images"); !st) {
     kLog.Warn("importing air-gap images", {{"error", st.error().message()}});
+  }
+  // Tarballs renamed into <root>/images later (`capstan image import`) are imported at once.
+  cri::image::ImportWatcher import_watcher(images->get(), config.root + "/images");
+  if (auto st = import_watcher.Start(); !st) {
+    kLog.Warn("watching for image tarballs", {{"error", st.error().message()}});
   }
   std::string listen = config.listen;
   // Pod networks come from CNI; without a usable config pods get loopback only and Status

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cri/image/image_archive.h"
+#include "cri/image/import_watcher.h"
 #include "cri/image/reference.h"
 #include "cri/image/store_impl.h"
 
@@ -49,9 +50,7 @@ Status StoreImpl::ImportDirectory(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> tarballs;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
-    bool is_tarball = name.ends_with(".tar") || name.ends_with(".tar.gz") ||
-                      name.ends_with(".tgz") || name.ends_with(".tar.zst");
-    if (is_tarball && e.is_regular_file(ec)) {
+    if (IsImageTarball(name) && e.is_regular_file(ec)) {
       tarballs.push_back(e.path());
     }
   }

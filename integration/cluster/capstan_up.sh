@@ -115,6 +115,25 @@ check "a pod with env from them" contains 'created' k apply -f "$tmp/env.yaml"
 check "it completes" eventually 60 bash -c "'$kubectl' get pod env | grep -q Completed"
 check "its env has their values" contains 'color=red password=hunter2 all=red' k logs env
 
+# An air-gapped image: imported from a tarball into the running runtime, used with
+# imagePullPolicy Never (nothing is pulled).
+check "capstan image import" contains 'docker.io/library/busybox:latest' \
+  "$bin_dir/capstan" image import --data-dir "$data" "$cache/busybox-oci.tar"
+check "a file that is no tarball is refused" fails_with 'not a .tar' \
+  "$bin_dir/capstan" image import --data-dir "$data" /etc/hostname
+cat >"$tmp/airgap.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: airgap, namespace: default}
+spec:
+  nodeName: $node
+  restartPolicy: Never
+  containers:
+  - {name: c, image: busybox:latest, imagePullPolicy: Never, command: [echo, from-the-tarball]}
+POD
+check "a pod of the imported image" contains 'created' k apply -f "$tmp/airgap.yaml"
+check "runs without a pull" eventually 60 bash -c "'$kubectl' logs airgap 2>/dev/null | grep -q from-the-tarball"
+
 # The same ConfigMap and Secret as volumes, the downward API, and the service-account
 # volume every pod gets; changes reach the running pod.
 cat >"$tmp/vol.yaml" <<POD
