@@ -324,6 +324,7 @@ struct PodSpec {
   StringMap node_selector;
   std::optional<Affinity> affinity;
   std::vector<Toleration> tolerations;
+  std::vector<LocalReference> image_pull_secrets;  // names of dockerconfigjson Secrets
   std::string service_account_name;
   std::string node_name;
   bool host_network = false;

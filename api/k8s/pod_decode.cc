@@ -100,6 +100,13 @@ Result<PodSpec> DecodePodSpec(const Json& j, Path path) {
   s.node_selector = r.StringMap("nodeSelector");
   s.affinity = r.Object<Affinity>("affinity", DecodeAffinity);
   s.tolerations = r.List<Toleration>("tolerations", DecodeToleration);
+  s.image_pull_secrets = r.List<LocalReference>(
+      "imagePullSecrets", [](const Json& j, Path p) -> Result<LocalReference> {
+        FieldReader r(j, p);
+        LocalReference ref{r.String("name"), std::nullopt};
+        CAPSTAN_TRY(r.Finish());
+        return ref;
+      });
   s.service_account_name = r.String("serviceAccountName");
   s.node_name = r.String("nodeName");
   s.host_network = r.Bool("hostNetwork");

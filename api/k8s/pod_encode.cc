@@ -280,6 +280,9 @@ Json EncodeSpec(const PodSpec& s) {
   PutMap(j, "nodeSelector", s.node_selector);
   if (s.affinity) j["affinity"] = EncodeAffinity(*s.affinity);
   PutList(j, "tolerations", s.tolerations, EncodeToleration);
+  PutList(j, "imagePullSecrets", s.image_pull_secrets, [](const LocalReference& r) {
+    return Json{{"name", r.name}};
+  });
   PutString(j, "serviceAccountName", s.service_account_name);
   PutString(j, "nodeName", s.node_name);
   PutTrue(j, "hostNetwork", s.host_network);

@@ -34,6 +34,9 @@ bash "$fixtures/build-busybox-image.sh" "$cache" >/dev/null || exit 1
 registry=$(CAPSTAN_REGISTRY_WATCH_PID=$$ bash "$fixtures/registry.sh" start "$tmp/registry" | head -1)
 bash "$fixtures/registry.sh" push "$tmp/registry" "$cache/busybox-oci" busybox:latest >/dev/null || exit 1
 up_args+=(--insecure-registry "$registry")
+# The same registry behind basic auth, for imagePullSecrets.
+private=$(bash "$fixtures/registry.sh" auth-proxy "$tmp/registry" basic puller s3cret | head -1)
+up_args+=(--insecure-registry "$private")
 
 source "$(dirname "$0")/../lib/checks.sh"
 k() { "$kubectl" "$@"; }
@@ -133,6 +136,27 @@ spec:
 POD
 check "a pod of the imported image" contains 'created' k apply -f "$tmp/airgap.yaml"
 check "runs without a pull" eventually 60 bash -c "'$kubectl' logs airgap 2>/dev/null | grep -q from-the-tarball"
+
+# A private registry: refused without credentials, pulled with an imagePullSecret.
+cat >"$tmp/private.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: private, namespace: default}
+spec:
+  nodeName: $node
+  restartPolicy: Never
+  containers:
+  - {name: c, image: $private/busybox:latest, imagePullPolicy: Always, command: [echo, pulled-with-auth]}
+POD
+check "a pod from a private registry" contains 'created' k apply -f "$tmp/private.yaml"
+check "cannot pull it without credentials" eventually 60 bash -c \
+  "'$kubectl' get pod private | grep -Eq 'ErrImagePull|ImagePullBackOff'"
+check "delete it" contains 'deleted' k delete pod private --grace-period=0 --force
+check "a docker-registry secret" contains 'created' k create secret docker-registry regcred \
+  --docker-server="$private" --docker-username=puller --docker-password=s3cret
+check "with imagePullSecrets it pulls" contains 'created' bash -c \
+  "sed 's/^spec:/spec:\n  imagePullSecrets: [{name: regcred}]/' '$tmp/private.yaml' | '$kubectl' apply -f -"
+check "and runs" eventually 60 bash -c "'$kubectl' logs private 2>/dev/null | grep -q pulled-with-auth"
 
 # The same ConfigMap and Secret as volumes, the downward API, and the service-account
 # volume every pod gets; changes reach the running pod.

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/log.h"
+#include "kubelet/kuberuntime/pull_secrets.h"
 
 namespace capstan::kubelet::kuberuntime {
 namespace {
@@ -30,11 +31,12 @@ Result<std::string> ApplyDefaultImageTag(const std::string& image) {
 }
 
 ImagePuller::ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize,
-                         events::EventRecorder* recorder)
+                         events::EventRecorder* recorder, ObjectData object_data)
     : images_(images),
       clock_(clock),
       serialize_(serialize),
       recorder_(recorder),
+      object_data_(std::move(object_data)),
       backoff_(clock, std::chrono::seconds(10), std::chrono::minutes(5)) {}
 
 std::expected<std::string, ReasonedError> ImagePuller::EnsureImageExists(
@@ -102,12 +104,35 @@ std::expected<std::string, ReasonedError> ImagePuller::Ensure(
   kLog.Info("pulling image", {{"image", c.image}, {"pod", pod.metadata.name}});
   record(events::kNormal, "Pulling", fmt::format("Pulling image \"{}\"", c.image));
   auto pull_started = clock_->Monotonic();
-  Result<api::cri::v1::PullImageResponse> pulled = [&] {
+  // The pod's registry credentials for this image, tried in order; none: anonymous. A
+  // secret that cannot be read is skipped, as upstream does.
+  std::vector<std::map<std::string, std::string>> secrets;
+  if (object_data_) {
+    for (const auto& ref : pod.spec.image_pull_secrets) {
+      if (auto data = object_data_("Secret", pod.metadata.namespace_, ref.name)) {
+        secrets.push_back(std::move(*data));
+      } else {
+        kLog.Warn(
+            "unable to retrieve pull secret",
+            {{"pod", pod.metadata.name}, {"secret", ref.name}, {"error", data.error().message()}});
+      }
+    }
+  }
+  std::vector<api::cri::v1::AuthConfig> credentials = CredentialsFor(*image, secrets);
+  Result<api::cri::v1::PullImageResponse> pulled =
+      [&]() -> Result<api::cri::v1::PullImageResponse> {
     std::unique_lock lock(pull_mu_, std::defer_lock);
     if (serialize_) {
       lock.lock();
     }
-    return images_->PullImage(pull_req);
+    if (credentials.empty()) return images_->PullImage(pull_req);
+    Result<api::cri::v1::PullImageResponse> last = Fail(Code::kInternal, "no credentials");
+    for (const auto& auth : credentials) {
+      *pull_req.mutable_auth() = auth;
+      last = images_->PullImage(pull_req);
+      if (last) break;
+    }
+    return last;
   }();
   if (!pulled) {
     backoff_.Next(key, clock_->Now());

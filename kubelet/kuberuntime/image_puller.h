@@ -1,9 +1,11 @@
 #pragma once
 // Makes a container's image present as its imagePullPolicy says (Always pulls, IfNotPresent
 // pulls when absent, Never never pulls), with a per pod+image back-off after failed pulls
-// (ImagePullBackOff), serialised when serializeImagePulls is set. Thread-safe.
+// (ImagePullBackOff), serialised when serializeImagePulls is set. With imagePullSecrets, each
+// matching registry credential is tried in turn (pull_secrets.h). Thread-safe.
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -17,8 +19,11 @@ namespace capstan::kubelet::kuberuntime {
 
 class ImagePuller {
  public:
+  // `object_data` reads the pod's imagePullSecrets (null: no API server, pulls anonymous).
+  using ObjectData = std::function<Result<std::map<std::string, std::string>>(
+      const std::string& kind, const std::string& ns, const std::string& name)>;
   ImagePuller(api::cri::ImageService* images, const Clock* clock, bool serialize,
-              events::EventRecorder* recorder = nullptr);
+              events::EventRecorder* recorder = nullptr, ObjectData object_data = {});
 
   // The image's id (image_ref) once present.
   std::expected<std::string, ReasonedError> EnsureImageExists(
@@ -35,6 +40,7 @@ class ImagePuller {
   const Clock* clock_;
   bool serialize_;
   events::EventRecorder* recorder_;
+  ObjectData object_data_;
   std::mutex pull_mu_;
   util::Backoff backoff_;
 };

@@ -22,7 +22,8 @@ const log::Logger kLog("kubelet");
 
 RuntimeManager::RuntimeManager(RuntimeManagerDeps deps)
     : deps_(std::move(deps)),
-      puller_(deps_.images, deps_.clock, deps_.serialize_image_pulls, deps_.recorder),
+      puller_(deps_.images, deps_.clock, deps_.serialize_image_pulls, deps_.recorder,
+              deps_.node.object_data),
       hooks_(deps_.runtime, deps_.http, deps_.sleep),
       backoff_(deps_.clock, std::chrono::seconds(10), std::chrono::minutes(5)) {}
 
