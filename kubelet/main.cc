@@ -344,6 +344,10 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     reporter_options.status_update_frequency = cfg->node_status_update_frequency;
     reporter_options.status_report_frequency = cfg->node_status_report_frequency;
     reporter_options.lease_duration_seconds = cfg->node_lease_duration_seconds;
+    reporter_options.record_event = [r = recorder.get()](const std::string& reason,
+                                                         const std::string& message) {
+      r->NodeEvent(kubelet::events::kNormal, reason, message);
+    };
     api::cri::RuntimeService* health_cri = api_cri->get();
     reporter = std::make_unique<kubelet::nodestatus::NodeReporter>(
         api.get(), &clock, std::move(facts),

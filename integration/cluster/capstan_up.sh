@@ -73,6 +73,7 @@ check "describe pod shows its events in order" matches \
   'Pulling .*Pulled .*Created +[0-9a-z]+ +kubelet +Created container a.*Started +[0-9a-z]+ +kubelet +Started container a' \
   bash -c "'$kubectl' describe pod two | tr '\n' ' '"
 check "the node's Starting event" contains 'Starting kubelet.' k get events -A
+check "and its NodeReady event" contains "Node $node status is now: NodeReady" k get events -A
 check "logs -f -c a streams" matches 'a-line [0-9]+' timeout 3 "$kubectl" logs -f two -c a --tail=2
 # A static pod from the manifest directory shows in the API as a mirror pod.
 cat >"$tmp/manifests/static-web.yaml" <<POD

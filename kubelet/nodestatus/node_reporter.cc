@@ -71,6 +71,7 @@ Status NodeReporter::Register() {
   auto created = api_->Create(res::kNodes, "", wanted);
   if (created) {
     node_ = *created;
+    RecordConditionEvents(Json::object(), node_.value("status", Json::object()));
     return Ok();
   }
   if (created.error().code() != Code::kAlreadyExists) return std::unexpected(created.error());
@@ -100,7 +101,15 @@ Status NodeReporter::UpdateStatus(bool force) {
   }
   node_ = *patched;
   last_report_ = clock_->Monotonic();
+  RecordConditionEvents(previous, status);
   return Ok();
+}
+
+void NodeReporter::RecordConditionEvents(const Json& previous_status, const Json& status) {
+  if (!options_.record_event) return;
+  for (const auto& reason : ConditionEventReasons(previous_status, status)) {
+    options_.record_event(reason, "Node " + facts_.name + " status is now: " + reason);
+  }
 }
 
 Status NodeReporter::RenewLease() {

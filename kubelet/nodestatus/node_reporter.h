@@ -23,6 +23,8 @@ struct NodeReporterOptions {
   std::chrono::milliseconds status_update_frequency{std::chrono::seconds(10)};
   std::chrono::milliseconds status_report_frequency{std::chrono::minutes(5)};
   int32_t lease_duration_seconds = 40;
+  // Records a node event (reason, message), e.g. NodeReady (null: none).
+  std::function<void(const std::string& reason, const std::string& message)> record_event;
 };
 
 class NodeReporter {
@@ -40,6 +42,7 @@ class NodeReporter {
   Status Register();
   Status UpdateStatus(bool force);
   Status RenewLease();
+  void RecordConditionEvents(const Json& previous_status, const Json& status);
 
   api::k8s::client::ApiClient* api_;
   const Clock* clock_;

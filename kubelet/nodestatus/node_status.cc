@@ -131,6 +131,33 @@ Json NodeStatus(const NodeFacts& f, const NodeHealth& h, const Json& previous, W
             {"architecture", f.architecture}}}};
 }
 
+std::vector<std::string> ConditionEventReasons(const Json& previous_status, const Json& status) {
+  auto condition = [](const Json& st, const std::string& type) -> std::string {
+    for (const auto& c : st.value("conditions", Json::array())) {
+      if (c.value("type", "") == type) return c.value("status", "");
+    }
+    return "";
+  };
+  struct Names {
+    const char* type;
+    const char* when_true;
+    const char* otherwise;
+  };
+  // Upstream's order: the pressure conditions, then Ready.
+  static constexpr Names kNames[] = {
+      {"MemoryPressure", "NodeHasInsufficientMemory", "NodeHasSufficientMemory"},
+      {"DiskPressure", "NodeHasDiskPressure", "NodeHasNoDiskPressure"},
+      {"PIDPressure", "NodeHasInsufficientPID", "NodeHasSufficientPID"},
+      {"Ready", "NodeReady", "NodeNotReady"}};
+  std::vector<std::string> out;
+  for (const auto& n : kNames) {
+    std::string now = condition(status, n.type);
+    if (now.empty() || now == condition(previous_status, n.type)) continue;
+    out.push_back(now == "True" ? n.when_true : n.otherwise);
+  }
+  return out;
+}
+
 Json NodeForRegistration(const NodeFacts& f, const NodeHealth& h, WallTime now) {
   Json labels = {{"kubernetes.io/hostname", f.name},
                  {"kubernetes.io/os", "linux"},

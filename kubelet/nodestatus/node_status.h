@@ -67,6 +67,12 @@ Json NodeForRegistration(const NodeFacts& facts, const NodeHealth& health, WallT
 
 // The status to report. A condition keeps its lastTransitionTime from `previous` (the
 // Node's current status) while its status does not change; lastHeartbeatTime is now.
+// The node events upstream's condition setters record when a condition appears or changes
+// status: NodeReady / NodeNotReady, NodeHasSufficientMemory / NodeHasInsufficientMemory,
+// NodeHasNoDiskPressure / NodeHasDiskPressure, NodeHasSufficientPID / NodeHasInsufficientPID
+// (each "Normal", message "Node <name> status is now: <reason>").
+std::vector<std::string> ConditionEventReasons(const Json& previous_status, const Json& status);
+
 Json NodeStatus(const NodeFacts& facts, const NodeHealth& health, const Json& previous,
                 WallTime now);
 

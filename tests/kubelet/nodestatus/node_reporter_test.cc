@@ -163,6 +163,32 @@ TEST_F(NodeReporterTest, AdoptsAnExistingNodeAndRetriesWhenTheServerIsAway) {
   EXPECT_EQ(ConditionOf(*node, "DiskPressure", "reason"), "KubeletHasDiskPressure");
 }
 
+TEST_F(NodeReporterTest, RecordsConditionEventsAsUpstreamsSetters) {
+  std::vector<std::string> events;
+  NodeReporterOptions options;
+  options.record_event = [&](const std::string& reason, const std::string& message) {
+    events.push_back(reason + ": " + message);
+  };
+  NodeReporter reporter(
+      &api_, &clock_, Facts(), [this] { return health_; }, options);
+  reporter.Tick();
+  EXPECT_EQ(events,
+            (std::vector<std::string>{
+                "NodeHasSufficientMemory: Node node-a status is now: NodeHasSufficientMemory",
+                "NodeHasNoDiskPressure: Node node-a status is now: NodeHasNoDiskPressure",
+                "NodeHasSufficientPID: Node node-a status is now: NodeHasSufficientPID",
+                "NodeReady: Node node-a status is now: NodeReady"}));
+  events.clear();
+  clock_.Advance(std::chrono::seconds(10));
+  reporter.Tick();
+  EXPECT_TRUE(events.empty());  // nothing changed
+  health_.runtime_ready = false;
+  clock_.Advance(std::chrono::seconds(10));
+  reporter.Tick();
+  EXPECT_EQ(events,
+            std::vector<std::string>{"NodeNotReady: Node node-a status is now: NodeNotReady"});
+}
+
 TEST(MicroTime, SixFractionalDigits) {
   WallTime t = std::chrono::sys_days{std::chrono::year{2026} / 3 / 4} + std::chrono::hours(5) +
                std::chrono::microseconds(1234567);
