@@ -169,6 +169,22 @@ Result<Joined> JoinCluster(const kubelet::config::KubeletFlags& flags,
   return out;
 }
 
+// The client certificate renewed before it expires (checked every few minutes); the API
+// client switches to the new one at once.
+void RotateClientCertificate(api::k8s::client::RestApiClient* api, const std::string& kubeconfig,
+                             const std::string& node_name, const Clock& clock) {
+  auto rotated = kubelet::certificate::RotateClientCertificate(
+      api, kubeconfig, node_name, clock.Now(), std::chrono::seconds(30));
+  if (!rotated) {
+    kLog.Warn("rotating the client certificate", {{"error", rotated.error().message()}});
+    return;
+  }
+  if (!*rotated) return;
+  if (auto st = api->SetClientCertificate((*rotated)->cert_pem, (*rotated)->key_pem); !st) {
+    kLog.Warn("using the rotated client certificate", {{"error", st.error().message()}});
+  }
+}
+
 int Run(const kubelet::config::KubeletFlags& flags) {
   auto cfg = kubelet::config::ResolveConfiguration(flags);
   if (!cfg) {
@@ -406,6 +422,9 @@ int Run(const kubelet::config::KubeletFlags& flags) {
           if (reporter->registered()) {
             mirrors->SyncOnce(PodsFrom(k, {kubelet::sources::kFileSource}));
           }
+        }
+        if (round % 1500 == 1499) {  // every five minutes
+          RotateClientCertificate(api.get(), flags.kubeconfig, opts.node_name, clock);
         }
         pod_status->SyncOnce();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

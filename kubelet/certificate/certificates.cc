@@ -38,6 +38,28 @@ bool HasCondition(const Json& csr, const char* type) {
   return false;
 }
 
+// The node's client certificate request: CN system:node:<name>, O system:nodes.
+CsrRequest NodeClientCsr(const std::string& node_name) {
+  CsrRequest request;
+  request.common_name = "system:node:" + node_name;
+  request.organizations = {"system:nodes"};
+  request.signer = "kubernetes.io/kube-apiserver-client-kubelet";
+  request.usages = {"digital signature", "client auth"};
+  return request;
+}
+
+Status WriteNodeKubeconfig(const std::string& path, const std::string& server,
+                           const std::string& ca_pem, const std::string& node_name,
+                           const IssuedCertificate& issued) {
+  pki::KubeconfigSpec spec;
+  spec.server = server;
+  spec.ca_pem = ca_pem;
+  spec.user_name = "system:node:" + node_name;
+  spec.client_cert_pem = issued.cert_pem;
+  spec.client_key_pem = issued.key_pem;
+  return pki::WriteKubeconfig(path, spec);
+}
+
 }  // namespace
 
 Result<IssuedCertificate> RequestCertificate(api::k8s::client::ApiClient* api,
@@ -103,21 +125,28 @@ Status BootstrapClientCertificate(const std::string& bootstrap_kubeconfig,
   CAPSTAN_ASSIGN_OR_RETURN(auto bootstrap, pki::ReadKubeconfig(bootstrap_kubeconfig));
   CAPSTAN_ASSIGN_OR_RETURN(auto api,
                            api::k8s::client::RestApiClient::FromKubeconfig(bootstrap_kubeconfig));
-  CsrRequest request;
-  request.common_name = "system:node:" + node_name;
-  request.organizations = {"system:nodes"};
-  request.signer = "kubernetes.io/kube-apiserver-client-kubelet";
-  request.usages = {"digital signature", "client auth"};
-  CAPSTAN_ASSIGN_OR_RETURN(auto issued, RequestCertificate(api.get(), request, timeout));
-  pki::KubeconfigSpec spec;
-  spec.server = bootstrap.server;
-  spec.ca_pem = bootstrap.ca_pem;
-  spec.user_name = "system:node:" + node_name;
-  spec.client_cert_pem = issued.cert_pem;
-  spec.client_key_pem = issued.key_pem;
-  CAPSTAN_TRY(pki::WriteKubeconfig(kubeconfig_path, spec));
+  CAPSTAN_ASSIGN_OR_RETURN(auto issued,
+                           RequestCertificate(api.get(), NodeClientCsr(node_name), timeout));
+  CAPSTAN_TRY(
+      WriteNodeKubeconfig(kubeconfig_path, bootstrap.server, bootstrap.ca_pem, node_name, issued));
   kLog.Info("client certificate issued", {{"kubeconfig", kubeconfig_path}});
   return Ok();
+}
+
+Result<std::optional<IssuedCertificate>> RotateClientCertificate(
+    api::k8s::client::ApiClient* api, const std::string& kubeconfig_path,
+    const std::string& node_name, WallTime now, std::chrono::milliseconds timeout) {
+  CAPSTAN_ASSIGN_OR_RETURN(auto current, pki::ReadKubeconfig(kubeconfig_path));
+  if (current.client_cert_pem.empty()) {
+    return Fail(Code::kFailedPrecondition, "{} holds no client certificate to rotate",
+                kubeconfig_path);
+  }
+  if (StillGood(current.client_cert_pem, current.ca_pem, now)) return std::nullopt;
+  CAPSTAN_ASSIGN_OR_RETURN(auto issued, RequestCertificate(api, NodeClientCsr(node_name), timeout));
+  CAPSTAN_TRY(
+      WriteNodeKubeconfig(kubeconfig_path, current.server, current.ca_pem, node_name, issued));
+  kLog.Info("client certificate rotated", {{"kubeconfig", kubeconfig_path}});
+  return issued;
 }
 
 Result<ServingFiles> EnsureServingCertificate(api::k8s::client::ApiClient* api,

@@ -10,6 +10,7 @@
 // than a fifth of its life left.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,17 @@ bool StillGood(const std::string& cert_pem, const std::string& ca_pem, WallTime 
 Status BootstrapClientCertificate(const std::string& bootstrap_kubeconfig,
                                   const std::string& kubeconfig_path, const std::string& node_name,
                                   std::chrono::milliseconds timeout);
+
+// Certificate rotation, as upstream's kubelet certificate manager does for its client
+// certificate: when the one in `kubeconfig_path` has less than a fifth of its life left, a
+// new one is asked for through `api` (still authenticated with the old one, so the API
+// server approves it as the node renewing its own), written into the kubeconfig, and
+// returned so the caller's client switches to it. nullopt: still good.
+Result<std::optional<IssuedCertificate>> RotateClientCertificate(api::k8s::client::ApiClient* api,
+                                                                 const std::string& kubeconfig_path,
+                                                                 const std::string& node_name,
+                                                                 WallTime now,
+                                                                 std::chrono::milliseconds timeout);
 
 // The kubelet's serving certificate files under `pki_dir` (kubelet-server.crt/.key), signed
 // by the cluster for the node's names and IPs; reused while good.

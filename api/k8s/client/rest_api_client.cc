@@ -95,6 +95,18 @@ Result<std::unique_ptr<RestApiClient>> RestApiClient::FromKubeconfig(const std::
   return Create(std::move(config));
 }
 
+Status RestApiClient::SetClientCertificate(const std::string& cert_pem,
+                                           const std::string& key_pem) {
+  std::lock_guard lock(mu_);
+  RestConfig next = config_;
+  next.client_cert_pem = cert_pem;
+  next.client_key_pem = key_pem;
+  CAPSTAN_ASSIGN_OR_RETURN(auto client, RestClient::Create(next));
+  config_ = std::move(next);
+  client_ = std::move(client);
+  return Ok();
+}
+
 Result<Json> RestApiClient::Call(const std::string& method, const std::string& path,
                                  const Json* body, const std::string& content_type) {
   Result<RestResponse> response = [&] {
@@ -159,7 +171,12 @@ Status RestApiClient::Delete(const Resource& r, const std::string& ns, const std
 Status RestApiClient::Watch(const Resource& r, const std::string& ns, const ListOptions& options,
                             const std::function<bool(const WatchEvent&)>& on_event) {
   // A watch holds its connection for minutes: a client of its own, so that other calls go on.
-  CAPSTAN_ASSIGN_OR_RETURN(auto client, RestClient::Create(config_));
+  RestConfig config;
+  {
+    std::lock_guard lock(mu_);
+    config = config_;
+  }
+  CAPSTAN_ASSIGN_OR_RETURN(auto client, RestClient::Create(config));
   auto limit = options.timeout.count() > 0 ? options.timeout + std::chrono::seconds(30)
                                            : std::chrono::seconds(3600);
   Status failed = Ok();

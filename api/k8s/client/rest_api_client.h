@@ -30,13 +30,17 @@ class RestApiClient : public ApiClient {
                const std::function<bool(const WatchEvent&)>& on_event) override;
   void CancelWatches() override;
 
+  // Uses a new client certificate from now on (certificate rotation); watches in flight keep
+  // the old one until they reconnect.
+  Status SetClientCertificate(const std::string& cert_pem, const std::string& key_pem);
+
  private:
   explicit RestApiClient(RestConfig config, std::unique_ptr<RestClient> client);
   Result<Json> Call(const std::string& method, const std::string& path, const Json* body,
                     const std::string& content_type = "application/json");
 
+  std::mutex mu_;  // guards config_ and client_
   RestConfig config_;
-  std::mutex mu_;
   std::unique_ptr<RestClient> client_;
   std::mutex watches_mu_;
   std::set<int> watch_fds_;  // sockets of the watches in flight

@@ -15,6 +15,7 @@
 #include "common/pki/base64.h"
 #include "common/pki/certs.h"
 #include "common/pki/csr.h"
+#include "common/pki/kubeconfig.h"
 
 namespace capstan::kubelet::certificate {
 namespace {
@@ -109,6 +110,43 @@ TEST_F(CertificatesTest, DeniedAndUnansweredRequestsFail) {
   auto denied = RequestCertificate(&api_, request, std::chrono::seconds(5));
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.error().code(), Code::kPermissionDenied);
+}
+
+TEST_F(CertificatesTest, ClientCertificateRotatesInTheLastFifthOfItsLife) {
+  StartSigner(false);
+  pki::CertificateSpec old_spec;
+  old_spec.common_name = "system:node:node-a";
+  old_spec.organizations = {"system:nodes"};
+  old_spec.validity = std::chrono::hours(100);
+  auto old_cert = *pki::IssueCertificate(old_spec, &ca_);
+  pki::KubeconfigSpec kc;
+  kc.server = "https://10.0.0.1:6443";
+  kc.ca_pem = ca_.cert_pem;
+  kc.user_name = "system:node:node-a";
+  kc.client_cert_pem = old_cert.cert_pem;
+  kc.client_key_pem = old_cert.key_pem;
+  std::string path = dir_ + "/kubelet.kubeconfig";
+  ASSERT_TRUE(pki::WriteKubeconfig(path, kc));
+
+  auto early = RotateClientCertificate(&api_, path, "node-a", WallNow(), std::chrono::seconds(5));
+  ASSERT_TRUE(early) << early.error().message();
+  EXPECT_FALSE(*early);  // plenty of life left: nothing asked
+  EXPECT_TRUE((*api_.List(res::kCsrs, "", {}))["items"].empty());
+
+  auto late = RotateClientCertificate(&api_, path, "node-a", WallNow() + std::chrono::hours(85),
+                                      std::chrono::seconds(5));
+  ASSERT_TRUE(late) << late.error().message();
+  ASSERT_TRUE(*late);
+  auto csrs = (*api_.List(res::kCsrs, "", {}))["items"];
+  ASSERT_EQ(csrs.size(), 1u);
+  EXPECT_EQ(csrs[0]["spec"]["signerName"], "kubernetes.io/kube-apiserver-client-kubelet");
+  // The kubeconfig holds the new certificate, with the same server and CA.
+  auto written = pki::ReadKubeconfig(path);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->client_cert_pem, (*late)->cert_pem);
+  EXPECT_NE(written->client_cert_pem, old_cert.cert_pem);
+  EXPECT_EQ(written->server, "https://10.0.0.1:6443");
+  EXPECT_EQ(pki::ParseCertificate(written->client_cert_pem)->common_name, "system:node:node-a");
 }
 
 TEST_F(CertificatesTest, StillGoodUntilTheLastFifthOfItsLife) {
