@@ -16,7 +16,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 cleanup() {
   "$build/bin/capstan" down --data-dir "$data" --run-dir "$tmp/run" >/dev/null 2>&1 || true
   bash "$fixtures/registry.sh" stop "$tmp/registry" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
+  [[ -n "${KEEP:-}" ]] && cp -r "$data/logs" "$KEEP" 2>/dev/null; rm -rf "$tmp"
 }
 trap cleanup EXIT
 cache=$build/fixture-cache/busybox
@@ -43,7 +43,7 @@ spec:
   nodeName: bench-node
   terminationGracePeriodSeconds: 1
   containers:
-  - {name: c, image: $registry/busybox:latest, command: [sleep, '3600']}
+  - {name: c, image: $registry/busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
 ---
 POD
 }
@@ -67,6 +67,16 @@ rss() {  # KiB of the processes matching $1 that use this data dir (or their mon
   done
   echo "$total"
 }
+# PSS: each shared page divided among the processes that map it, so a sum over many
+# processes (31 monitors share one binary and libc) counts memory once.
+pss() {
+  local total=0
+  for pid in $(pgrep -f -- "$1"); do
+    kb=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
 server=$(rss "capstan-server --data-dir $data")
 kubelet=$(rss "capstan-kubelet --config $data")
 cri=$(rss "capstan-cri --config $data")
@@ -75,6 +85,13 @@ agent=$((kubelet + cri + monitors))
 printf 'node agent RSS with %d pods: %.1f MB (kubelet %.1f, runtime %.1f, monitors %.1f; target <= 50 MB; k3s agent 275 MB)\n' \
   "$((pods + 1))" "$(echo "$agent / 1024" | bc -l)" "$(echo "$kubelet / 1024" | bc -l)" \
   "$(echo "$cri / 1024" | bc -l)" "$(echo "$monitors / 1024" | bc -l)"
+kubelet_pss=$(pss "capstan-kubelet --config $data")
+cri_pss=$(pss "capstan-cri --config $data")
+monitors_pss=$(pss "capstan-monitor run .*$tmp/run")
+printf 'node agent PSS with %d pods: %.1f MB (kubelet %.1f, runtime %.1f, monitors %.1f)\n' \
+  "$((pods + 1))" "$(echo "($kubelet_pss + $cri_pss + $monitors_pss) / 1024" | bc -l)" \
+  "$(echo "$kubelet_pss / 1024" | bc -l)" "$(echo "$cri_pss / 1024" | bc -l)" \
+  "$(echo "$monitors_pss / 1024" | bc -l)"
 printf 'control plane RSS (capstan-server) with them: %.1f MB (target <= 150 MB)\n' \
   "$(echo "$server / 1024" | bc -l)"
 if [[ -n "${K3S:-}" && -x "${K3S}" ]]; then
