@@ -3,6 +3,7 @@
 // key fails the mount unless the source is optional (then it is left out).
 #include <fmt/format.h>
 
+#include "api/k8s/labels.h"
 #include "kubelet/kuberuntime/env.h"
 #include "kubelet/volumes/data_volumes.h"
 
@@ -46,27 +47,6 @@ Result<Payload> KeyedPayload(const api::k8s::Pod& pod, const char* kind, const s
   return out;
 }
 
-// Go's strconv.Quote for the printable ASCII and common escapes a label value may hold.
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through, as Go keeps printable runes
-        }
-    }
-  }
-  return out + "\"";
-}
-
 Result<std::string> DownwardValue(const api::k8s::Pod& pod,
                                   const api::k8s::DownwardAPIVolumeFile& f,
                                   const DataSources& sources) {
@@ -107,7 +87,7 @@ std::string FormatMap(const api::k8s::StringMap& m) {
   std::string out;
   for (const auto& [k, v] : m) {  // a std::map: already sorted
     if (!out.empty()) out += '\n';
-    out += k + "=" + Quote(v);
+    out += k + "=" + api::k8s::GoQuote(v);
   }
   return out;
 }

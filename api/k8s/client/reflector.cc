@@ -25,23 +25,31 @@ Reflector::Reflector(ApiClient* api, Resource resource, std::string ns, ListOpti
 
 Reflector::~Reflector() { Stop(); }
 
+void RunListWatchLoop(const std::atomic<bool>& stopping, const std::function<Status()>& round,
+                      const std::function<void(const Error&)>& on_error) {
+  auto backoff = std::chrono::milliseconds(500);
+  while (!stopping) {
+    auto st = round();
+    if (st || stopping) {
+      backoff = std::chrono::milliseconds(500);
+      continue;
+    }
+    on_error(st.error());
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping;
+         slept += std::chrono::milliseconds(100)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+}
+
 void Reflector::Start() {
   thread_ = std::thread([this] {
-    auto backoff = std::chrono::milliseconds(500);
-    while (!stopping_) {
-      auto st = ListAndWatch();
-      if (st || stopping_) {
-        backoff = std::chrono::milliseconds(500);
-        continue;
-      }
-      kLog.Warn("list and watch",
-                {{"resource", resource_.plural}, {"error", st.error().message()}});
-      for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping_;
-           slept += std::chrono::milliseconds(100)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+    RunListWatchLoop(
+        stopping_, [this] { return ListAndWatch(); },
+        [this](const Error& e) {
+          kLog.Warn("list and watch", {{"resource", resource_.plural}, {"error", e.message()}});
+        });
   });
 }
 

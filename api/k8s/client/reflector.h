@@ -18,6 +18,12 @@
 
 namespace capstan::api::k8s::client {
 
+// Runs `round` (a list and watch) until `stopping`: again at once after a round that ended
+// well, after a back-off (0.5 s doubling to 10 s) after one that failed (reported to
+// `on_error` first). Shared by the reflector and the kubelet's pod source.
+void RunListWatchLoop(const std::atomic<bool>& stopping, const std::function<Status()>& round,
+                      const std::function<void(const Error&)>& on_error);
+
 class Reflector {
  public:
   Reflector(ApiClient* api, Resource resource, std::string ns, ListOptions options,

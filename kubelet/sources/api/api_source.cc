@@ -1,5 +1,6 @@
 #include "kubelet/sources/api/api_source.h"
 
+#include "api/k8s/client/reflector.h"
 #include "api/k8s/codec.h"
 #include "common/log.h"
 
@@ -19,20 +20,11 @@ ApiSource::~ApiSource() { Stop(); }
 
 void ApiSource::Start() {
   thread_ = std::thread([this] {
-    auto backoff = std::chrono::milliseconds(500);
-    while (!stopping_) {
-      auto st = ListAndWatch();
-      if (st || stopping_) {
-        backoff = std::chrono::milliseconds(500);
-        continue;
-      }
-      kLog.Warn("watching this node's pods", {{"error", st.error().message()}});
-      for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping_;
-           slept += std::chrono::milliseconds(100)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+    api::k8s::client::RunListWatchLoop(
+        stopping_, [this] { return ListAndWatch(); },
+        [](const Error& e) {
+          kLog.Warn("watching this node's pods", {{"error", e.message()}});
+        });
   });
 }
 
