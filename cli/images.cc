@@ -16,9 +16,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// As capstan-cri takes them (cri/image/import_watcher.h): hidden names are in-flight copies.
 bool IsTarball(const std::string& name) {
-  return name.ends_with(".tar") || name.ends_with(".tar.gz") || name.ends_with(".tgz") ||
-         name.ends_with(".tar.zst");
+  return !name.starts_with(".") && (name.ends_with(".tar") || name.ends_with(".tar.gz") ||
+                                    name.ends_with(".tgz") || name.ends_with(".tar.zst"));
 }
 
 // The tarballs named: files as given, directories by their tarballs.

@@ -47,13 +47,14 @@ int Run(cri::runtime::RuntimeConfig config) {
     kLog.Error("opening the image store", {{"error", images.error().message()}});
     return 1;
   }
-  if (auto st = (*images)->ImportDirectory(config.root + "/images"); !st) {
-    kLog.Warn("importing air-gap images", {{"error", st.error().message()}});
-  }
-  // Tarballs renamed into <root>/images later (`capstan image import`) are imported at once.
+  // Tarballs renamed into <root>/images later (`capstan image import`) are imported at once;
+  // watched before the first scan, so none slips in between.
   cri::image::ImportWatcher import_watcher(images->get(), config.root + "/images");
   if (auto st = import_watcher.Start(); !st) {
     kLog.Warn("watching for image tarballs", {{"error", st.error().message()}});
+  }
+  if (auto st = (*images)->ImportDirectory(config.root + "/images"); !st) {
+    kLog.Warn("importing air-gap images", {{"error", st.error().message()}});
   }
   std::string listen = config.listen;
   // Pod networks come from CNI; without a usable config pods get loopback only and Status

@@ -79,6 +79,7 @@ prober::ProberDeps ProbeDeps(const KubeletDeps& d) {
     p.tcp_dial = d.tcp_dial;
   }
   p.grpc = d.grpc;
+  p.recorder = d.recorder;
   return p;
 }
 
@@ -197,6 +198,13 @@ bool Kubelet::ShouldPodContentBeRemoved(const std::string& uid) const {
 
 void Kubelet::HandleSourceUpdates() {
   for (auto& update : deps_.pod_config->Drain()) {
+    // New pods are admitted oldest first, as upstream does.
+    if (update.op == sources::PodOperation::kAdd) {
+      std::stable_sort(update.pods.begin(), update.pods.end(), [](const auto& a, const auto& b) {
+        return a.metadata.creation_timestamp.value_or(WallTime{}) <
+               b.metadata.creation_timestamp.value_or(WallTime{});
+      });
+    }
     for (auto& pod : update.pods) {
       kLog.Info("pod update", {{"op", sources::PodOperationName(update.op)},
                                {"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
@@ -250,18 +258,30 @@ bool Kubelet::IsRejected(const std::string& uid) const {
   return rejected_.contains(uid);
 }
 
+namespace {
+bool IsTerminalPhase(const std::string& phase) { return phase == "Succeeded" || phase == "Failed"; }
+}  // namespace
+
 bool Kubelet::Admit(const api::k8s::Pod& pod) {
+  if (IsTerminalPhase(pod.status.phase)) {
+    // Finished (or rejected) before this kubelet started: never run again, and not counted.
+    std::lock_guard lock(mu_);
+    rejected_.insert(pod.metadata.uid);
+    return false;
+  }
   if (!deps_.node_info || pod.metadata.deletion_timestamp) return true;
   auto node = deps_.node_info();
   if (!node) return true;  // the Node is not known yet: the scheduler's word stands
+  // The pods that hold resources: admitted, not finished (terminating ones still count).
   std::vector<api::k8s::Pod> active;
   for (const auto& other : GetPods()) {
     const std::string& uid = other.metadata.uid;
-    if (uid == pod.metadata.uid || IsRejected(uid) || workers_.IsPodTerminationRequested(uid)) {
+    if (uid == pod.metadata.uid || IsRejected(uid) || workers_.IsPodTerminated(uid) ||
+        IsTerminalPhase(other.status.phase)) {
       continue;
     }
     auto st = status_.GetPodStatus(uid);
-    if (st && (st->phase == "Succeeded" || st->phase == "Failed")) continue;
+    if (st && IsTerminalPhase(st->phase)) continue;
     active.push_back(other);
   }
   auto verdict = lifecycle::CanAdmitPod(pod, *node, active);
@@ -347,7 +367,9 @@ void Kubelet::Housekeeping() {
     return;
   }
   for (const auto& p : *running) {
-    if (desired.contains(p.uid) || workers_.IsKnown(p.uid)) {
+    // A pod rejected at admission is wanted by its source but must not run.
+    bool wanted = desired.contains(p.uid) && !IsRejected(p.uid);
+    if (wanted || workers_.IsKnown(p.uid)) {
       continue;
     }
     bool alive = false;
@@ -360,6 +382,8 @@ void Kubelet::Housekeeping() {
     if (alive) {
       kLog.Info("stopping an orphaned pod", {{"pod", p.namespace_ + "/" + p.name}, {"uid", p.uid}});
       workers_.UpdatePod({podworkers::UpdateType::kKill, {}, p, std::nullopt});
+    } else if (desired.contains(p.uid)) {
+      continue;  // a finished pod's containers stay for its logs until the pod goes
     } else if (auto st = runtime_.RemovePod(p.uid); !st) {
       kLog.Warn("removing a stopped orphaned pod",
                 {{"uid", p.uid}, {"error", st.error().message()}});
@@ -394,7 +418,10 @@ void Kubelet::Tick() {
 void Kubelet::RefreshDataVolumes() {
   for (const auto& pod : GetPods()) {
     const std::string& uid = pod.metadata.uid;
-    if (!volumes_.HasRemountableVolumes(pod) || workers_.IsPodTerminationRequested(uid)) continue;
+    if (!volumes_.HasRemountableVolumes(pod) || IsRejected(uid) ||
+        workers_.IsPodTerminationRequested(uid)) {
+      continue;
+    }
     if (auto st = volumes_.RemountPod(pod); !st) {
       kLog.Warn("refreshing volumes", {{"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
                                        {"error", st.error().message()}});

@@ -123,6 +123,9 @@ std::vector<api::k8s::Pod> PodsFrom(const kubelet::Kubelet& k,
 
 struct Joined {
   std::unique_ptr<api::k8s::client::RestApiClient> api;
+  // Asks for a new serving certificate when the current one nears its end; true when the
+  // files changed (null: the certificate is not the cluster's).
+  std::function<Result<bool>()> renew_serving;
 };
 
 // With --bootstrap-kubeconfig, the client certificate first (until it is issued); then the
@@ -154,12 +157,21 @@ Result<Joined> JoinCluster(const kubelet::config::KubeletFlags& flags,
     std::vector<std::string> ips;
     if (!opts.node_ip.empty()) ips.push_back(opts.node_ip);
     ips.push_back("127.0.0.1");
-    auto files = kubelet::certificate::EnsureServingCertificate(
-        out.api.get(), kubeconfig.ca_pem, pki_dir, opts.node_name, {opts.node_name, "localhost"},
-        ips, std::chrono::seconds(30));
+    auto ensure = [api = out.api.get(), ca = kubeconfig.ca_pem, pki_dir, node = opts.node_name,
+                   ips] {
+      return kubelet::certificate::EnsureServingCertificate(
+          api, ca, pki_dir, node, {node, "localhost"}, ips, std::chrono::seconds(30));
+    };
+    auto files = ensure();
     if (files) {
       cfg.tls_cert_file = files->cert_file;
       cfg.tls_private_key_file = files->key_file;
+      out.renew_serving = [ensure, cert_file = files->cert_file]() -> Result<bool> {
+        auto before = ReadFile(cert_file);
+        CAPSTAN_TRY(ensure());
+        auto after = ReadFile(cert_file);
+        return !before || !after || *before != *after;
+      };
     } else {
       kLog.Warn("no serving certificate from the cluster; serving a self-signed one",
                 {{"error", files.error().message()}});
@@ -267,6 +279,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   std::unique_ptr<kubelet::events::ApiEventRecorder> recorder;
   std::unique_ptr<kubelet::token::TokenManager> tokens;
   std::unique_ptr<api::k8s::client::Reflector> node_reflector;
+  std::function<Result<bool>()> renew_serving;
   if (!flags.kubeconfig.empty()) {
     auto joined = JoinCluster(flags, opts, *cfg, &clock);
     if (!joined) {
@@ -274,6 +287,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       return 2;
     }
     api = std::move(joined->api);
+    renew_serving = std::move(joined->renew_serving);
     sar = std::make_unique<kubelet::SubjectAccessReviewAuthorizer>(api.get(), &clock);
     recorder =
         std::make_unique<kubelet::events::ApiEventRecorder>(api.get(), opts.node_name, &clock);
@@ -423,8 +437,19 @@ int Run(const kubelet::config::KubeletFlags& flags) {
             mirrors->SyncOnce(PodsFrom(k, {kubelet::sources::kFileSource}));
           }
         }
-        if (round % 1500 == 1499) {  // every five minutes
+        if (round % 1500 == 1499) {  // every five minutes: certificates near their end
           RotateClientCertificate(api.get(), flags.kubeconfig, opts.node_name, clock);
+          if (renew_serving) {
+            auto renewed = renew_serving();
+            if (!renewed) {
+              kLog.Warn("renewing the serving certificate", {{"error", renewed.error().message()}});
+            } else if (*renewed) {
+              if (auto st = (*servers)->ReloadServingCertificate(); !st) {
+                kLog.Warn("loading the renewed serving certificate",
+                          {{"error", st.error().message()}});
+              }
+            }
+          }
         }
         pod_status->SyncOnce();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -107,9 +107,19 @@ Status ValidateItemPath(const std::string& path, const std::string& field) {
   return Ok();
 }
 
+// File modes are permission bits only: 0 to 0777 (no setuid, setgid or sticky bits).
+Status ValidateMode(const std::optional<int32_t>& mode, const std::string& field) {
+  if (mode && (*mode < 0 || *mode > 0777)) {
+    return Invalid(field, "must be a number between 0 and 0777 (octal), both inclusive");
+  }
+  return Ok();
+}
+
 Status ValidateKeyPaths(const std::vector<KeyToPath>& items, const std::string& field) {
   for (size_t i = 0; i < items.size(); ++i) {
-    CAPSTAN_TRY(ValidateItemPath(items[i].path, field + ".items[" + std::to_string(i) + "].path"));
+    std::string f = field + ".items[" + std::to_string(i) + "]";
+    CAPSTAN_TRY(ValidateItemPath(items[i].path, f + ".path"));
+    CAPSTAN_TRY(ValidateMode(items[i].mode, f + ".mode"));
   }
   return Ok();
 }
@@ -118,6 +128,7 @@ Status ValidateDownwardPaths(const DownwardAPIVolumeSource& d, const std::string
   for (size_t i = 0; i < d.items.size(); ++i) {
     std::string f = field + ".items[" + std::to_string(i) + "]";
     CAPSTAN_TRY(ValidateItemPath(d.items[i].path, f + ".path"));
+    CAPSTAN_TRY(ValidateMode(d.items[i].mode, f + ".mode"));
     if (!d.items[i].field_ref == !d.items[i].resource_field_ref) {
       return Invalid(f, "must specify exactly one of fieldRef and resourceFieldRef");
     }
@@ -126,6 +137,14 @@ Status ValidateDownwardPaths(const DownwardAPIVolumeSource& d, const std::string
 }
 
 Status ValidateDataVolumePaths(const Volume& v, const std::string& f) {
+  if (v.config_map)
+    CAPSTAN_TRY(ValidateMode(v.config_map->default_mode, f + ".configMap.defaultMode"));
+  if (v.secret) CAPSTAN_TRY(ValidateMode(v.secret->default_mode, f + ".secret.defaultMode"));
+  if (v.downward_api) {
+    CAPSTAN_TRY(ValidateMode(v.downward_api->default_mode, f + ".downwardAPI.defaultMode"));
+  }
+  if (v.projected)
+    CAPSTAN_TRY(ValidateMode(v.projected->default_mode, f + ".projected.defaultMode"));
   if (v.config_map) CAPSTAN_TRY(ValidateKeyPaths(v.config_map->items, f + ".configMap"));
   if (v.secret) CAPSTAN_TRY(ValidateKeyPaths(v.secret->items, f + ".secret"));
   if (v.downward_api) CAPSTAN_TRY(ValidateDownwardPaths(*v.downward_api, f + ".downwardAPI"));

@@ -206,6 +206,23 @@ std::string CheckNodeRestriction(const UserInfo& user, const std::string& group,
     if (StringOr(Lookup(object, {"spec", "nodeName"})) != node) {
       return fmt::format("node \"{}\" can only create pods with spec.nodeName set to itself", node);
     }
+    // A mirror pod stands for a static pod, which may not use the API's objects: otherwise a
+    // node could name any service account or secret and be allowed to read it (as upstream).
+    if (!StringOr(Lookup(object, {"spec", "serviceAccountName"})).empty() ||
+        !StringOr(Lookup(object, {"spec", "serviceAccount"})).empty()) {
+      return fmt::format("node \"{}\" can not create pods that reference a service account", node);
+    }
+    PodReferences refs = ReferencesOf(object);
+    if (!refs.secrets.empty()) {
+      return fmt::format("node \"{}\" can not create pods that reference secrets", node);
+    }
+    if (!refs.config_maps.empty()) {
+      return fmt::format("node \"{}\" can not create pods that reference configmaps", node);
+    }
+    if (!refs.claims.empty()) {
+      return fmt::format("node \"{}\" can not create pods that reference persistentvolumeclaims",
+                         node);
+    }
   }
   return "";
 }

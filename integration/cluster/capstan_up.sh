@@ -257,6 +257,8 @@ check "delete pod two" contains 'pod "two" deleted' k delete pod two
 check "its containers were stopped" contains 'Stopping container a' k get events --field-selector involvedObject.name=two
 check "it is gone" contains 'NotFound' k get pod two
 
+# The pod network's nft tables (ipMasq) are named capstan_<kind>_<network hash>_<pod>.
+net_hash=$(nft list tables 2>/dev/null | grep -o 'capstan_masq_[0-9a-f]*_' | head -1 | cut -d_ -f3)
 check "capstan down" contains 'capstan is down' "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run"
 # (The pattern cannot match the pgrep command line itself: it holds "capstan-(".)
 check "no daemon of this data dir runs" \
@@ -264,6 +266,8 @@ check "no daemon of this data dir runs" \
 check "no bridge left" bash -c '! ip link show cni0 >/dev/null 2>&1'
 check "no pod IP held" bash -c '! ls /var/lib/cni/networks/capstan 2>/dev/null | grep -q "^10\."'
 check "no mounts under the data dir" bash -c "! grep -q '$tmp' /proc/mounts"
+check "no nft tables of the pod network" bash -c \
+  "[[ -n '$net_hash' ]] && ! nft list tables 2>/dev/null | grep -q 'capstan_[a-z]*_${net_hash}_'"
 
 check "capstan up again" contains "node $node is Ready" "$bin_dir/capstan" up "${up_args[@]}"
 check "the config map is back" contains 'kept' k get configmap kept

@@ -32,6 +32,13 @@ std::string PodHostname(const api::k8s::Pod& pod) {
 
 namespace {
 
+bool IsApiDataVolume(const api::k8s::Pod& pod, const std::string& name) {
+  for (const auto& v : pod.spec.volumes) {
+    if (v.name == name) return v.config_map || v.secret || v.downward_api || v.projected;
+  }
+  return false;
+}
+
 v1::Protocol ToProtocol(const std::string& p) {
   if (p == "UDP") return v1::UDP;
   if (p == "SCTP") return v1::SCTP;
@@ -156,7 +163,9 @@ Result<v1::ContainerConfig> GenerateContainerConfig(const api::k8s::Pod& pod,
     auto* mount = cfg.add_mounts();
     mount->set_container_path(m.mount_path);
     mount->set_host_path(host);
-    mount->set_readonly(m.read_only);
+    // configMap, secret, downwardAPI and projected volumes are the kubelet's to write: always
+    // read-only in containers, as upstream mounts them.
+    mount->set_readonly(m.read_only || IsApiDataVolume(pod, m.name));
     mount->set_propagation(ToPropagation(m.mount_propagation));
   }
   if (!in.termination_message_file.empty() && !c.termination_message_path.empty()) {

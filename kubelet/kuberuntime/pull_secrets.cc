@@ -55,9 +55,33 @@ Location KeyLocation(std::string key) {
   return loc;
 }
 
+std::vector<std::string> Labels(const std::string& host) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = host.find('.', start);
+    out.push_back(host.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
+  }
+}
+
+// "*.example.com" matches "a.example.com" but not "a.b.example.com": globs match label by
+// label, as upstream's keyring does.
+bool HostMatches(const std::string& pattern, const std::string& host) {
+  if (pattern == host) return true;
+  if (pattern.find('*') == std::string::npos) return false;
+  auto want = Labels(pattern);
+  auto have = Labels(host);
+  if (want.size() != have.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (::fnmatch(want[i].c_str(), have[i].c_str(), 0) != 0) return false;
+  }
+  return true;
+}
+
 bool Matches(const Location& key, const Location& image) {
-  bool host = key.host == image.host || (key.host.find('*') != std::string::npos &&
-                                         ::fnmatch(key.host.c_str(), image.host.c_str(), 0) == 0);
+  bool host = HostMatches(key.host, image.host);
   if (!host) return false;
   return key.path.empty() || image.path == key.path || image.path.starts_with(key.path + "/");
 }

@@ -251,6 +251,10 @@ PodSyncResult RuntimeManager::SyncPod(const api::k8s::Pod& pod, const container:
     if (!sandbox) {
       result.Fail(SyncAction::kCreatePodSandbox, pod.metadata.name,
                   {kCreatePodSandboxError, sandbox.error().message()});
+      if (deps_.recorder) {
+        deps_.recorder->PodEvent(pod, "", events::kWarning, "FailedCreatePodSandBox",
+                                 "Failed to create pod sandbox: " + sandbox.error().message());
+      }
       return result;
     }
     sandbox_id = sandbox->pod_sandbox_id();

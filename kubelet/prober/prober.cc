@@ -1,5 +1,8 @@
 #include "kubelet/prober/prober.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "common/log.h"
 #include "kubelet/container/helpers.h"
 
@@ -20,8 +23,10 @@ Result<ProbeResult> Prober::Probe(ProbeType type, const api::k8s::Pod& pod,
     return ProbeResult::kSuccess;
   }
   Result<ProbeResult> r = ProbeResult::kUnknown;
+  std::string detail;
   for (int i = 0; i < kMaxProbeRetries; ++i) {
-    r = RunOnce(*probe, c, container_id, pod_ip);
+    detail.clear();
+    r = RunOnce(*probe, c, container_id, pod_ip, &detail);
     if (r) {
       break;
     }
@@ -32,14 +37,22 @@ Result<ProbeResult> Prober::Probe(ProbeType type, const api::k8s::Pod& pod,
                                 {"container", c.name},
                                 {"error", r.error().message()}});
   } else if (*r == ProbeResult::kFailure) {
-    kLog.Info("probe failed",
-              {{"type", ProbeTypeName(type)}, {"pod", pod.metadata.name}, {"container", c.name}});
+    kLog.Info("probe failed", {{"type", ProbeTypeName(type)},
+                               {"pod", pod.metadata.name},
+                               {"container", c.name},
+                               {"detail", detail}});
+    if (deps_.recorder) {
+      deps_.recorder->PodEvent(pod, events::ContainerFieldPath(pod, c.name), events::kWarning,
+                               "Unhealthy",
+                               fmt::format("{} probe failed: {}", ProbeTypeName(type), detail));
+    }
   }
   return r;
 }
 
 Result<ProbeResult> Prober::RunOnce(const api::k8s::Probe& probe, const api::k8s::Container& c,
-                                    const std::string& container_id, const std::string& pod_ip) {
+                                    const std::string& container_id, const std::string& pod_ip,
+                                    std::string* detail) {
   auto timeout = std::chrono::seconds(std::max(probe.timeout_seconds, 1));
   const auto& h = probe.handler;
   if (h.exec) {
@@ -53,10 +66,12 @@ Result<ProbeResult> Prober::RunOnce(const api::k8s::Probe& probe, const api::k8s
     if (!resp) {
       // A command that outlives its timeout is a failed probe, not a broken prober.
       if (resp.error().code() == Code::kDeadlineExceeded) {
+        *detail = fmt::format("command {:?} timed out", fmt::join(h.exec->command, " "));
         return ProbeResult::kFailure;
       }
       return Fail(resp.error());
     }
+    *detail = resp->stdout() + resp->stderr();  // the output, as upstream reports it
     return resp->exit_code() == 0 ? ProbeResult::kSuccess : ProbeResult::kFailure;
   }
   if (h.http_get) {
@@ -78,15 +93,21 @@ Result<ProbeResult> Prober::RunOnce(const api::k8s::Probe& probe, const api::k8s
       if (resp.error().code() == Code::kUnimplemented) {
         return Fail(resp.error());
       }
+      *detail = fmt::format("Get \"{}://{}:{}{}\": {}", req.scheme == "HTTPS" ? "https" : "http",
+                            req.host, req.port, req.path, resp.error().message());
       return ProbeResult::kFailure;  // refused, reset, timed out
     }
-    return resp->status >= 200 && resp->status < 400 ? ProbeResult::kSuccess
-                                                     : ProbeResult::kFailure;
+    if (resp->status >= 200 && resp->status < 400) return ProbeResult::kSuccess;
+    *detail = fmt::format("HTTP probe failed with statuscode: {}", resp->status);
+    return ProbeResult::kFailure;
   }
   if (h.tcp_socket) {
     CAPSTAN_ASSIGN_OR_RETURN(int port, container::ResolvePort(h.tcp_socket->port, c));
     std::string host = h.tcp_socket->host.empty() ? pod_ip : h.tcp_socket->host;
-    return deps_.tcp_dial(host, port, timeout) ? ProbeResult::kSuccess : ProbeResult::kFailure;
+    auto dialed = deps_.tcp_dial(host, port, timeout);
+    if (dialed) return ProbeResult::kSuccess;
+    *detail = fmt::format("dial tcp {}:{}: {}", host, port, dialed.error().message());
+    return ProbeResult::kFailure;
   }
   if (h.grpc) {
     if (!deps_.grpc) {
@@ -94,8 +115,11 @@ Result<ProbeResult> Prober::RunOnce(const api::k8s::Probe& probe, const api::k8s
     }
     auto serving = deps_.grpc->Check(pod_ip, h.grpc->port, h.grpc->service.value_or(""), timeout);
     if (!serving) {
+      *detail = fmt::format("timeout: failed to connect service \"{}:{}\": {}", pod_ip,
+                            h.grpc->port, serving.error().message());
       return ProbeResult::kFailure;
     }
+    if (!*serving) *detail = "service unhealthy (responded with \"NOT_SERVING\")";
     return *serving ? ProbeResult::kSuccess : ProbeResult::kFailure;
   }
   return Fail(Code::kInvalidArgument, "probe has no action");

@@ -9,6 +9,7 @@
 
 #include "api/cri/runtime_service.h"
 #include "api/k8s/pod.h"
+#include "kubelet/events/recorder.h"
 #include "kubelet/prober/results.h"
 #include "kubelet/util/net.h"
 
@@ -28,6 +29,8 @@ struct ProberDeps {
   std::function<Status(const std::string&, int, std::chrono::milliseconds)> tcp_dial =
       util::TcpDial;
   GrpcHealthChecker* grpc = nullptr;  // null: grpc probes cannot run
+  // Unhealthy events ("Liveness probe failed: ...") for failed probes (null: none).
+  events::EventRecorder* recorder = nullptr;
 };
 
 class Prober {
@@ -40,8 +43,11 @@ class Prober {
                             const std::string& container_id, const std::string& pod_ip);
 
  private:
+  // `detail`: why it failed, in upstream's words (command output, "HTTP probe failed with
+  // statuscode: 500", the dial error).
   Result<ProbeResult> RunOnce(const api::k8s::Probe& probe, const api::k8s::Container& c,
-                              const std::string& container_id, const std::string& pod_ip);
+                              const std::string& container_id, const std::string& pod_ip,
+                              std::string* detail);
   ProberDeps deps_;
 };
 

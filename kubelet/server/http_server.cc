@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "common/log.h"
 #include "kubelet/server/http_session.h"
@@ -35,7 +36,10 @@ void KeepAlive(tcp::socket& socket) {
 struct HttpServer::Impl {
   SessionContext ctx;
   const HttpServerOptions& options;
-  std::optional<ssl::context> tls;
+  // Replaced whole by ReloadTls (on the io thread); retired contexts are kept until the
+  // server goes, as sessions made from them may still be open.
+  std::shared_ptr<ssl::context> tls;
+  std::vector<std::shared_ptr<ssl::context>> retired_tls;
   // Destroyed in reverse: the pool's abandoned work first (it holds sessions whose sockets
   // need the io_context), then the io_context with the handlers still queued on it.
   net::io_context ioc;
@@ -133,7 +137,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   const auto& o = impl->options;
   if (o.tls) {
     CAPSTAN_ASSIGN_OR_RETURN(auto ctx, MakeTlsContext(*o.tls));
-    impl->tls.emplace(std::move(ctx));
+    impl->tls = std::make_shared<ssl::context>(std::move(ctx));
   }
   beast::error_code ec;
   auto address = net::ip::make_address(o.address, ec);
@@ -170,6 +174,18 @@ HttpServer::~HttpServer() { Stop(); }
 int HttpServer::port() const { return impl_->port; }
 
 size_t HttpServer::connections() const { return impl_->ctx.connections; }
+
+Status HttpServer::ReloadTls() {
+  if (!impl_->options.tls) return Ok();
+  CAPSTAN_ASSIGN_OR_RETURN(auto ctx, MakeTlsContext(*impl_->options.tls));
+  auto next = std::make_shared<ssl::context>(std::move(ctx));
+  net::post(impl_->ioc, [impl = impl_.get(), next] {
+    impl->retired_tls.push_back(std::move(impl->tls));
+    impl->tls = next;
+  });
+  kLog.Info("serving certificate reloaded", {{"server", impl_->options.name}});
+  return Ok();
+}
 
 void HttpServer::Stop() {
   if (impl_->stopped.exchange(true)) {

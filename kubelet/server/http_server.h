@@ -49,6 +49,10 @@ class HttpServer {
   size_t connections() const;
   // Stops accepting, closes every connection and waits for running handlers. Idempotent.
   void Stop();
+  // Reads the certificate, key and client CA files again (a rotated serving certificate):
+  // connections from now on use them, open ones keep theirs. A file that does not load
+  // leaves the current ones in use.
+  Status ReloadTls();
 
   class Impl;
 

@@ -44,6 +44,8 @@ class KubeletServers {
 
   // Stops every server and waits for their handlers. Idempotent.
   void Stop();
+  // The secure port takes its (rotated) certificate files again.
+  Status ReloadServingCertificate() { return secure_ ? secure_->ReloadTls() : Ok(); }
 
  private:
   KubeletServers() = default;

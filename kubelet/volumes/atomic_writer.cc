@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -67,7 +68,7 @@ Status WriteOne(const std::string& gen_dir, const std::string& rel, const FilePr
   }
   if (group) (void)::fchown(fd, static_cast<uid_t>(-1), *group);
   // fchmod after writing: the umask must not narrow the mode the pod asked for.
-  if (::fchmod(fd, static_cast<mode_t>(f.mode & 07777)) != 0) {
+  if (::fchmod(fd, static_cast<mode_t>(f.mode & 0777)) != 0) {
     ::close(fd);
     return Errno("chmod", full.string());
   }
@@ -82,9 +83,36 @@ std::string CurrentGeneration(const std::string& dir) {
   ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
   if (n <= 0) return "";
   std::string target(buf, static_cast<size_t>(n));
-  // Only a sibling generation counts: anything else is not ours to follow.
-  if (target.find('/') != std::string::npos || target.rfind("..", 0) != 0) return "";
+  // Only a sibling generation of our own naming that is a real directory counts: anything
+  // else is not ours to follow.
+  static const std::regex kGeneration(R"(\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.[A-Za-z0-9]{6})");
+  if (!std::regex_match(target, kGeneration)) return "";
+  struct stat st {};
+  if (::lstat((dir + "/" + target).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "";
   return target;
+}
+
+// A file of a generation, never through a symlink, at most `limit` bytes.
+Result<std::string> ReadPlainFile(const std::string& path, size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Errno("opening", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > limit) {
+    ::close(fd);
+    return Fail(Code::kFailedPrecondition, "{} is not a plain file of at most {} bytes", path,
+                limit);
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t r = ::read(fd, data.data() + done, data.size() - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  data.resize(done);
+  return data;
 }
 
 }  // namespace
@@ -121,10 +149,11 @@ Result<Payload> AtomicWriter::Read() const {
        it.increment(ec)) {
     if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
     struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0) continue;
-    CAPSTAN_ASSIGN_OR_RETURN(std::string data, ReadFile(it->path()));
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    // Volumes hold API objects (1 MiB each at most): anything far larger is not ours.
+    CAPSTAN_ASSIGN_OR_RETURN(std::string data, ReadPlainFile(it->path(), 64 << 20));
     out[fs::relative(it->path(), root).string()] = {std::move(data),
-                                                    static_cast<int32_t>(st.st_mode & 07777)};
+                                                    static_cast<int32_t>(st.st_mode & 0777)};
   }
   if (ec) return Fail(Code::kInternal, "reading {}: {}", root.string(), ec.message());
   return out;
@@ -134,7 +163,10 @@ Result<bool> AtomicWriter::Write(const Payload& requested) {
   Payload payload = requested;
   for (auto& [path, file] : payload) {
     CAPSTAN_TRY(ValidatePayloadPath(path));
-    file.mode &= 07777;  // what the file system keeps, so an unchanged payload compares equal
+    // Permission bits only (no setuid, setgid or sticky); with fsGroup the group may read,
+    // as upstream's SetVolumeOwnership gives read-only volumes.
+    file.mode &= 0777;
+    if (group_) file.mode |= 0440;
   }
   std::string old_gen = CurrentGeneration(dir_);
   Payload old;

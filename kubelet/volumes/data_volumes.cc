@@ -36,19 +36,32 @@ class DataVolumePlugin : public VolumePlugin {
   Result<std::string> SetUp(const api::k8s::Pod& pod, const api::k8s::Volume& v) override {
     std::string dir = PodVolumeDir(root_dir_, pod.metadata.uid, name_, v.name);
     // The payload first: a missing object fails the mount before anything is created.
-    CAPSTAN_ASSIGN_OR_RETURN(Payload payload, payload_(pod, v, *sources_));
+    auto payload = payload_(pod, v, *sources_);
+    if (!payload) {
+      // A volume already set up keeps serving what it has while the API server is away or
+      // the object is gone (as upstream): the pod's containers still get synced.
+      if (PathExists(dir + "/..data")) {
+        kLog.Warn("volume contents not refreshed",
+                  {{"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
+                   {"volume", v.name},
+                   {"error", payload.error().message()}});
+        return dir;
+      }
+      return Fail(payload.error());
+    }
     std::lock_guard lock(mu_);
     CAPSTAN_TRY(MkdirAll(dir, 0750));
     if (tmpfs_ && mounter_ && !mounter_->IsMountPoint(dir)) {
       CAPSTAN_TRY_WRAP(mounter_->MountTmpfs(dir, "mode=0755"), "volume {}", v.name);
     }
     ::chmod(dir.c_str(), 0755);  // containers running as any user read through it
-    CAPSTAN_TRY(Write(pod, v, dir, payload));
+    CAPSTAN_TRY(Write(pod, v, dir, *payload));
     return dir;
   }
 
   Status Remount(const api::k8s::Pod& pod, const api::k8s::Volume& v) override {
     std::string dir = PodVolumeDir(root_dir_, pod.metadata.uid, name_, v.name);
+    if (!PathExists(dir)) return Ok();  // never set up (or torn down): nothing to ask for
     CAPSTAN_ASSIGN_OR_RETURN(Payload payload, payload_(pod, v, *sources_));
     std::lock_guard lock(mu_);
     if (!PathExists(dir)) return Ok();  // torn down meanwhile: nothing to refresh

@@ -29,9 +29,14 @@ void RunListWatchLoop(const std::atomic<bool>& stopping, const std::function<Sta
                       const std::function<void(const Error&)>& on_error) {
   auto backoff = std::chrono::milliseconds(500);
   while (!stopping) {
+    auto started = std::chrono::steady_clock::now();
     auto st = round();
     if (st || stopping) {
       backoff = std::chrono::milliseconds(500);
+      // A round that ends at once (watches cancelled under it) must not spin.
+      if (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
       continue;
     }
     on_error(st.error());

@@ -111,3 +111,44 @@ TEST_F(NodeAuthorizerTest, OtherUsersAreNotItsConcern) {
 
 }  // namespace
 }  // namespace capstan::control_plane::apiserver
+
+namespace capstan::control_plane::apiserver {
+namespace {
+
+// NodeRestriction: a node creates only mirror pods of itself, and they reference nothing.
+TEST(NodeRestrictionTest, MirrorPodsOnlyAndReferencingNothing) {
+  UserInfo node{"system:node:n1", "", {"system:nodes", "system:authenticated"}, {}};
+  auto pod = [](const std::string& extra_spec) {
+    Json p = Json::parse(R"({"metadata": {"name": "web-n1", "annotations":
+        {"kubernetes.io/config.mirror": "abc"}}, "spec": {"nodeName": "n1",
+        "containers": [{"name": "c", "image": "b"}]}})");
+    if (!extra_spec.empty()) p["spec"].update(Json::parse(extra_spec));
+    return p;
+  };
+  EXPECT_EQ(CheckNodeRestriction(node, "", "pods", pod("")), "");
+  Json not_mirror = pod("");
+  not_mirror["metadata"].erase("annotations");
+  EXPECT_NE(CheckNodeRestriction(node, "", "pods", not_mirror).find("can only create mirror pods"),
+            std::string::npos);
+  EXPECT_NE(CheckNodeRestriction(node, "", "pods", pod(R"({"nodeName": "n2"})")).find("itself"),
+            std::string::npos);
+  EXPECT_EQ(CheckNodeRestriction(node, "", "pods", pod(R"({"serviceAccountName": "admin"})")),
+            "node \"n1\" can not create pods that reference a service account");
+  EXPECT_EQ(
+      CheckNodeRestriction(node, "", "pods",
+                           pod(R"({"volumes": [{"name": "s", "secret": {"secretName": "x"}}]})")),
+      "node \"n1\" can not create pods that reference secrets");
+  EXPECT_EQ(
+      CheckNodeRestriction(
+          node, "", "pods",
+          pod(R"({"volumes": [{"name": "p", "projected": {"sources": [{"configMap": {"name": "c"}}]}}]})")),
+      "node \"n1\" can not create pods that reference configmaps");
+  EXPECT_EQ(
+      CheckNodeRestriction(
+          node, "", "pods",
+          pod(R"({"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "c"}}]})")),
+      "node \"n1\" can not create pods that reference persistentvolumeclaims");
+}
+
+}  // namespace
+}  // namespace capstan::control_plane::apiserver

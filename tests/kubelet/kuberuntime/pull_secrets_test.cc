@@ -47,6 +47,7 @@ TEST(PullSecretsTest, GlobsLegacyDockercfgAndJunk) {
       {".dockercfg", R"({"*.corp.example": {"username": "g", "password": "x"}})"}};
   EXPECT_EQ(Servers(CredentialsFor("eu.corp.example/app", {legacy})),
             std::vector<std::string>{"*.corp.example=g"});
+  EXPECT_TRUE(CredentialsFor("a.eu.corp.example/app", {legacy}).empty());  // one label per *
   std::map<std::string, std::string> junk = {{".dockerconfigjson", "{not json"}};
   std::map<std::string, std::string> opaque = {{"password", "x"}};
   EXPECT_TRUE(CredentialsFor("eu.corp.example/app", {junk, opaque}).empty());

@@ -226,3 +226,63 @@ spec:
 
 }  // namespace
 }  // namespace capstan::kubelet::prober
+
+namespace capstan::kubelet::prober {
+namespace {
+
+class EventLog : public events::EventRecorder {
+ public:
+  void PodEvent(const api::k8s::Pod&, const std::string& field_path, const std::string& type,
+                const std::string& reason, const std::string& message) override {
+    events.push_back(field_path + " " + type + " " + reason + ": " + message);
+  }
+  void NodeEvent(const std::string&, const std::string&, const std::string&) override {}
+  std::vector<std::string> events;
+};
+
+// Failed probes are Unhealthy events with upstream's words, on the container.
+TEST_F(ProberTest, FailedProbesRecordUnhealthyEvents) {
+  EventLog log;
+  ProberDeps deps;
+  deps.runtime = &runtime_;
+  deps.http = &http_;
+  deps.tcp_dial = [](const std::string&, int, std::chrono::milliseconds) {
+    return Status(Fail(Code::kUnavailable, "connect: connection refused"));
+  };
+  deps.recorder = &log;
+  Prober prober(deps);
+  runtime_.SetExecHandler([](const v1::ExecSyncRequest&) -> Result<v1::ExecSyncResponse> {
+    v1::ExecSyncResponse resp;
+    resp.set_exit_code(1);
+    resp.set_stdout("cat: can't open '/tmp/healthy': No such file or directory\n");
+    return resp;
+  });
+  auto pod = testing::PodFromYaml(R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: p, uid: u1}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    livenessProbe: {exec: {command: [cat, /tmp/healthy]}}
+    readinessProbe: {httpGet: {path: /ready, port: 8080}}
+    startupProbe: {tcpSocket: {port: 5432}}
+)yaml");
+  const auto& c = pod.spec.containers[0];
+  EXPECT_EQ(*prober.Probe(ProbeType::kLiveness, pod, c, id_, "10.88.0.9"), ProbeResult::kFailure);
+  http_.status = 503;
+  EXPECT_EQ(*prober.Probe(ProbeType::kReadiness, pod, c, id_, "10.88.0.9"), ProbeResult::kFailure);
+  EXPECT_EQ(*prober.Probe(ProbeType::kStartup, pod, c, id_, "10.88.0.9"), ProbeResult::kFailure);
+  EXPECT_EQ(log.events,
+            (std::vector<std::string>{
+                "spec.containers{app} Warning Unhealthy: Liveness probe failed: cat: can't open "
+                "'/tmp/healthy': No such file or directory\n",
+                "spec.containers{app} Warning Unhealthy: Readiness probe failed: HTTP probe failed "
+                "with statuscode: 503",
+                "spec.containers{app} Warning Unhealthy: Startup probe failed: dial tcp "
+                "10.88.0.9:5432: connect: connection refused"}));
+}
+
+}  // namespace
+}  // namespace capstan::kubelet::prober

@@ -160,6 +160,38 @@ TEST_F(TlsAuthTest, WebhookModeWithoutAnApiServerIsForbidden) {
   EXPECT_EQ(Get(Url("/pods"), As("", "")).status, 401);
 }
 
+// A rotated serving certificate is taken for new connections without a restart.
+TEST_F(TlsAuthTest, ReloadedCertificateServesNewConnections) {
+  std::string saved_cert = *ReadFile(pki_->server_cert);
+  std::string saved_key = *ReadFile(pki_->server_key);
+  Serve(NewAlwaysAllowAuthorizer(), /*anonymous=*/true);
+  EXPECT_EQ(Get(Url("/healthz"), As("", "")).status, 200);  // verified against the test CA
+  // A certificate from a CA the client does not trust replaces it on disk.
+  CertificateSpec ca_spec;
+  ca_spec.common_name = "rotated-ca";
+  ca_spec.is_ca = true;
+  auto other_ca = *IssueCertificate(ca_spec, nullptr);
+  CertificateSpec server;
+  server.common_name = "node-a";
+  server.ip_addresses = {"127.0.0.1"};
+  server.server_auth = true;
+  auto rotated = *IssueCertificate(server, &other_ca);
+  ASSERT_TRUE(WriteFileAtomic(pki_->server_cert, rotated.cert_pem));
+  ASSERT_TRUE(WriteFileAtomic(pki_->server_key, rotated.key_pem, 0600));
+  EXPECT_EQ(Get(Url("/healthz"), As("", "")).status, 200);  // not reloaded yet
+  ASSERT_TRUE(server_->ReloadTls());
+  EXPECT_EQ(Get(Url("/healthz"), As("", "")).status, 0);  // the new one does not verify
+  ClientOptions trusting_rotated;
+  trusting_rotated.ca_file = dir_->Write("rotated-ca.crt", other_ca.cert_pem);
+  EXPECT_EQ(Get(Url("/healthz"), trusting_rotated).status, 200);
+  // A broken file leaves the current certificate in use.
+  ASSERT_TRUE(WriteFileAtomic(pki_->server_cert, "not a certificate"));
+  EXPECT_FALSE(server_->ReloadTls());
+  EXPECT_EQ(Get(Url("/healthz"), trusting_rotated).status, 200);
+  ASSERT_TRUE(WriteFileAtomic(pki_->server_cert, saved_cert));
+  ASSERT_TRUE(WriteFileAtomic(pki_->server_key, saved_key, 0600));
+}
+
 TEST_F(TlsAuthTest, PlainHttpToTheTlsPortGetsNothing) {
   Serve(NewAlwaysAllowAuthorizer(), /*anonymous=*/true);
   std::string resp = testing::RawExchange(server_->port(), "GET /healthz HTTP/1.1\r\n\r\n",

@@ -183,6 +183,35 @@ TEST_F(DataVolumesTest, ChangedObjectReachesTheVolumeOnRemount) {
   EXPECT_EQ(Slurp(paths->at("creds") + "/password"), "two");
 }
 
+// While the API server is away (or the object is deleted) a volume already set up keeps
+// what it has, so the pod's containers are still synced.
+TEST_F(DataVolumesTest, SetUpVolumeKeepsServingWhenTheObjectCannotBeRead) {
+  objects_["ConfigMap/game"] = {{"lives", "3"}};
+  auto pod = Pod("  - {name: cfg, configMap: {name: game}}\n");
+  auto first = manager_->MountPod(pod);
+  ASSERT_TRUE(first) << first.error().message();
+  objects_.clear();
+  auto again = manager_->MountPod(pod);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(Slurp(again->at("cfg") + "/lives"), "3");
+}
+
+// Contents follow the API, never the container: the modes keep no setuid bits, and a
+// ..data that points anywhere but a generation of ours is not followed.
+TEST_F(DataVolumesTest, HostileModesAndLinksAreNotHonoured) {
+  objects_["ConfigMap/game"] = {{"run", "#!/bin/sh"}};
+  auto pod = Pod("  - {name: cfg, configMap: {name: game, defaultMode: 2541}}\n");  // 04755
+  auto paths = manager_->MountPod(pod);
+  ASSERT_TRUE(paths) << paths.error().message();
+  std::string vol = paths->at("cfg");
+  EXPECT_EQ(Mode(vol + "/run"), 0755);
+  fs::remove(vol + "/..data");
+  fs::create_directory_symlink("/", vol + "/..evil");
+  fs::create_symlink("..evil", vol + "/..data");
+  AtomicWriter w(vol);
+  EXPECT_TRUE(w.Read()->empty());  // not ours: nothing read through it
+}
+
 TEST_F(DataVolumesTest, RemountLeavesTornDownVolumesAlone) {
   objects_["ConfigMap/game"] = {{"lives", "3"}};
   auto pod = Pod("  - {name: cfg, configMap: {name: game}}\n");
@@ -211,7 +240,7 @@ TEST_F(DataVolumesTest, DownwardApiFiles) {
   EXPECT_EQ(Slurp(vol + "/mem"), "64");
 
   auto status_field =
-      manager_->MountPod(Pod("  - {name: info, downwardAPI: {items: [{path: ip, fieldRef: "
+      manager_->MountPod(Pod("  - {name: ip, downwardAPI: {items: [{path: ip, fieldRef: "
                              "{fieldPath: status.podIP}}]}}\n"));
   EXPECT_FALSE(status_field);
 }
