@@ -132,39 +132,13 @@ CsrSigner::CsrSigner(Registry* registry, const ResourceRegistry* resources,
       authorizer_(authorizer),
       ca_(std::move(ca)),
       clock_(clock),
-      period_(period) {}
+      loop_(period, [this] { SyncOnce(); }) {}
 
 CsrSigner::~CsrSigner() { Stop(); }
 
-void CsrSigner::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      pending_ = false;
-      lock.unlock();
-      SyncOnce();
-      lock.lock();
-      cv_.wait_for(lock, period_, [this] { return stopping_ || pending_; });
-    }
-  });
-}
-
-void CsrSigner::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void CsrSigner::Notify() {
-  {
-    std::lock_guard lock(mu_);
-    pending_ = true;
-  }
-  cv_.notify_all();
-}
+void CsrSigner::Start() { loop_.Start(); }
+void CsrSigner::Stop() { loop_.Stop(); }
+void CsrSigner::Notify() { loop_.Notify(); }
 
 void CsrSigner::SyncOnce() {
   auto r = resources_->Find("certificates.k8s.io", "v1", "certificatesigningrequests");

@@ -13,14 +13,12 @@
 //   (`kubectl certificate approve`).
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "common/pki/certs.h"
 #include "control-plane/apiserver/auth.h"
 #include "control-plane/apiserver/registry.h"
 #include "control-plane/apiserver/resource_info.h"
+#include "control-plane/apiserver/sync_loop.h"
 
 namespace capstan::control_plane::apiserver {
 
@@ -49,12 +47,7 @@ class CsrSigner {
   const Authorizer* authorizer_;
   pki::CertAndKey ca_;
   const Clock* clock_;
-  std::chrono::milliseconds period_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool pending_ = false;
-  std::thread thread_;
+  SyncLoop loop_;  // last: its thread uses the members above
 };
 
 }  // namespace capstan::control_plane::apiserver

@@ -10,39 +10,16 @@ const log::Logger kLog("namespace-defaults");
 
 NamespaceDefaults::NamespaceDefaults(Registry* registry, const ResourceRegistry* resources,
                                      std::string ca_pem, std::chrono::milliseconds period)
-    : registry_(registry), resources_(resources), ca_pem_(std::move(ca_pem)), period_(period) {}
+    : registry_(registry),
+      resources_(resources),
+      ca_pem_(std::move(ca_pem)),
+      loop_(period, [this] { SyncOnce(); }) {}
 
 NamespaceDefaults::~NamespaceDefaults() { Stop(); }
 
-void NamespaceDefaults::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      notified_ = false;
-      lock.unlock();
-      SyncOnce();
-      lock.lock();
-      cv_.wait_for(lock, period_, [this] { return stopping_ || notified_; });
-    }
-  });
-}
-
-void NamespaceDefaults::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void NamespaceDefaults::Notify() {
-  {
-    std::lock_guard lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_all();
-}
+void NamespaceDefaults::Start() { loop_.Start(); }
+void NamespaceDefaults::Stop() { loop_.Stop(); }
+void NamespaceDefaults::Notify() { loop_.Notify(); }
 
 void NamespaceDefaults::SyncOnce() {
   auto namespaces = resources_->Find("", "v1", "namespaces");

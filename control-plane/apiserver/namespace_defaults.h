@@ -6,12 +6,11 @@
 // edited. Runs on a thread: at once when notified (a namespace, service account or config
 // map changed), and every few seconds in case a notification was missed.
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <chrono>
 
 #include "control-plane/apiserver/registry.h"
 #include "control-plane/apiserver/resource_info.h"
+#include "control-plane/apiserver/sync_loop.h"
 
 namespace capstan::control_plane::apiserver {
 
@@ -32,12 +31,7 @@ class NamespaceDefaults {
   Registry* registry_;
   const ResourceRegistry* resources_;
   std::string ca_pem_;
-  std::chrono::milliseconds period_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool notified_ = false;
-  std::thread thread_;
+  SyncLoop loop_;  // last: its thread uses the members above
 };
 
 }  // namespace capstan::control_plane::apiserver
