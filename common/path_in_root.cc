@@ -30,11 +30,13 @@ std::vector<std::string_view> Components(std::string_view path) {
 
 }  // namespace
 
-Result<UniqueFd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_t mode) {
+Result<UniqueFd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_t mode,
+                            Resolve resolve) {
   struct open_how how {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve =
+      (resolve == Resolve::kInRoot ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS;
   std::string p(path.empty() ? "." : path);
   for (;;) {
     long fd = ::syscall(SYS_openat2, root_fd, p.c_str(), &how, sizeof(how));
@@ -47,7 +49,7 @@ Result<UniqueFd> OpenInRoot(int root_fd, std::string_view path, int flags, mode_
   }
 }
 
-Result<UniqueFd> MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode) {
+Result<UniqueFd> MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode, Resolve resolve) {
   std::string prefix;
   UniqueFd current;
   for (std::string_view part : Components(path)) {
@@ -55,9 +57,10 @@ Result<UniqueFd> MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode)
       return Fail(Code::kInvalidArgument, "path {} has a '..' component", path);
     }
     std::string parent = prefix.empty() ? "." : prefix;
-    prefix += "/";
+    // Relative to the root: RESOLVE_BENEATH refuses absolute paths.
+    if (!prefix.empty()) prefix += "/";
     prefix += part;
-    auto fd = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY);
+    auto fd = OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
     if (fd) {
       current = std::move(*fd);
       continue;
@@ -65,15 +68,17 @@ Result<UniqueFd> MkdirAllInRoot(int root_fd, std::string_view path, mode_t mode)
     if (fd.error().err_no() != ENOENT) {
       return Fail(fd.error());
     }
-    CAPSTAN_ASSIGN_OR_RETURN(UniqueFd parent_fd, OpenInRoot(root_fd, parent, O_PATH | O_DIRECTORY));
+    CAPSTAN_ASSIGN_OR_RETURN(UniqueFd parent_fd,
+                             OpenInRoot(root_fd, parent, O_PATH | O_DIRECTORY, 0, resolve));
     std::string name(part);
     if (::mkdirat(parent_fd.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
       return FailErrno("creating directory {}", prefix);
     }
-    CAPSTAN_ASSIGN_OR_RETURN(current, OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY));
+    CAPSTAN_ASSIGN_OR_RETURN(current,
+                             OpenInRoot(root_fd, prefix, O_PATH | O_DIRECTORY, 0, resolve));
   }
   if (!current) {
-    return OpenInRoot(root_fd, ".", O_PATH | O_DIRECTORY);
+    return OpenInRoot(root_fd, ".", O_PATH | O_DIRECTORY, 0, resolve);
   }
   return current;
 }

@@ -89,14 +89,23 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
     : options_(std::move(options)),
       deps_(std::move(deps)),
       cgroup_names_(options_.config.cgroup_root, DriverOf(options_.config)),
-      runtime_(RuntimeDeps(options_, deps_)),
+      runtime_([this] {
+        auto r = RuntimeDeps(options_, deps_);
+        r.prepare_sub_path = [this](const api::k8s::Pod& pod, const std::string& container,
+                                    int index, const std::string& volume_name,
+                                    const std::string& volume_path, const std::string& sub_path) {
+          return volumes_.PrepareSubPath(
+              {pod.metadata.uid, volume_name, volume_path, container, index, sub_path});
+        };
+        return r;
+      }()),
       status_(deps_.clock),
       prober_(ProbeDeps(deps_)),
       probes_(&prober_, deps_.probe_executor ? deps_.probe_executor : deps_.executor, deps_.clock,
               [this](const std::string& uid) { return status_.GetPodStatus(uid); }),
       pleg_(NewPleg(options_, deps_, [this] { return runtime_.GetPods(true); })),
       data_sources_{deps_.object_data, deps_.service_account_token, {}},
-      volumes_(options_.root_dir),
+      volumes_(options_.root_dir, deps_.mounter),
       workers_(this, deps_.executor, deps_.clock,
                podworkers::PodWorkers::Options{
                    std::chrono::duration_cast<std::chrono::seconds>(options_.config.sync_frequency),

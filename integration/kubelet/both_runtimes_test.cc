@@ -123,6 +123,71 @@ TEST_P(BothRuntimes, InitContainersRunOneAtATimeEachToSuccess) {
   EXPECT_EQ(Containers(pod).size(), 3u);
 }
 
+// subPath binds what is inside the volume, and nothing a symlink in it points at outside
+// (CVE-2017-1002101).
+TEST_P(BothRuntimes, SubPathMountsStayInsideTheVolume) {
+  std::filesystem::create_directories(HostDir() + "/data");
+  std::ofstream(HostDir() + "/data/msg") << "inside\n";
+  std::filesystem::create_symlink("/etc", HostDir() + "/escape");
+  WriteManifest("subpath.yaml", PodYaml("subpath", R"(
+  terminationGracePeriodSeconds: 1
+  volumes:
+  - name: host
+    hostPath: {path: HOSTDIR, type: Directory}
+  containers:
+  - name: ok
+    image: IMAGE
+    command: ["sh", "-c", "cat /data/msg /msg; exec sleep 3600"]
+    volumeMounts:
+    - {name: host, mountPath: /data, subPath: data}
+    - {name: host, mountPath: /msg, subPath: data/msg}
+  - name: bad
+    image: IMAGE
+    command: ["sh", "-c", "exec sleep 3600"]
+    volumeMounts: [{name: host, mountPath: /etc-from-host, subPath: escape}]
+)",
+                                        Image(), HostDir()));
+  std::string pod = PodName("subpath");
+  ASSERT_TRUE(Eventually([&] { return Running(pod).size() == 1; }, 60));
+  EXPECT_EQ(Running(pod)[0].metadata().name(), "ok");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        json waiting = ContainerStatusOf(PodStatus(pod), "bad")["state"]["waiting"];
+        return waiting.is_object() && waiting.value("reason", "") == "CreateContainerConfigError" &&
+               waiting.value("message", "").find("leads outside volume") != std::string::npos;
+      },
+      30))
+      << PodStatus(pod).dump();
+  EXPECT_FALSE(Latest(pod, "bad"));  // never created
+  auto ok = Latest(pod, "ok");
+  ASSERT_TRUE(ok);
+  std::string log_path = Status(ok->id()).log_path();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::ifstream in(log_path);
+        std::string all((std::istreambuf_iterator<char>(in)), {});
+        return all.find("inside") != std::string::npos &&
+               all.find("inside", all.find("inside") + 1) != std::string::npos;
+      },
+      10))
+      << log_path;
+
+  RemoveManifest("subpath.yaml");
+  EXPECT_TRUE(Eventually([&] { return Containers(pod).empty() && Sandboxes(pod).empty(); }, 30));
+  // The binds are gone and the volume's files are not.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::error_code ec;
+        for (const auto& e :
+             std::filesystem::recursive_directory_iterator(dir_ + "/kubelet/pods", ec)) {
+          if (e.path().filename() == "volume-subpaths") return false;
+        }
+        return true;
+      },
+      20));
+  EXPECT_TRUE(std::filesystem::exists(HostDir() + "/data/msg"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, BothRuntimes,
                          ::testing::Values(RuntimeKind::kCapstan, RuntimeKind::kContainerd),
                          [](const auto& info) { return RuntimeName(info.param); });

@@ -145,7 +145,8 @@ Result<v1::ContainerConfig> GenerateContainerConfig(const api::k8s::Pod& pod,
   }
   cfg.set_working_dir(c.working_dir);
 
-  for (const auto& m : c.volume_mounts) {
+  for (size_t i = 0; i < c.volume_mounts.size(); ++i) {
+    const auto& m = c.volume_mounts[i];
     auto it = in.volume_paths.find(m.name);
     if (it == in.volume_paths.end()) {
       return Fail(Code::kFailedPrecondition, "volumeMount {:?}: no volume of that name is set up",
@@ -153,12 +154,12 @@ Result<v1::ContainerConfig> GenerateContainerConfig(const api::k8s::Pod& pod,
     }
     std::string host = it->second;
     if (!m.sub_path.empty()) {
-      // Kept inside the volume: no absolute paths and no "..".
-      if (m.sub_path.front() == '/' || m.sub_path.find("..") != std::string::npos) {
-        return Fail(Code::kInvalidArgument, "volumeMount {:?}: subPath {:?} leaves the volume",
+      auto prepared = in.sub_path_hosts.find(static_cast<int>(i));
+      if (prepared == in.sub_path_hosts.end()) {
+        return Fail(Code::kFailedPrecondition, "volumeMount {:?}: subPath {:?} is not prepared",
                     m.name, m.sub_path);
       }
-      host += "/" + m.sub_path;
+      host = prepared->second;
     }
     auto* mount = cfg.add_mounts();
     mount->set_container_path(m.mount_path);

@@ -38,6 +38,10 @@ struct ContainerInputs {
   bool init = false;
   std::vector<std::string> pod_ips;
   std::map<std::string, std::string> volume_paths;  // volume name -> host path
+  // volumeMount index -> the host path prepared for its subPath (volumes/subpath.h). A
+  // subPath is never joined onto the volume's path here: a symlink in the volume could
+  // point that anywhere.
+  std::map<int, std::string> sub_path_hosts;
   // Host file bind-mounted at terminationMessagePath ("" for none).
   std::string termination_message_file;
 };

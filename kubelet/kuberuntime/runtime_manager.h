@@ -36,6 +36,11 @@ struct RuntimeManagerDeps {
   HandlerRunner::Sleeper sleep;      // sleep hooks (default: real sleep)
   bool serialize_image_pulls = true;
   events::EventRecorder* recorder = nullptr;  // events for describe (null: none)
+  // Binds a volumeMount's subPath safely; returns the host path (null: subPath refused).
+  std::function<Result<std::string>(const api::k8s::Pod& pod, const std::string& container,
+                                    int mount_index, const std::string& volume_name,
+                                    const std::string& volume_path, const std::string& sub_path)>
+      prepare_sub_path;
 };
 
 class RuntimeManager {

@@ -135,6 +135,22 @@ std::optional<ReasonedError> RuntimeManager::StartContainer(
   in.init = init;
   in.pod_ips = pod_ips;
   in.volume_paths = volumes;
+  for (size_t i = 0; i < c.volume_mounts.size(); ++i) {
+    const auto& m = c.volume_mounts[i];
+    auto volume = volumes.find(m.name);
+    if (m.sub_path.empty() || volume == volumes.end()) continue;
+    auto host = deps_.prepare_sub_path
+                    ? deps_.prepare_sub_path(pod, c.name, static_cast<int>(i), m.name,
+                                             volume->second, m.sub_path)
+                    : Result<std::string>(Fail(Code::kUnimplemented, "subPath is not supported"));
+    if (!host) {
+      return ReasonedError{kCreateContainerConfigError,
+                           fmt::format("failed to prepare subPath for volumeMount {:?} of "
+                                       "container {:?}: {}",
+                                       m.name, c.name, host.error().message())};
+    }
+    in.sub_path_hosts[static_cast<int>(i)] = *host;
+  }
   if (!c.termination_message_path.empty()) {
     auto file = TerminationMessageFile(pod, c);
     if (!file) {

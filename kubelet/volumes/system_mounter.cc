@@ -17,6 +17,12 @@ class SystemMounter : public Mounter {
     }
     return Ok();
   }
+  Status BindMount(const std::string& source, const std::string& target) override {
+    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return FailErrno("bind-mounting {} on {}", source, target);
+    }
+    return Ok();
+  }
   Status Unmount(const std::string& target) override {
     if (::umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
       return FailErrno("unmounting {}", target);

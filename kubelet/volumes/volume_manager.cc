@@ -4,7 +4,8 @@
 
 namespace capstan::kubelet::volumes {
 
-VolumeManager::VolumeManager(std::string root_dir) : root_dir_(std::move(root_dir)) {}
+VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter)
+    : root_dir_(std::move(root_dir)), mounter_(mounter) {}
 
 Status VolumeManager::RegisterPlugin(std::unique_ptr<VolumePlugin> plugin) {
   for (const auto& p : plugins_) {
@@ -69,7 +70,12 @@ bool VolumeManager::HasRemountableVolumes(const api::k8s::Pod& pod) const {
   return false;
 }
 
+Result<std::string> VolumeManager::PrepareSubPath(const SubPathRequest& request) {
+  return volumes::PrepareSubPath(root_dir_, request, mounter_);
+}
+
 Status VolumeManager::UnmountPod(const api::k8s::Pod& pod) {
+  CAPSTAN_TRY_WRAP(CleanSubPaths(root_dir_, pod.metadata.uid, mounter_), "subPath mounts");
   for (const auto& v : pod.spec.volumes) {
     for (const auto& p : plugins_) {
       if (p->CanSupport(v)) {

@@ -9,14 +9,16 @@
 #include <vector>
 
 #include "api/k8s/pod.h"
+#include "kubelet/volumes/subpath.h"
 #include "kubelet/volumes/volume_plugin.h"
 
 namespace capstan::kubelet::volumes {
 
 class VolumeManager {
  public:
-  // Plugins are tried in order; names must be unique.
-  explicit VolumeManager(std::string root_dir);
+  // Plugins are tried in order; names must be unique. `mounter` makes subPath binds (null:
+  // subPath mounts are refused).
+  explicit VolumeManager(std::string root_dir, Mounter* mounter = nullptr);
   Status RegisterPlugin(std::unique_ptr<VolumePlugin> plugin);
 
   // Volume name -> host path, for every volume of the pod.
@@ -25,11 +27,15 @@ class VolumeManager {
   Status RemountPod(const api::k8s::Pod& pod);
   // Whether the pod has such volumes.
   bool HasRemountableVolumes(const api::k8s::Pod& pod) const;
-  // Tears down every volume of the pod and removes its directory under <root>/pods.
+  // A container's subPath mount, made safe (subpath.h); returns the host path to mount.
+  Result<std::string> PrepareSubPath(const SubPathRequest& request);
+  // Unbinds the pod's subPath mounts, then tears down every volume of the pod and removes its
+  // directory under <root>/pods.
   Status UnmountPod(const api::k8s::Pod& pod);
 
  private:
   std::string root_dir_;
+  Mounter* mounter_;
   std::vector<std::unique_ptr<VolumePlugin>> plugins_;
 };
 

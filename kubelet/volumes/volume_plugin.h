@@ -17,6 +17,8 @@ class Mounter {
  public:
   virtual ~Mounter() = default;
   virtual Status MountTmpfs(const std::string& target, const std::string& options) = 0;
+  // A bind mount of `source` (a path, or /proc/self/fd/N for an opened file) at `target`.
+  virtual Status BindMount(const std::string& source, const std::string& target) = 0;
   // Absent or not mounted is success.
   virtual Status Unmount(const std::string& target) = 0;
   virtual bool IsMountPoint(const std::string& path) const = 0;

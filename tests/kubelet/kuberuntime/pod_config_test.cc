@@ -127,6 +127,12 @@ TEST(ContainerConfigTest, CarriesCommandEnvMountsLogsAndAnnotations) {
   in.volume_paths = {{"data", "/var/lib/kubelet/pods/u-1/volumes/kubernetes.io~empty-dir/data"}};
   in.termination_message_file = "/var/lib/kubelet/pods/u-1/containers/app/x";
   const auto& c = pod.spec.containers[0];
+  // A subPath is never joined onto the volume's path: without a prepared bind it fails.
+  auto unprepared = GenerateContainerConfig(pod, c, Node(), in);
+  ASSERT_FALSE(unprepared);
+  EXPECT_NE(unprepared.error().message().find("subPath \"sub\" is not prepared"), std::string::npos)
+      << unprepared.error().message();
+  in.sub_path_hosts[0] = "/var/lib/kubelet/pods/u-1/volume-subpaths/data/app/0";
   auto cfg = GenerateContainerConfig(pod, c, Node(), in);
   ASSERT_TRUE(cfg) << cfg.error().message();
   EXPECT_EQ(cfg->metadata().name(), "app");
@@ -140,8 +146,7 @@ TEST(ContainerConfigTest, CarriesCommandEnvMountsLogsAndAnnotations) {
   EXPECT_EQ(cfg->log_path(), "app/3.log");
   ASSERT_EQ(cfg->mounts_size(), 2);
   EXPECT_EQ(cfg->mounts(0).container_path(), "/data");
-  EXPECT_EQ(cfg->mounts(0).host_path(),
-            "/var/lib/kubelet/pods/u-1/volumes/kubernetes.io~empty-dir/data/sub");
+  EXPECT_EQ(cfg->mounts(0).host_path(), "/var/lib/kubelet/pods/u-1/volume-subpaths/data/app/0");
   EXPECT_EQ(cfg->mounts(1).container_path(), "/dev/termination-log");
   EXPECT_EQ(cfg->labels().at(kContainerNameLabel), "app");
   EXPECT_EQ(cfg->labels().at(kPodUidLabel), "u-1");

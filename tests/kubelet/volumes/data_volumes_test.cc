@@ -25,6 +25,10 @@ class RecordingMounter : public Mounter {
     mounts.insert(target);
     return Ok();
   }
+  Status BindMount(const std::string&, const std::string& target) override {
+    mounts.insert(target);
+    return Ok();
+  }
   Status Unmount(const std::string& target) override {
     mounts.erase(target);
     return Ok();

@@ -19,6 +19,13 @@ class FakeMounter : public Mounter {
     mounts[target] = options;
     return Ok();
   }
+  Status BindMount(const std::string& source, const std::string& target) override {
+    // What the fd names, as mount(2) would resolve it.
+    std::error_code ec;
+    auto resolved = std::filesystem::read_symlink(source, ec);
+    mounts[target] = "bind:" + (ec ? source : resolved.string());
+    return Ok();
+  }
   Status Unmount(const std::string& target) override {
     mounts.erase(target);
     return Ok();
@@ -32,7 +39,7 @@ class VolumesTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/capstan-volumes-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    manager_ = std::make_unique<VolumeManager>(dir_ + "/root");
+    manager_ = std::make_unique<VolumeManager>(dir_ + "/root", &mounter_);
     ASSERT_TRUE(manager_->RegisterPlugin(NewEmptyDirPlugin(dir_ + "/root", &mounter_)));
     ASSERT_TRUE(manager_->RegisterPlugin(NewHostPathPlugin()));
     EXPECT_FALSE(manager_->RegisterPlugin(NewHostPathPlugin()));  // names are unique
@@ -65,6 +72,50 @@ TEST_F(VolumesTest, EmptyDirOnDiskAndInMemory) {
   ASSERT_TRUE(manager_->UnmountPod(pod));
   EXPECT_TRUE(mounter_.mounts.empty());
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/pods/u1"));
+}
+
+// CVE-2017-1002101: a symlink planted in a volume must not lead a subPath mount out of it.
+TEST_F(VolumesTest, SubPathIsBoundFromInsideTheVolumeOnly) {
+  std::string host = dir_ + "/host";
+  std::filesystem::create_directories(host + "/in/ok");
+  std::filesystem::create_directories(dir_ + "/outside");
+  std::filesystem::create_symlink("/etc", host + "/escape");
+  std::filesystem::create_symlink("../outside", host + "/up");
+  std::filesystem::create_symlink("in", host + "/inner");
+  auto pod = PodWithVolumes("  - {name: a, hostPath: {path: " + host + "}}\n");
+  auto paths = manager_->MountPod(pod);
+  ASSERT_TRUE(paths) << paths.error().message();
+  auto prepare = [&](int index, const std::string& sub) {
+    return manager_->PrepareSubPath({"u1", "a", paths->at("a"), "app", index, sub});
+  };
+
+  auto ok = prepare(0, "in/ok");
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(*ok, dir_ + "/root/pods/u1/volume-subpaths/a/app/0");
+  EXPECT_EQ(mounter_.mounts.at(*ok), "bind:" + host + "/in/ok");
+  EXPECT_TRUE(prepare(0, "in/ok"));  // again (a restarted container): the bind is reused
+
+  auto via_inner_link = prepare(1, "inner/ok");
+  ASSERT_TRUE(via_inner_link) << via_inner_link.error().message();
+  EXPECT_EQ(mounter_.mounts.at(*via_inner_link), "bind:" + host + "/in/ok");
+
+  auto created = prepare(2, "new/dir");
+  ASSERT_TRUE(created) << created.error().message();
+  EXPECT_TRUE(std::filesystem::is_directory(host + "/new/dir"));
+
+  for (const std::string sub : {"escape", "escape/passwd", "up", "escape/made/here"}) {
+    auto refused = prepare(3, sub);
+    ASSERT_FALSE(refused) << sub;
+    EXPECT_EQ(refused.error().code(), Code::kPermissionDenied) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("leads outside volume"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists("/etc/made"));
+  EXPECT_FALSE(prepare(4, "/etc"));
+
+  ASSERT_TRUE(manager_->UnmountPod(pod));
+  EXPECT_TRUE(mounter_.mounts.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/root/pods/u1"));
+  EXPECT_TRUE(std::filesystem::is_directory(host + "/in/ok"));  // the volume's files stay
 }
 
 TEST_F(VolumesTest, HostPathTypeChecks) {
