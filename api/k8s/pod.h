@@ -337,6 +337,8 @@ struct PodSpec {
   std::vector<HostAlias> host_aliases;
   std::string priority_class_name;
   std::optional<int32_t> priority;
+  std::string preemption_policy;  // PreemptLowerPriority (default) or Never
+  std::string scheduler_name;     // "" or default-scheduler: capstan's scheduler
   std::optional<PodDNSConfig> dns_config;
   std::optional<std::string> runtime_class_name;
   std::optional<bool> enable_service_links;

@@ -123,6 +123,8 @@ Result<PodSpec> DecodePodSpec(const Json& j, Path path) {
     return h;
   });
   s.priority_class_name = r.String("priorityClassName");
+  s.preemption_policy = r.String("preemptionPolicy");
+  s.scheduler_name = r.String("schedulerName");
   s.priority = r.OptInt32("priority");
   s.dns_config = r.Object<PodDNSConfig>("dnsConfig", DecodeDnsConfig);
   s.runtime_class_name = r.OptString("runtimeClassName");

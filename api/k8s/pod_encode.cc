@@ -300,6 +300,8 @@ Json EncodeSpec(const PodSpec& s) {
     return a;
   });
   PutString(j, "priorityClassName", s.priority_class_name);
+  PutString(j, "preemptionPolicy", s.preemption_policy);
+  PutString(j, "schedulerName", s.scheduler_name);
   PutOpt(j, "priority", s.priority);
   if (s.dns_config) {
     Json d = Json::object();

@@ -19,25 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api/k8s/pod.h"
+#include "api/k8s/scheduling/node_fit.h"
 
 namespace capstan::kubelet::lifecycle {
 
-struct Taint {
-  std::string key;
-  std::string value;
-  std::string effect;
-};
-
-// What admission needs of the Node.
-struct NodeInfo {
-  std::string name;
-  api::k8s::StringMap labels;
-  std::vector<Taint> taints;
-  api::k8s::ResourceList allocatable;
-};
-
-// The Node object's labels, spec.taints and status.allocatable.
-NodeInfo NodeInfoFromJson(const nlohmann::json& node);
+using api::k8s::scheduling::NodeInfo;
+using api::k8s::scheduling::NodeInfoFromJson;
+using api::k8s::scheduling::Taint;
 
 struct AdmitResult {
   bool admit = true;
@@ -48,11 +36,5 @@ struct AdmitResult {
 // `active`: the pods admitted before it that still run (not terminal, not this one).
 AdmitResult CanAdmitPod(const api::k8s::Pod& pod, const NodeInfo& node,
                         const std::vector<api::k8s::Pod>& active);
-
-// The scheduling helpers admission shares with the scheduler-to-be.
-bool MatchesNodeSelectorAndAffinity(const api::k8s::Pod& pod, const NodeInfo& node);
-bool ToleratesTaint(const std::vector<api::k8s::Toleration>& tolerations, const Taint& taint);
-// A pod's effective requests: the larger of its containers' sum and any init container's.
-api::k8s::ResourceList PodRequests(const api::k8s::Pod& pod);
 
 }  // namespace capstan::kubelet::lifecycle

@@ -37,6 +37,9 @@ inline const Resource kSecrets{"", "v1", "secrets", true};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Resource kCsrs{"certificates.k8s.io", "v1", "certificatesigningrequests", false};
 inline const Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
+inline const Resource kReplicationControllers{"", "v1", "replicationcontrollers", true};
+inline const Resource kReplicaSets{"apps", "v1", "replicasets", true};
+inline const Resource kDeployments{"apps", "v1", "deployments", true};
 }  // namespace resources
 
 struct ListOptions {

@@ -124,14 +124,21 @@ Result<Json> FakeApiClient::Create(const Resource& r, const std::string& ns, con
   Record("create", r, ns, NameOf(object));
   if (auto e = Injected("create")) return std::unexpected(*e);
   std::string name = NameOf(object);
+  Json obj = object;
+  // generateName: the prefix and a counter (the server adds 5 random characters).
+  if (name.empty() && obj.contains("metadata") && obj["metadata"].is_object() &&
+      obj["metadata"].value("generateName", "") != "") {
+    name = obj["metadata"].value("generateName", "") + fmt::format("{:05d}", ++generated_);
+    obj["metadata"]["name"] = name;
+  }
   if (name.empty()) return Fail(Code::kInvalidArgument, "metadata.name: Required value");
   std::string key = Key(r, ns, name);
   if (objects_.count(key) != 0) {
     return Fail(Code::kAlreadyExists, "{} \"{}\" already exists", r.plural, name);
   }
-  Json obj = object;
   if (r.namespaced) obj["metadata"]["namespace"] = ns;
   obj["metadata"]["uid"] = Uid();
+  if (!obj["metadata"].contains("generation")) obj["metadata"]["generation"] = 1;
   obj["metadata"]["creationTimestamp"] = FormatTime(WallNow());
   return Store(key, std::move(obj), "ADDED");
 }

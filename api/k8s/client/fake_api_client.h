@@ -56,6 +56,7 @@ class FakeApiClient : public ApiClient {
     std::string key;  // resource key
     WatchEvent event;
   };
+  int generated_ = 0;  // names made from generateName
   static std::string Key(const Resource& r, const std::string& ns, const std::string& name);
   std::optional<Error> Injected(const std::string& verb);
   void Record(const std::string& verb, const Resource& r, const std::string& ns,

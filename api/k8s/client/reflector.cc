@@ -64,6 +64,23 @@ void Reflector::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Reflector::AddEventHandler(EventHandler handler) { handlers_.push_back(std::move(handler)); }
+
+void Reflector::ForEach(const std::function<void(const Json& object)>& visit) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, object] : objects_) visit(object);
+}
+
+void Reflector::Deliver(const std::vector<Delivery>& deliveries) {
+  for (const auto& d : deliveries) {
+    for (const auto& h : handlers_) {
+      if (d.kind == Delivery::kAdd && h.on_add) h.on_add(d.object);
+      if (d.kind == Delivery::kUpdate && h.on_update) h.on_update(d.old_object, d.object);
+      if (d.kind == Delivery::kDelete && h.on_delete) h.on_delete(d.object);
+    }
+  }
+}
+
 bool Reflector::Synced() const {
   std::lock_guard lock(mu_);
   return synced_;
@@ -83,17 +100,26 @@ std::vector<Json> Reflector::List() const {
   return out;
 }
 
-void Reflector::Apply(const std::string& type, const Json& object) {
-  if (!object.is_object()) return;
+std::optional<Reflector::Delivery> Reflector::Apply(const std::string& type, const Json& object) {
+  if (!object.is_object()) return std::nullopt;
   std::lock_guard lock(mu_);
   resource_version_ =
       object.value("metadata", Json::object()).value("resourceVersion", resource_version_);
-  if (type == "BOOKMARK") return;
+  if (type == "BOOKMARK" || type == "ERROR") return std::nullopt;
+  std::string key = KeyOf(object);
+  auto it = objects_.find(key);
   if (type == "DELETED") {
-    objects_.erase(KeyOf(object));
-  } else {
-    objects_[KeyOf(object)] = object;
+    if (it == objects_.end()) return std::nullopt;
+    Json last = std::move(it->second);
+    objects_.erase(it);
+    return Delivery{Delivery::kDelete, {}, std::move(last)};
   }
+  if (it == objects_.end()) {
+    objects_.emplace(key, object);
+    return Delivery{Delivery::kAdd, {}, object};
+  }
+  Json old = std::exchange(it->second, object);
+  return Delivery{Delivery::kUpdate, std::move(old), object};
 }
 
 Status Reflector::ListAndWatch() {
@@ -105,21 +131,44 @@ Status Reflector::ListAndWatch() {
   }
   if (from.empty()) {
     CAPSTAN_ASSIGN_OR_RETURN(Json list, api_->List(resource_, ns_, options));
+    std::vector<Delivery> deliveries;
     {
       std::lock_guard lock(mu_);
-      objects_.clear();
-      for (const auto& item : list.value("items", Json::array())) objects_[KeyOf(item)] = item;
+      std::map<std::string, Json> listed;
+      if (list.is_object() && list["items"].is_array()) {
+        for (auto& item : list["items"]) {
+          if (!item.is_object()) continue;
+          std::string key = KeyOf(item);  // before the move: `=` evaluates its right first
+          listed[key] = std::move(item);
+        }
+      }
+      // What changed while nobody watched: the handlers hear it as events.
+      for (const auto& [key, object] : objects_) {
+        if (!listed.contains(key)) deliveries.push_back({Delivery::kDelete, {}, object});
+      }
+      for (const auto& [key, object] : listed) {
+        auto old = objects_.find(key);
+        if (old == objects_.end()) {
+          deliveries.push_back({Delivery::kAdd, {}, object});
+        } else if (old->second != object) {
+          deliveries.push_back({Delivery::kUpdate, old->second, object});
+        }
+      }
+      objects_ = std::move(listed);
       resource_version_ = list.value("metadata", Json::object()).value("resourceVersion", "");
       from = resource_version_;
       synced_ = true;
     }
+    Deliver(deliveries);
     if (on_change_) on_change_();
   }
   options.resource_version = from;
   options.timeout = watch_timeout_;
   auto st = api_->Watch(resource_, ns_, options, [this](const WatchEvent& e) {
-    Apply(e.type, e.object);
-    if (e.type != "BOOKMARK" && on_change_) on_change_();
+    if (auto delivery = Apply(e.type, e.object)) {
+      Deliver({*delivery});
+      if (on_change_) on_change_();
+    }
     return !stopping_.load();
   });
   if (!st) {

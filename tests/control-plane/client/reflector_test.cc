@@ -63,5 +63,46 @@ TEST(ReflectorTest, FailedRoundsAreRetried) {
   r.Stop();
 }
 
+TEST(ReflectorTest, HandlersHearEachChangeAndARelistReportsWhatWasMissed) {
+  FakeApiClient api;
+  ASSERT_TRUE(api.Create(resources::kNodes, "", Node("a", "hdd")));
+  ASSERT_TRUE(api.Create(resources::kNodes, "", Node("b", "hdd")));
+  Reflector r(&api, resources::kNodes, "", {}, {}, std::chrono::seconds(1));
+  std::mutex mu;
+  std::vector<std::string> seen;
+  auto note = [&](const std::string& what) {
+    std::lock_guard lock(mu);
+    seen.push_back(what);
+  };
+  r.AddEventHandler({[&](const Json& o) { note("add " + o["metadata"].value("name", "")); },
+                     [&](const Json& old, const Json& o) {
+                       note("update " + o["metadata"].value("name", "") + " " +
+                            old["metadata"]["labels"].value("disk", "") + "->" +
+                            o["metadata"]["labels"].value("disk", ""));
+                     },
+                     [&](const Json& o) { note("delete " + o["metadata"].value("name", "")); }});
+  // The first list, driven by hand: no watch thread.
+  api.StopWatches();
+  ASSERT_TRUE(r.ListAndWatch());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen, (std::vector<std::string>{"add a", "add b"}));
+    seen.clear();
+  }
+  // Changes while no watch ran, then a relist (as after a 410).
+  ASSERT_TRUE(api.Patch(resources::kNodes, "", "a", PatchType::kMerge,
+                        {{"metadata", {{"labels", {{"disk", "ssd"}}}}}}, ""));
+  ASSERT_TRUE(api.Delete(resources::kNodes, "", "b", 0));
+  ASSERT_TRUE(api.Create(resources::kNodes, "", Node("c", "hdd")));
+  api.FailNext("watch", Error(Code::kOutOfRange, "too old resource version"));
+  EXPECT_FALSE(r.ListAndWatch());  // the watch fails: the next round lists again
+  ASSERT_TRUE(r.ListAndWatch());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"delete b", "update a hdd->ssd", "add c"}));
+  int visited = 0;
+  r.ForEach([&](const Json&) { ++visited; });
+  EXPECT_EQ(visited, 2);
+}
+
 }  // namespace
 }  // namespace capstan::api::k8s::client

@@ -54,7 +54,7 @@ TEST(AdmissionTest, InitContainersCountAtTheirLargest) {
   auto pod =
       Pod("a", "  initContainers:\n  - {name: i, image: b, resources: {requests: {cpu: 2500m}}}\n",
           "    resources: {requests: {cpu: 100m}}\n");
-  EXPECT_EQ(PodRequests(pod).at("cpu").MilliValue(), 2500);
+  EXPECT_EQ(api::k8s::scheduling::PodRequests(pod).at("cpu").MilliValue(), 2500);
   EXPECT_EQ(CanAdmitPod(pod, Node(), {}).reason, "OutOfcpu");
 }
 
