@@ -105,7 +105,7 @@ void HandleBinding(const HandlerContext& c) {
                         InvalidError("", "Binding", c.info.name, {Required("target.name")}));
   }
   auto bound = c.registry.GuaranteedUpdate(
-      c.resource, c.info.namespace_, c.info.name, "", DryRun(c.info),
+      c.resource, c.info.namespace_, c.info.name, "binding", DryRun(c.info),
       [&](const Json& pod) -> ApiResult<Json> {
         if (!Lookup(pod, {"metadata", "deletionTimestamp"}).is_null()) {
           return std::unexpected(ConflictError(
@@ -119,6 +119,21 @@ void HandleBinding(const HandlerContext& c) {
         }
         Json next = pod;
         next["spec"]["nodeName"] = node;
+        // PodScheduled=True, as upstream's binding storage sets it.
+        Json conditions = Json::array();
+        Json scheduled = {{"type", "PodScheduled"},
+                          {"status", "True"},
+                          {"lastProbeTime", nullptr},
+                          {"lastTransitionTime", FormatApiTime(c.clock.Now())}};
+        const Json& existing = Lookup(pod, {"status", "conditions"});
+        if (existing.is_array()) {
+          for (const auto& cond : existing) {
+            if (cond.is_object() && cond.value("type", "") == "PodScheduled") continue;
+            conditions.push_back(cond);
+          }
+        }
+        conditions.push_back(std::move(scheduled));
+        next["status"]["conditions"] = std::move(conditions);
         return next;
       });
   if (!bound) return RespondError(c.writer, bound.error());

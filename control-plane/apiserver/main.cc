@@ -29,9 +29,17 @@ int main(int argc, char** argv) {
   app.add_option("--compact-keep-revisions", options.compact_keep_revisions,
                  "revisions of history kept for watches that resume")
       ->capture_default_str();
+  bool disable_scheduler = false;
+  app.add_flag("--disable-scheduler", disable_scheduler,
+               "do not run the scheduler here (pods wait for another one)");
+  bool disable_controllers = false;
+  app.add_flag("--disable-controller-manager", disable_controllers,
+               "do not run the workload controllers here");
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.compact_interval = std::chrono::seconds(compact_seconds);
+  options.scheduler = !disable_scheduler;
+  options.controllers = !disable_controllers;
   log::SetLevel(log::ParseLevel(log_level));
   BlockStopSignals();
 

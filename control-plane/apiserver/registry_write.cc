@@ -216,6 +216,12 @@ ApiResult<Json> Registry::GuaranteedUpdate(
       } else {
         next["status"]["conditions"] = conditions;
       }
+    } else if (subresource == "binding") {
+      // pods/binding: spec.nodeName and the PodScheduled condition, nothing else; it is not
+      // a pod update, so the pod's update rules (nodeName is immutable) do not apply.
+      next = current;
+      next["spec"]["nodeName"] = Lookup(obj, {"spec", "nodeName"});
+      next["status"]["conditions"] = Lookup(obj, {"status", "conditions"});
     } else if (subresource == "status") {
       // Only status changes through /status.
       next = current;
@@ -254,7 +260,9 @@ ApiResult<Json> Registry::GuaranteedUpdate(
     next["metadata"]["resourceVersion"] = std::to_string(kv->mod_revision);
 
     std::vector<FieldCause> causes = ValidateObjectMeta(r, next);
-    for (auto& c : strategy.ValidateUpdate(next, current)) causes.push_back(std::move(c));
+    if (subresource != "binding") {
+      for (auto& c : strategy.ValidateUpdate(next, current)) causes.push_back(std::move(c));
+    }
     for (auto& c : ValidateCustom(r, next)) causes.push_back(std::move(c));
     if (!causes.empty()) return std::unexpected(InvalidError(r.group, r.kind, name, causes));
 

@@ -13,6 +13,7 @@
 #include "control-plane/apiserver/bootstrap_tokens.h"
 #include "control-plane/apiserver/crds.h"
 #include "control-plane/apiserver/csr_signer.h"
+#include "control-plane/apiserver/loopback_client.h"
 #include "control-plane/apiserver/namespace_cleaner.h"
 #include "control-plane/apiserver/namespace_defaults.h"
 #include "control-plane/apiserver/node_authorizer.h"
@@ -20,6 +21,8 @@
 #include "control-plane/apiserver/service_account_admission.h"
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
+#include "control-plane/controllers/controller_manager.h"
+#include "control-plane/scheduler/scheduler.h"
 #include "control-plane/storage/sqlite_store.h"
 #include "control-plane/storage/watch_cache.h"
 
@@ -67,6 +70,10 @@ struct Server::Parts {
   std::unique_ptr<NamespaceCleaner> namespace_cleaner;
   std::unique_ptr<NamespaceDefaults> namespace_defaults;
   std::unique_ptr<CsrSigner> csr_signer;
+  std::unique_ptr<api::k8s::client::RestApiClient> scheduler_client;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<api::k8s::client::RestApiClient> controllers_client;
+  std::unique_ptr<controllers::ControllerManager> controllers;
   std::string kubeconfig;
 };
 
@@ -76,6 +83,8 @@ int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
 std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 
 void Server::Stop() {
+  if (parts_->controllers) parts_->controllers->Stop();
+  if (parts_->scheduler) parts_->scheduler->Stop();
   if (parts_->http) parts_->http->Stop();
   if (parts_->namespace_cleaner) parts_->namespace_cleaner->Stop();
   if (parts_->namespace_defaults) parts_->namespace_defaults->Stop();
@@ -236,6 +245,21 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       p->registry.get(), &p->resources, &p->authz,
       pki::CertAndKey{cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, &p->clock);
   p->csr_signer->Start();
+  if (options.scheduler) {
+    CAPSTAN_ASSIGN_OR_RETURN(p->scheduler_client,
+                             LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
+                                            "system:kube-scheduler"));
+    p->scheduler = std::make_unique<scheduler::Scheduler>(p->scheduler_client.get(), &p->clock);
+    p->scheduler->Start();
+  }
+  if (options.controllers) {
+    CAPSTAN_ASSIGN_OR_RETURN(p->controllers_client,
+                             LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
+                                            "system:kube-controller-manager"));
+    p->controllers =
+        std::make_unique<controllers::ControllerManager>(p->controllers_client.get(), &p->clock);
+    p->controllers->Start();
+  }
   api->SetReady(true);
   kLog.Info("capstan-server ready", {{"port", port}, {"data-dir", options.data_dir}});
   return std::unique_ptr<Server>(new Server(std::move(p)));

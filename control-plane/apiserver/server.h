@@ -23,6 +23,10 @@ struct ServerOptions {
   // SQLite history kept for watches: revisions older than this many are compacted.
   int64_t compact_keep_revisions = 1000;
   std::chrono::seconds compact_interval{300};
+  // Run the scheduler in this process (k3s's --disable-scheduler turns it off).
+  bool scheduler = true;
+  // Run the workload controllers here (ReplicaSet, Deployment, ...).
+  bool controllers = true;
 };
 
 class Server {

@@ -236,6 +236,74 @@ check "the same pod is admitted now" contains 'created' k apply -f "$tmp/picky.y
 check "and runs" eventually 60 bash -c "'$kubectl' get pod picky | grep -q Running"
 check "delete it" contains 'deleted' k delete pod picky --grace-period=1
 
+# The scheduler: a pod with no nodeName gets one; a pod nothing fits waits, with upstream's
+# FailedScheduling message and PodScheduled=False, until the node changes.
+check "kubectl run: a pod with no nodeName" contains 'created' \
+  k run sched --image="$registry/busybox:latest" --restart=Never -- sleep 3600
+check "is scheduled to the node and runs" eventually 60 bash -c \
+  "'$kubectl' get pod sched -o wide | grep -Eq ' Running .* $node '"
+check "describe shows the Scheduled event" matches \
+  "Normal +Scheduled +.* default-scheduler +Successfully assigned default/sched to $node" \
+  k describe pod sched
+cat >"$tmp/gold.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: gold, namespace: default}
+spec:
+  nodeSelector: {tier: gold}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: $registry/busybox:latest, command: [sleep, '3600']}
+POD
+check "a pod for gold nodes only" contains 'created' k apply -f "$tmp/gold.yaml"
+check "waits with FailedScheduling" eventually 30 bash -c "'$kubectl' describe pod gold | grep -q \
+  \"FailedScheduling .*0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.\""
+check "and PodScheduled=False Unschedulable" contains 'False Unschedulable' k get pod gold \
+  -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].status} {.status.conditions[?(@.type=="PodScheduled")].reason}'
+check "taint the node" contains 'tainted' k taint node "$node" dedicated=gold:NoSchedule
+check "label it gold" contains 'labeled' k label node "$node" tier=gold
+check "now the taint is what stops it" eventually 30 bash -c \
+  "'$kubectl' describe pod gold | grep -q 'untolerated taint {dedicated: gold}'"
+check "remove the taint" contains 'untainted' k taint node "$node" dedicated=gold:NoSchedule-
+check "the pod is scheduled and runs" eventually 60 bash -c "'$kubectl' get pod gold | grep -q Running"
+check "delete them" contains 'deleted' k delete pod sched gold --grace-period=1
+check "unlabel the node" contains 'unlabeled' k label node "$node" tier-
+
+# Deployments: a ReplicaSet per template, rolling updates, history with CHANGE-CAUSE, undo,
+# scale, and deletion that takes the ReplicaSets and pods along.
+check "create deployment" contains 'deployment.apps/web created' \
+  k create deployment web --image="$registry/busybox:latest" --replicas=2 -- sleep 3600
+check "rollout status waits for it" contains 'deployment "web" successfully rolled out' \
+  k rollout status deployment/web --timeout=120s
+check "get deploy: READY UP-TO-DATE AVAILABLE" matches '^web +2/2 +2 +2 ' k get deploy web
+check "its ReplicaSet, named by the template hash" matches '^web-[bcdfghjklmnpqrstvwxz2456789]+ +2 +2 +2 ' \
+  k get rs -l app=web
+check "a new template (set env)" contains 'env updated' k set env deployment/web COLOR=blue
+check "with a change cause" contains 'annotated' \
+  k annotate deployment/web kubernetes.io/change-cause='set COLOR=blue' --overwrite
+check "rolls out" contains 'successfully rolled out' k rollout status deployment/web --timeout=120s
+check "the new pods have it" eventually 30 bash -c \
+  "[[ \$('$kubectl' get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].env[0].value}') == 'blue blue' ]]"
+check "rollout history shows both revisions" matches '2 +set COLOR=blue' k rollout history deployment/web
+check "the old ReplicaSet is kept at 0" matches '^web-[a-z0-9]+ +0 +0 +0 ' k get rs -l app=web
+check "undo to revision 1" contains 'rolled back' k rollout undo deployment/web --to-revision=1
+check "rolls back" contains 'successfully rolled out' k rollout status deployment/web --timeout=120s
+check "the template has no COLOR again" matches '^$' \
+  k get deploy web -o jsonpath='{.spec.template.spec.containers[0].env}'
+check "revision 1 became revision 3" matches '^3 ' bash -c "'$kubectl' rollout history deployment/web | tail -n +3"
+check "scale to 3" contains 'scaled' k scale deployment/web --replicas=3
+check "3/3 ready" eventually 60 bash -c "'$kubectl' get deploy web | grep -Eq '^web +3/3 +3 +3 '"
+check "scaling made no new ReplicaSet" matches '^2$' bash -c "'$kubectl' get rs -l app=web --no-headers | wc -l"
+check "describe deploy shows ScalingReplicaSet events" matches \
+  'ScalingReplicaSet +.* deployment-controller +Scaled up replica set web-[a-z0-9]+ to 3 from 2' \
+  k describe deploy web
+check "a deleted pod is replaced" contains 'deleted' bash -c \
+  "'$kubectl' delete \$('$kubectl' get pods -l app=web -o name | head -1) --wait=false"
+check "back to 3 ready" eventually 60 bash -c "'$kubectl' get deploy web | grep -Eq '^web +3/3 +3 +3 '"
+check "delete the deployment" contains 'deleted' k delete deployment web
+check "its ReplicaSets and pods go with it" eventually 60 bash -c \
+  "[[ -z \$('$kubectl' get rs,pods -l app=web -o name 2>/dev/null) ]]"
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

@@ -1,0 +1,56 @@
+#include "control-plane/controllers/controller.h"
+
+#include "common/log.h"
+
+namespace capstan::control_plane::controllers {
+namespace {
+const log::Logger kLog("controllers");
+}  // namespace
+
+Controller::Controller(const Clock* clock, std::string name)
+    : clock_(clock), name_(std::move(name)), queue_(clock) {}
+
+Controller::~Controller() { StopWorkers(); }
+
+void Controller::RunWorkers(int workers) {
+  for (int i = 0; i < workers; ++i) {
+    workers_.emplace_back([this] {
+      while (auto key = queue_.Get()) Process(*key);
+    });
+  }
+}
+
+void Controller::StopWorkers() {
+  queue_.ShutDown();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+void Controller::Process(const std::string& key) {
+  auto st = Sync(key);
+  if (st) {
+    queue_.Forget(key);
+  } else {
+    kLog.Warn("sync failed, will retry",
+              {{"controller", name_}, {"key", key}, {"error", st.error().message()}});
+    queue_.AddRateLimited(key);
+  }
+  queue_.Done(key);
+}
+
+bool Controller::ProcessNext() {
+  auto key = queue_.TryGet();
+  if (!key) return false;
+  Process(*key);
+  return true;
+}
+
+std::pair<std::string, std::string> SplitKey(const std::string& key) {
+  auto slash = key.find('/');
+  if (slash == std::string::npos) return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+}  // namespace capstan::control_plane::controllers

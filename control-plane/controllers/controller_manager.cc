@@ -1,0 +1,49 @@
+#include "control-plane/controllers/controller_manager.h"
+
+#include "common/log.h"
+
+namespace capstan::control_plane::controllers {
+namespace {
+namespace client = api::k8s::client;
+const log::Logger kLog("controller-manager");
+}  // namespace
+
+ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
+    : pods_(api, client::resources::kPods, "", {}),
+      replica_sets_(api, client::resources::kReplicaSets, "", {}),
+      replication_controllers_(api, client::resources::kReplicationControllers, "", {}),
+      deployments_(api, client::resources::kDeployments, "", {}) {
+  controllers_.push_back(std::make_unique<ReplicaSetController>(
+      api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
+  controllers_.push_back(std::make_unique<ReplicaSetController>(
+      api, clock, ReplicaSetController::Kind::kReplicationController, &replication_controllers_,
+      &pods_));
+  controllers_.push_back(
+      std::make_unique<DeploymentController>(api, clock, &deployments_, &replica_sets_, &pods_));
+  controllers_.push_back(std::make_unique<GarbageCollector>(
+      api, clock,
+      std::map<std::string, GarbageCollector::Watched>{
+          {"Pod", {client::resources::kPods, &pods_}},
+          {"ReplicaSet", {client::resources::kReplicaSets, &replica_sets_}},
+          {"ReplicationController",
+           {client::resources::kReplicationControllers, &replication_controllers_}},
+          {"Deployment", {client::resources::kDeployments, &deployments_}}}));
+}
+
+ControllerManager::~ControllerManager() { Stop(); }
+
+void ControllerManager::Start(int workers_per_controller) {
+  started_ = true;
+  for (auto* r : {&pods_, &replica_sets_, &replication_controllers_, &deployments_}) r->Start();
+  for (auto& c : controllers_) c->RunWorkers(workers_per_controller);
+  kLog.Info("controllers started", {{"controllers", controllers_.size()}});
+}
+
+void ControllerManager::Stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& c : controllers_) c->StopWorkers();
+  for (auto* r : {&pods_, &replica_sets_, &replication_controllers_, &deployments_}) r->Stop();
+}
+
+}  // namespace capstan::control_plane::controllers

@@ -1,0 +1,32 @@
+#pragma once
+// ControllerManager: capstan's kube-controller-manager, run inside capstan-server over the
+// API client. It owns the informers the controllers share (one list-and-watch per kind,
+// whatever the number of controllers that read it) and starts the controllers once each
+// has registered its event handlers.
+
+#include <memory>
+
+#include "api/k8s/client/reflector.h"
+#include "control-plane/controllers/deployment_controller.h"
+#include "control-plane/controllers/garbage_collector.h"
+#include "control-plane/controllers/replicaset_controller.h"
+
+namespace capstan::control_plane::controllers {
+
+class ControllerManager {
+ public:
+  ControllerManager(api::k8s::client::ApiClient* api, const Clock* clock);
+  ~ControllerManager();
+  void Start(int workers_per_controller = 2);
+  void Stop();
+
+ private:
+  api::k8s::client::Reflector pods_;
+  api::k8s::client::Reflector replica_sets_;
+  api::k8s::client::Reflector replication_controllers_;
+  api::k8s::client::Reflector deployments_;
+  std::vector<std::unique_ptr<Controller>> controllers_;
+  bool started_ = false;
+};
+
+}  // namespace capstan::control_plane::controllers

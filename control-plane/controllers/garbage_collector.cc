@@ -1,0 +1,104 @@
+#include "control-plane/controllers/garbage_collector.h"
+
+#include "common/log.h"
+#include "control-plane/controllers/pod_util.h"
+
+namespace capstan::control_plane::controllers {
+namespace {
+
+namespace client = api::k8s::client;
+const log::Logger kLog("garbage-collector");
+
+std::string Str(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
+
+}  // namespace
+
+GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
+                                   std::map<std::string, Watched> informers)
+    : Controller(clock, "garbage-collector"), api_(api), informers_(std::move(informers)) {
+  for (auto& [kind, watched] : informers_) {
+    std::string k = kind;
+    auto check = [this, k](const Json& o) {
+      if (Field(o, {"metadata", "ownerReferences"}).is_array()) {
+        queue_.Add(k + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
+                   Str(Field(o, {"metadata", "name"})));
+      }
+    };
+    watched.informer->AddEventHandler({check, [check](const Json&, const Json& o) { check(o); },
+                                       [this](const Json& o) { OnOwnerDeleted(o); }});
+  }
+}
+
+void GarbageCollector::OnOwnerDeleted(const Json& owner) {
+  std::string uid = Str(Field(owner, {"metadata", "uid"}));
+  if (uid.empty()) return;
+  for (auto& [kind, watched] : informers_) {
+    watched.informer->ForEach([&](const Json& o) {
+      const Json& refs = Field(o, {"metadata", "ownerReferences"});
+      if (!refs.is_array()) return;
+      for (const auto& r : refs) {
+        if (r.is_object() && r.value("uid", "") == uid) {
+          queue_.Add(kind + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
+                     Str(Field(o, {"metadata", "name"})));
+          return;
+        }
+      }
+    });
+  }
+}
+
+std::optional<bool> GarbageCollector::OwnerExists(const std::string& ns, const Json& ref) {
+  auto watched = informers_.find(ref.value("kind", ""));
+  if (watched == informers_.end()) return std::nullopt;
+  std::string owner_ns = watched->second.resource.namespaced ? ns : "";
+  std::string name = ref.value("name", "");
+  std::string uid = ref.value("uid", "");
+  if (auto cached = watched->second.informer->Get(owner_ns, name)) {
+    if (Str(Field(*cached, {"metadata", "uid"})) == uid) return true;
+  }
+  // The cache may lag behind a new owner: ask the API before judging.
+  auto live = api_->Get(watched->second.resource, owner_ns, name);
+  if (live) return Str(Field(*live, {"metadata", "uid"})) == uid;
+  if (live.error().code() == Code::kNotFound) return false;
+  return true;  // cannot tell: keep the dependent
+}
+
+Status GarbageCollector::Sync(const std::string& key) {
+  auto first = key.find('/');
+  auto second = key.find('/', first + 1);
+  std::string kind = key.substr(0, first);
+  std::string ns = key.substr(first + 1, second - first - 1);
+  std::string name = key.substr(second + 1);
+  auto watched = informers_.find(kind);
+  if (watched == informers_.end()) return Ok();
+  auto object = watched->second.informer->Get(ns, name);
+  if (!object) return Ok();
+  const Json& refs = Field(*object, {"metadata", "ownerReferences"});
+  if (!refs.is_array() || refs.empty()) return Ok();
+  Json kept = Json::array();
+  int gone = 0;
+  for (const auto& ref : refs) {
+    auto exists = OwnerExists(ns, ref);
+    if (exists && !*exists) {
+      ++gone;
+    } else {
+      kept.push_back(ref);
+    }
+  }
+  if (gone == 0) return Ok();
+  if (kept.empty()) {
+    kLog.Info("deleting an object whose owners are gone", {{"object", key}});
+    auto st = api_->Delete(watched->second.resource, ns, name);
+    if (!st && st.error().code() != Code::kNotFound) return st;
+    return Ok();
+  }
+  Json patch = {{"metadata",
+                 {{"ownerReferences", kept},
+                  {"resourceVersion", Field(*object, {"metadata", "resourceVersion"})}}}};
+  auto patched =
+      api_->Patch(watched->second.resource, ns, name, client::PatchType::kMerge, patch, "");
+  if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
+  return Ok();
+}
+
+}  // namespace capstan::control_plane::controllers

@@ -1,0 +1,311 @@
+#include "control-plane/scheduler/scheduler.h"
+
+#include <fmt/format.h>
+
+#include "api/k8s/codec.h"
+#include "api/k8s/meta.h"
+#include "common/log.h"
+#include "control-plane/scheduler/schedule_pod.h"
+
+namespace capstan::control_plane::scheduler {
+namespace {
+
+namespace client = api::k8s::client;
+const log::Logger kLog("scheduler");
+
+const Json& Meta(const Json& o) {
+  static const Json kEmpty = Json::object();
+  auto it = o.find("metadata");
+  return it != o.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::string KeyOf(const Json& o) {
+  return Meta(o).value("namespace", "") + "/" + Meta(o).value("name", "");
+}
+
+std::string NodeNameOf(const Json& pod) {
+  auto spec = pod.find("spec");
+  if (spec == pod.end() || !spec->is_object()) return "";
+  return spec->value("nodeName", "");
+}
+
+bool Terminal(const Json& pod) {
+  auto status = pod.find("status");
+  if (status == pod.end() || !status->is_object()) return false;
+  std::string phase = status->value("phase", "");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+// Whether an update changed more than status and bookkeeping (a status update, such as the
+// scheduler's own PodScheduled condition, gives an unschedulable pod no new chance).
+bool SpecOrMetaChanged(Json old_pod, Json pod) {
+  for (Json* p : {&old_pod, &pod}) {
+    p->erase("status");
+    if (auto meta = p->find("metadata"); meta != p->end() && meta->is_object()) {
+      meta->erase("resourceVersion");
+      meta->erase("managedFields");
+      meta->erase("generation");
+    }
+  }
+  return old_pod != pod;
+}
+
+bool Deleting(const Json& pod) { return Meta(pod).contains("deletionTimestamp"); }
+
+}  // namespace
+
+Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string name)
+    : api_(api),
+      clock_(clock),
+      name_(std::move(name)),
+      plugins_(DefaultPlugins()),
+      queue_(clock),
+      events_(api, clock, name_),
+      pods_(api, client::resources::kPods, "", {}),
+      nodes_(api, client::resources::kNodes, "", {}, [this] {
+        // Anything about a node may let a waiting pod fit: labels, taints, allocatable.
+        queue_.MoveAllToActiveOrBackoff();
+      }) {
+  pods_.AddEventHandler({[this](const Json& p) { OnPodAdd(p); },
+                         [this](const Json& o, const Json& p) { OnPodUpdate(o, p); },
+                         [this](const Json& p) { OnPodDelete(p); }});
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Start() {
+  started_ = true;
+  pods_.Start();
+  nodes_.Start();
+  thread_ = std::thread([this] {
+    while (auto key = queue_.Pop()) ScheduleOne(*key);
+  });
+  kLog.Info("scheduler started", {{"name", name_}});
+}
+
+void Scheduler::Stop() {
+  queue_.Close();
+  pods_.Stop();
+  nodes_.Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Scheduler::Responsible(const Json& pod) const {
+  auto spec = pod.find("spec");
+  std::string wanted =
+      spec != pod.end() && spec->is_object() ? spec->value("schedulerName", "") : "";
+  return wanted.empty() || wanted == name_;
+}
+
+void Scheduler::OnPodAdd(const Json& pod) {
+  if (!NodeNameOf(pod).empty()) {
+    std::lock_guard lock(mu_);
+    assumed_.erase(KeyOf(pod));
+    return;
+  }
+  if (!Responsible(pod) || Terminal(pod) || Deleting(pod)) return;
+  int32_t priority = 0;
+  if (auto spec = pod.find("spec"); spec != pod.end() && spec->is_object()) {
+    priority = spec->value("priority", 0);
+  }
+  WallTime created{};
+  if (auto t = api::k8s::ParseTime(Meta(pod).value("creationTimestamp", ""))) created = *t;
+  queue_.Add(KeyOf(pod), priority, created);
+}
+
+void Scheduler::OnPodUpdate(const Json& old_pod, const Json& pod) {
+  bool was_assigned = !NodeNameOf(old_pod).empty();
+  bool assigned = !NodeNameOf(pod).empty();
+  if (assigned) {
+    {
+      std::lock_guard lock(mu_);
+      assumed_.erase(KeyOf(pod));
+    }
+    if (!was_assigned) queue_.Delete(KeyOf(pod));  // bound (by us, or by someone else)
+    // A pod that ended or is going frees what it held.
+    if ((Terminal(pod) && !Terminal(old_pod)) || (Deleting(pod) && !Deleting(old_pod))) {
+      queue_.MoveAllToActiveOrBackoff();
+    }
+    return;
+  }
+  if (Terminal(pod) || Deleting(pod) || !Responsible(pod)) {
+    queue_.Delete(KeyOf(pod));
+    return;
+  }
+  if (SpecOrMetaChanged(old_pod, pod)) OnPodAdd(pod);
+}
+
+void Scheduler::OnPodDelete(const Json& pod) {
+  std::string key = KeyOf(pod);
+  queue_.Delete(key);
+  bool held_a_node = !NodeNameOf(pod).empty();
+  {
+    std::lock_guard lock(mu_);
+    held_a_node = assumed_.erase(key) > 0 || held_a_node;  // bound by us, not seen so yet
+    decoded_.erase(key);
+  }
+  if (held_a_node) queue_.MoveAllToActiveOrBackoff();
+}
+
+bool Scheduler::ScheduleNext() {
+  auto key = queue_.TryPop();
+  if (!key) return false;
+  ScheduleOne(*key);
+  return true;
+}
+
+const api::k8s::Pod* Scheduler::Decoded(const Json& pod) {
+  std::string key = KeyOf(pod);
+  std::string rv = Meta(pod).value("resourceVersion", "");
+  auto it = decoded_.find(key);
+  if (it != decoded_.end() && it->second.first == rv) return &it->second.second;
+  auto decoded = api::k8s::DecodePod(pod);
+  if (!decoded) {
+    kLog.Warn("pod does not decode", {{"pod", key}, {"error", decoded.error().message()}});
+    decoded_.erase(key);
+    return nullptr;
+  }
+  auto& slot = decoded_[key];
+  slot = {rv, std::move(*decoded)};
+  return &slot.second;
+}
+
+Snapshot Scheduler::TakeSnapshot() {
+  Snapshot snapshot;
+  nodes_.ForEach([&](const Json& node) { snapshot.AddNode(node); });
+  std::vector<Json> pods = pods_.List();
+  std::lock_guard lock(mu_);
+  std::map<std::string, const Json*> unassigned;
+  for (const auto& pod : pods) {
+    std::string node = NodeNameOf(pod);
+    if (node.empty()) {
+      unassigned[KeyOf(pod)] = &pod;
+      continue;
+    }
+    if (Terminal(pod)) continue;
+    if (const auto* decoded = Decoded(pod)) snapshot.AddPod(*decoded, node);
+  }
+  // Pods bound by this scheduler that the informer still shows unassigned.
+  for (auto it = assumed_.begin(); it != assumed_.end();) {
+    auto pod = unassigned.find(it->first);
+    if (pod == unassigned.end()) {
+      it = assumed_.erase(it);  // gone, or seen bound (counted above)
+      continue;
+    }
+    if (const auto* decoded = Decoded(*pod->second)) snapshot.AddPod(*decoded, it->second);
+    ++it;
+  }
+  return snapshot;
+}
+
+void Scheduler::ScheduleOne(const std::string& key) {
+  auto slash = key.find('/');
+  auto object = pods_.Get(key.substr(0, slash), key.substr(slash + 1));
+  if (!object || !NodeNameOf(*object).empty() || Deleting(*object) || Terminal(*object) ||
+      !Responsible(*object)) {
+    queue_.Done(key, SchedulingQueue::Outcome::kScheduled);
+    return;
+  }
+  api::k8s::Pod pod;
+  {
+    std::lock_guard lock(mu_);
+    const auto* decoded = Decoded(*object);
+    if (!decoded) {
+      queue_.Done(key, SchedulingQueue::Outcome::kError);
+      return;
+    }
+    pod = *decoded;
+  }
+  Snapshot snapshot = TakeSnapshot();
+  ScheduleResult result = SchedulePod(pod, snapshot, plugins_, rng_);
+  if (result.node.empty()) {
+    kLog.Info("unable to schedule pod", {{"pod", key}, {"reason", result.message}});
+    RecordFailure(pod, result.message);
+    queue_.Done(key, SchedulingQueue::Outcome::kUnschedulable);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    assumed_[key] = result.node;  // counted from now on, before the informer sees the bind
+  }
+  if (auto bound = Bind(pod, result.node); !bound) {
+    {
+      std::lock_guard lock(mu_);
+      assumed_.erase(key);
+    }
+    kLog.Warn("binding failed",
+              {{"pod", key}, {"node", result.node}, {"error", bound.error().message()}});
+    if (bound.error().code() == Code::kNotFound) {
+      queue_.Done(key, SchedulingQueue::Outcome::kScheduled);  // gone meanwhile
+      return;
+    }
+    Event(pod, "Warning", "FailedScheduling", "Binding rejected: " + bound.error().message());
+    queue_.Done(key, SchedulingQueue::Outcome::kError);
+    return;
+  }
+  Event(pod, "Normal", "Scheduled",
+        fmt::format("Successfully assigned {}/{} to {}", pod.metadata.namespace_, pod.metadata.name,
+                    result.node));
+  queue_.Done(key, SchedulingQueue::Outcome::kScheduled);
+}
+
+Status Scheduler::Bind(const api::k8s::Pod& pod, const std::string& node) {
+  Json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata",
+                   {{"name", pod.metadata.name},
+                    {"namespace", pod.metadata.namespace_},
+                    {"uid", pod.metadata.uid}}},
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
+  auto done = api_->CreateSubresource(client::resources::kPods, pod.metadata.namespace_,
+                                      pod.metadata.name, "binding", binding);
+  if (!done) return Fail(done.error());
+  return Ok();
+}
+
+void Scheduler::RecordFailure(const api::k8s::Pod& pod, const std::string& message) {
+  Event(pod, "Warning", "FailedScheduling", message);
+  // PodScheduled=False with the same words, as `kubectl describe pod` shows under Conditions.
+  auto current = pods_.Get(pod.metadata.namespace_, pod.metadata.name);
+  if (!current) return;
+  Json conditions = Json::array();
+  Json existing = Json::array();
+  if (auto status = current->find("status"); status != current->end() && status->is_object()) {
+    existing = status->value("conditions", Json::array());
+  }
+  for (const auto& c : existing) {
+    if (!c.is_object()) continue;
+    if (c.value("type", "") == "PodScheduled") {
+      if (c.value("status", "") == "False" && c.value("message", "") == message) return;
+      continue;
+    }
+    conditions.push_back(c);
+  }
+  conditions.push_back({{"type", "PodScheduled"},
+                        {"status", "False"},
+                        {"reason", "Unschedulable"},
+                        {"message", message},
+                        {"lastProbeTime", nullptr},
+                        {"lastTransitionTime", api::k8s::FormatTime(clock_->Now())}});
+  auto patched =
+      api_->Patch(client::resources::kPods, pod.metadata.namespace_, pod.metadata.name,
+                  client::PatchType::kMerge, {{"status", {{"conditions", conditions}}}}, "status");
+  if (!patched) {
+    kLog.Warn("updating PodScheduled",
+              {{"pod", pod.metadata.name}, {"error", patched.error().message()}});
+  }
+}
+
+void Scheduler::Event(const api::k8s::Pod& pod, const std::string& type, const std::string& reason,
+                      const std::string& message) {
+  events_.Record({{"apiVersion", "v1"},
+                  {"kind", "Pod"},
+                  {"metadata",
+                   {{"name", pod.metadata.name},
+                    {"namespace", pod.metadata.namespace_},
+                    {"uid", pod.metadata.uid},
+                    {"resourceVersion", pod.metadata.resource_version}}}},
+                 type, reason, message);
+}
+
+}  // namespace capstan::control_plane::scheduler

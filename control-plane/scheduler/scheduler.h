@@ -1,0 +1,73 @@
+#pragma once
+// Scheduler: capstan's kube-scheduler, run inside capstan-server over the API client like
+// any other client. Informers on pods and nodes feed the SchedulingQueue; one thread takes
+// a pod at a time, snapshots the cluster, runs the plugins (SchedulePod) and binds the pod
+// through pods/binding, or records why it could not: a FailedScheduling event and the
+// PodScheduled=False condition that `kubectl describe pod` shows. Pods naming another
+// schedulerName are left to it.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/k8s/client/event_recorder.h"
+#include "api/k8s/client/reflector.h"
+#include "control-plane/scheduler/plugins.h"
+#include "control-plane/scheduler/scheduling_queue.h"
+
+namespace capstan::control_plane::scheduler {
+
+inline constexpr const char* kDefaultSchedulerName = "default-scheduler";
+
+class Scheduler {
+ public:
+  Scheduler(api::k8s::client::ApiClient* api, const Clock* clock,
+            std::string name = kDefaultSchedulerName);
+  ~Scheduler();
+  // Starts the informers and the scheduling thread.
+  void Start();
+  void Stop();
+
+  // For tests that drive it by hand: the informers (no thread of their own) ...
+  api::k8s::client::Reflector& pod_informer() { return pods_; }
+  api::k8s::client::Reflector& node_informer() { return nodes_; }
+  SchedulingQueue& queue() { return queue_; }
+  // ... and one attempt at the next ready pod; false when none was ready.
+  bool ScheduleNext();
+
+ private:
+  bool Responsible(const Json& pod) const;
+  void OnPodAdd(const Json& pod);
+  void OnPodUpdate(const Json& old_pod, const Json& pod);
+  void OnPodDelete(const Json& pod);
+  void ScheduleOne(const std::string& key);
+  // The pod decoded, from a cache keyed by resourceVersion.
+  const api::k8s::Pod* Decoded(const Json& pod);
+  Snapshot TakeSnapshot();
+  Status Bind(const api::k8s::Pod& pod, const std::string& node);
+  void RecordFailure(const api::k8s::Pod& pod, const std::string& message);
+  void Event(const api::k8s::Pod& pod, const std::string& type, const std::string& reason,
+             const std::string& message);
+
+  api::k8s::client::ApiClient* api_;
+  const Clock* clock_;
+  std::string name_;
+  std::vector<std::unique_ptr<Plugin>> plugins_;
+  SchedulingQueue queue_;
+  api::k8s::client::EventRecorder events_;
+  api::k8s::client::Reflector pods_;
+  api::k8s::client::Reflector nodes_;
+  std::mt19937 rng_{std::random_device{}()};
+
+  std::mutex mu_;  // guards what the informer threads and the scheduling thread share
+  std::map<std::string, std::string> assumed_;  // pod key -> node, bound but not yet seen so
+  std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;  // key -> (rv, pod)
+  std::thread thread_;
+  bool started_ = false;
+};
+
+}  // namespace capstan::control_plane::scheduler

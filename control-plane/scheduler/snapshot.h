@@ -1,0 +1,52 @@
+#pragma once
+// The cluster as one scheduling cycle sees it: every node with the pods assigned to it
+// (those the informer shows bound and those this scheduler bound a moment ago, "assumed",
+// before the informer caught up) and what they request. Built from the informers' caches at
+// the start of a cycle, as kube-scheduler snapshots its cache.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/k8s/pod.h"
+#include "api/k8s/scheduling/node_fit.h"
+
+namespace capstan::control_plane::scheduler {
+
+using Json = nlohmann::json;
+
+struct NodeState {
+  api::k8s::scheduling::NodeInfo info;
+  int pod_count = 0;
+  std::map<std::string, int64_t> requested;  // resource -> amount (cpu in millicores)
+  // cpu and memory with upstream's defaults for containers that request none (100m,
+  // 200Mi), for scoring only: so empty requests still spread pods.
+  int64_t nonzero_cpu_milli = 0;
+  int64_t nonzero_memory = 0;
+  api::k8s::scheduling::HostPortUse host_ports;
+};
+
+// Scoring's view of a pod's requests: cpu millicores and memory bytes, defaulted as
+// upstream's NonZeroRequests.
+struct NonZeroRequests {
+  int64_t cpu_milli = 0;
+  int64_t memory = 0;
+};
+NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod);
+
+class Snapshot {
+ public:
+  void AddNode(const Json& node);
+  // Counts a pod on its node (unknown nodes are ignored).
+  void AddPod(const api::k8s::Pod& pod, const std::string& node_name);
+  std::vector<NodeState>& nodes() { return nodes_; }
+  const std::vector<NodeState>& nodes() const { return nodes_; }
+
+ private:
+  std::vector<NodeState> nodes_;
+  std::map<std::string, size_t> index_;
+};
+
+}  // namespace capstan::control_plane::scheduler

@@ -1,0 +1,161 @@
+// The Scheduler over the fake API client: informers feed the queue, pods are bound through
+// pods/binding with a Scheduled event, or get FailedScheduling and PodScheduled=False and
+// wait until a node changes.
+#include "control-plane/scheduler/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "api/k8s/client/fake_api_client.h"
+#include "common/testing/fake_clock.h"
+
+namespace capstan::control_plane::scheduler {
+namespace {
+
+namespace client = api::k8s::client;
+using client::resources::kEvents;
+using client::resources::kNodes;
+using client::resources::kPods;
+
+Json Node(const std::string& name, Json labels = Json::object()) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Node"},
+          {"metadata", {{"name", name}, {"labels", labels}}},
+          {"status", {{"allocatable", {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}}}}}};
+}
+
+Json Pod(const std::string& name, Json spec_extra = Json::object()) {
+  Json spec = {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}};
+  spec.update(spec_extra);
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", name}, {"namespace", "default"}}},
+          {"spec", spec}};
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // pods/binding sets spec.nodeName, as capstan-server's binding does.
+    api_.HandleSubresource(
+        "pods/binding",
+        [this](const std::string& ns, const std::string& name, const Json& body) -> Result<Json> {
+          auto pod = api_.Get(kPods, ns, name);
+          if (!pod) return std::unexpected(pod.error());
+          if (!(*pod)["spec"].value("nodeName", "").empty()) {
+            return Fail(Code::kFailedPrecondition, "pod {} is already assigned", name);
+          }
+          (*pod)["spec"]["nodeName"] = body["target"]["name"];
+          return api_.Update(kPods, ns, name, *pod, "");
+        });
+    api_.StopWatches();  // informers are driven by hand: each round lists
+  }
+  // Brings an informer up to date (a list, as after an expired watch).
+  void Sync(client::Reflector& r) {
+    api_.FailNext("watch", Error(Code::kOutOfRange, "expired"));
+    (void)r.ListAndWatch();
+    ASSERT_TRUE(r.ListAndWatch());
+  }
+  void SyncAll() {
+    Sync(scheduler_.node_informer());
+    Sync(scheduler_.pod_informer());
+  }
+  std::string NodeOf(const std::string& pod) {
+    auto p = api_.Get(kPods, "default", pod);
+    return p ? (*p)["spec"].value("nodeName", "") : "?";
+  }
+  std::vector<std::string> Events(const std::string& reason) {
+    std::vector<std::string> out;
+    auto list = api_.List(kEvents, "default", {});
+    for (const auto& e : (*list)["items"]) {
+      if (e.value("reason", "") == reason) {
+        out.push_back(e.value("message", "") + " x" + std::to_string(e.value("count", 0)));
+      }
+    }
+    return out;
+  }
+
+  client::FakeApiClient api_;
+  testing::FakeClock clock_;
+  Scheduler scheduler_{&api_, &clock_};
+};
+
+TEST_F(SchedulerTest, BindsAPendingPodAndRecordsScheduled) {
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("web")));
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("other", {{"schedulerName", "someone-else"}})));
+  SyncAll();
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_FALSE(scheduler_.ScheduleNext());  // "other" is not ours
+  EXPECT_EQ(NodeOf("web"), "n1");
+  EXPECT_EQ(NodeOf("other"), "");
+  EXPECT_EQ(Events("Scheduled"),
+            std::vector<std::string>{"Successfully assigned default/web to n1 x1"});
+  auto events = api_.List(kEvents, "default", {});
+  const Json& e = (*events)["items"][0];
+  EXPECT_EQ(e["involvedObject"].value("name", ""), "web");
+  EXPECT_EQ(e["source"].value("component", ""), "default-scheduler");
+  EXPECT_EQ(e.value("type", ""), "Normal");
+}
+
+TEST_F(SchedulerTest, UnschedulablePodWaitsUntilANodeIsLabelled) {
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));
+  ASSERT_TRUE(
+      api_.Create(kPods, "default", Pod("ssd-only", {{"nodeSelector", {{"disk", "ssd"}}}})));
+  SyncAll();
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("ssd-only"), "");
+  std::string why =
+      "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+      "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+  EXPECT_EQ(Events("FailedScheduling"), std::vector<std::string>{why + " x1"});
+  auto pod = api_.Get(kPods, "default", "ssd-only");
+  const Json& cond = (*pod)["status"]["conditions"][0];
+  EXPECT_EQ(cond.value("type", ""), "PodScheduled");
+  EXPECT_EQ(cond.value("status", ""), "False");
+  EXPECT_EQ(cond.value("reason", ""), "Unschedulable");
+  EXPECT_EQ(cond.value("message", ""), why);
+  EXPECT_EQ(scheduler_.queue().UnschedulableCount(), 1u);
+
+  // Nothing changed: the pod is not retried.
+  clock_.Advance(std::chrono::seconds(30));
+  Sync(scheduler_.pod_informer());  // (its own status update comes back)
+  EXPECT_FALSE(scheduler_.ScheduleNext());
+
+  // Labelling the node moves it back; after its back-off, it is bound.
+  ASSERT_TRUE(api_.Patch(kNodes, "", "n1", client::PatchType::kMerge,
+                         {{"metadata", {{"labels", {{"disk", "ssd"}}}}}}, ""));
+  Sync(scheduler_.node_informer());
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("ssd-only"), "n1");
+}
+
+TEST_F(SchedulerTest, BoundPodsCountBeforeTheInformerSeesThem) {
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));  // 2 cpus
+  Json big = {
+      {"containers",
+       {{{"name", "c"}, {"image", "i"}, {"resources", {{"requests", {{"cpu", "1500m"}}}}}}}}};
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("a", big)));
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("b", big)));
+  SyncAll();
+  // Both pods are tried before the informer hears of the first binding: the second must
+  // not land on the node the first filled.
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  int bound = (NodeOf("a") == "n1") + (NodeOf("b") == "n1");
+  EXPECT_EQ(bound, 1);
+  auto failed = Events("FailedScheduling");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].rfind("0/1 nodes are available: 1 Insufficient cpu.", 0), 0u) << failed[0];
+
+  // Deleting the running pod frees the node: the other one gets it.
+  std::string first = NodeOf("a") == "n1" ? "a" : "b";
+  std::string second = first == "a" ? "b" : "a";
+  ASSERT_TRUE(api_.Delete(kPods, "default", first, 0));
+  Sync(scheduler_.pod_informer());
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf(second), "n1");
+}
+
+}  // namespace
+}  // namespace capstan::control_plane::scheduler
