@@ -11,6 +11,15 @@ const log::Logger kLog("garbage-collector");
 
 std::string Str(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
 
+bool HasFinalizer(const Json& o, const std::string& finalizer) {
+  const Json& finalizers = Field(o, {"metadata", "finalizers"});
+  if (!finalizers.is_array()) return false;
+  for (const auto& f : finalizers) {
+    if (f == finalizer) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
@@ -19,6 +28,12 @@ GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
   for (auto& [kind, watched] : informers_) {
     std::string k = kind;
     auto check = [this, k](const Json& o) {
+      if (HasFinalizer(o, "orphan") || HasFinalizer(o, "foregroundDeletion")) {
+        if (!Field(o, {"metadata", "deletionTimestamp"}).is_null()) {
+          queue_.Add("owner/" + k + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
+                     Str(Field(o, {"metadata", "name"})));
+        }
+      }
       if (Field(o, {"metadata", "ownerReferences"}).is_array()) {
         queue_.Add(k + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
                    Str(Field(o, {"metadata", "name"})));
@@ -64,11 +79,95 @@ std::optional<bool> GarbageCollector::OwnerExists(const std::string& ns, const J
 }
 
 Status GarbageCollector::Sync(const std::string& key) {
-  auto first = key.find('/');
-  auto second = key.find('/', first + 1);
-  std::string kind = key.substr(0, first);
-  std::string ns = key.substr(first + 1, second - first - 1);
-  std::string name = key.substr(second + 1);
+  // "[owner/]<Kind>/<namespace>/<name>"
+  bool owner = key.rfind("owner/", 0) == 0;
+  std::string rest = owner ? key.substr(6) : key;
+  auto first = rest.find('/');
+  auto second = rest.find('/', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return Ok();
+  std::string kind = rest.substr(0, first);
+  std::string ns = rest.substr(first + 1, second - first - 1);
+  std::string name = rest.substr(second + 1);
+  return owner ? FinalizeOwner(kind, ns, name) : SyncDependent(kind, ns, name);
+}
+
+std::vector<std::pair<std::string, Json>> GarbageCollector::DependentsOf(const std::string& uid) {
+  std::vector<std::pair<std::string, Json>> out;
+  for (auto& [kind, watched] : informers_) {
+    watched.informer->ForEach([&](const Json& o) {
+      const Json& refs = Field(o, {"metadata", "ownerReferences"});
+      if (!refs.is_array()) return;
+      for (const auto& r : refs) {
+        if (r.is_object() && r.value("uid", "") == uid) {
+          out.emplace_back(kind, o);
+          return;
+        }
+      }
+    });
+  }
+  return out;
+}
+
+Status GarbageCollector::FinalizeOwner(const std::string& kind, const std::string& ns,
+                                       const std::string& name) {
+  auto watched = informers_.find(kind);
+  if (watched == informers_.end()) return Ok();
+  auto object = watched->second.informer->Get(ns, name);
+  if (!object || Field(*object, {"metadata", "deletionTimestamp"}).is_null()) return Ok();
+  std::string uid = Str(Field(*object, {"metadata", "uid"}));
+  std::string finalizer;
+  if (HasFinalizer(*object, "orphan")) {
+    finalizer = "orphan";
+    // The dependents stay, without this owner.
+    for (const auto& [dep_kind, dep] : DependentsOf(uid)) {
+      Json kept = Json::array();
+      for (const auto& r : Field(dep, {"metadata", "ownerReferences"})) {
+        if (r.value("uid", "") != uid) kept.push_back(r);
+      }
+      auto patched =
+          api_->Patch(informers_.at(dep_kind).resource, Str(Field(dep, {"metadata", "namespace"})),
+                      Str(Field(dep, {"metadata", "name"})), client::PatchType::kMerge,
+                      {{"metadata",
+                        {{"ownerReferences", kept},
+                         {"resourceVersion", Field(dep, {"metadata", "resourceVersion"})}}}},
+                      "");
+      if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
+    }
+  } else if (HasFinalizer(*object, "foregroundDeletion")) {
+    finalizer = "foregroundDeletion";
+    // The dependents go first; the owner waits until none is left.
+    auto dependents = DependentsOf(uid);
+    if (!dependents.empty()) {
+      for (const auto& [dep_kind, dep] : dependents) {
+        if (!Field(dep, {"metadata", "deletionTimestamp"}).is_null()) continue;
+        auto st = api_->Delete(informers_.at(dep_kind).resource,
+                               Str(Field(dep, {"metadata", "namespace"})),
+                               Str(Field(dep, {"metadata", "name"})));
+        if (!st && st.error().code() != Code::kNotFound) return st;
+      }
+      queue_.AddAfter("owner/" + kind + "/" + ns + "/" + name, std::chrono::seconds(1));
+      return Ok();
+    }
+  } else {
+    return Ok();
+  }
+  Json finalizers = Json::array();
+  for (const auto& f : Field(*object, {"metadata", "finalizers"})) {
+    if (f != finalizer) finalizers.push_back(f);
+  }
+  auto patched =
+      api_->Patch(watched->second.resource, ns, name, client::PatchType::kMerge,
+                  {{"metadata",
+                    {{"finalizers", finalizers},
+                     {"resourceVersion", Field(*object, {"metadata", "resourceVersion"})}}}},
+                  "");
+  if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
+  return Ok();
+}
+
+Status GarbageCollector::SyncDependent(const std::string& kind, const std::string& ns,
+                                       const std::string& name) {
+  std::string key = kind + "/" + ns + "/" + name;
   auto watched = informers_.find(kind);
   if (watched == informers_.end()) return Ok();
   auto object = watched->second.informer->Get(ns, name);

@@ -5,6 +5,11 @@
 // confirms it (the informer may not have seen a new owner yet) or shows another object by
 // that name (another uid). References to kinds this collector does not watch are never
 // judged. Dependents with owners left lose only their dangling references.
+//
+// Deleting with propagationPolicy Orphan or Foreground leaves the owner terminating with the
+// `orphan` or `foregroundDeletion` finalizer (capstan-server puts it there); the collector
+// then strips the owner from its dependents, or deletes them and waits until they are gone,
+// and removes the finalizer, which lets the deletion finish.
 
 #include <map>
 
@@ -23,10 +28,15 @@ class GarbageCollector : public Controller {
   };
   GarbageCollector(api::k8s::client::ApiClient* api, const Clock* clock,
                    std::map<std::string, Watched> informers);
-  // key: "<Kind>/<namespace>/<name>" of a possible dependent.
+  // key: "<Kind>/<namespace>/<name>" of a possible dependent, or "owner/<Kind>/<ns>/<name>"
+  // of an owner being deleted with a propagation finalizer.
   Status Sync(const std::string& key) override;
 
  private:
+  Status SyncDependent(const std::string& kind, const std::string& ns, const std::string& name);
+  Status FinalizeOwner(const std::string& kind, const std::string& ns, const std::string& name);
+  // Every watched object with an ownerReference to `uid`, with its Kind.
+  std::vector<std::pair<std::string, Json>> DependentsOf(const std::string& uid);
   void OnOwnerDeleted(const Json& owner);
   // Whether the owner named by `ref` exists (with that uid) in `ns`; nullopt: unknown kind.
   std::optional<bool> OwnerExists(const std::string& ns, const Json& ref);

@@ -300,7 +300,10 @@ check "describe deploy shows ScalingReplicaSet events" matches \
 check "a deleted pod is replaced" contains 'deleted' bash -c \
   "'$kubectl' delete \$('$kubectl' get pods -l app=web -o name | head -1) --wait=false"
 check "back to 3 ready" eventually 60 bash -c "'$kubectl' get deploy web | grep -Eq '^web +3/3 +3 +3 '"
-check "delete the deployment" contains 'deleted' k delete deployment web
+# Foreground: kubectl waits until the garbage collector removed the dependents and the
+# foregroundDeletion finalizer; the ReplicaSets' pods then follow in the background.
+check "delete the deployment (foreground)" contains 'deleted' \
+  k delete deployment web --cascade=foreground --timeout=60s
 check "its ReplicaSets and pods go with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get rs,pods -l app=web -o name 2>/dev/null) ]]"
 

@@ -91,5 +91,41 @@ TEST_F(GarbageCollectorTest, AnOwnerTheCacheHasNotSeenIsAskedFor) {
   EXPECT_EQ(sets[0]["metadata"]["ownerReferences"][0]["name"], "new");
 }
 
+TEST_F(GarbageCollectorTest, OrphanAndForegroundDeletionActOnTheirFinalizers) {
+  auto deleting = [&](const std::string& name, const std::string& finalizer) {
+    return api_.Create(kDeployments, "default",
+                       {{"apiVersion", "apps/v1"},
+                        {"kind", "Deployment"},
+                        {"metadata",
+                         {{"name", name},
+                          {"deletionTimestamp", "2026-01-01T00:00:00Z"},
+                          {"finalizers", {finalizer}}}}});
+  };
+  auto orphaning = deleting("keep-pods", "orphan");
+  auto foreground = deleting("wait", "foregroundDeletion");
+  ASSERT_TRUE(
+      api_.Create(kReplicaSets, "default",
+                  Owned("ReplicaSet", "keep-pods-1",
+                        {Ref("Deployment", "keep-pods", (*orphaning)["metadata"]["uid"])})));
+  ASSERT_TRUE(api_.Create(kReplicaSets, "default",
+                          Owned("ReplicaSet", "wait-1",
+                                {Ref("Deployment", "wait", (*foreground)["metadata"]["uid"])})));
+  SyncAll();
+  Drain();
+  // Orphan: the ReplicaSet stays, without its owner; the finalizer is gone.
+  auto kept = api_.Get(kReplicaSets, "default", "keep-pods-1");
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE((*kept)["metadata"]["ownerReferences"].empty());
+  EXPECT_TRUE((*api_.Get(kDeployments, "default", "keep-pods"))["metadata"]["finalizers"].empty());
+  // Foreground: the dependent is deleted first, the owner keeps its finalizer meanwhile...
+  EXPECT_FALSE(api_.Get(kReplicaSets, "default", "wait-1"));
+  EXPECT_EQ((*api_.Get(kDeployments, "default", "wait"))["metadata"]["finalizers"].size(), 1u);
+  // ... and loses it once the informer shows no dependent left.
+  SyncAll();
+  clock_.Advance(std::chrono::seconds(1));
+  Drain();
+  EXPECT_TRUE((*api_.Get(kDeployments, "default", "wait"))["metadata"]["finalizers"].empty());
+}
+
 }  // namespace
 }  // namespace capstan::control_plane::controllers
