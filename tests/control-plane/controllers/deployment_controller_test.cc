@@ -146,6 +146,61 @@ TEST_F(DeploymentControllerTest, RollsOutANewTemplateWithinSurgeAndUnavailable) 
   EXPECT_EQ((*rs1)["metadata"]["annotations"][kRevisionHistoryAnnotation], "1");
 }
 
+// maxSurge 0: never more pods than wanted; an old pod goes before each new one starts.
+TEST_F(DeploymentControllerTest, RollingUpdateWithMaxSurgeZero) {
+  Json d = Deployment(3, "busybox:1");
+  d["spec"]["strategy"]["rollingUpdate"] = {{"maxSurge", 0}, {"maxUnavailable", 1}};
+  ASSERT_TRUE(api_.Create(kDeployments, "default", d));
+  ASSERT_TRUE(Step());
+  SetsBecomeAvailable();
+  ASSERT_TRUE(Step());
+  std::string first = Items(kReplicaSets)[0]["metadata"]["name"];
+  d = Get();
+  d["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2";
+  ASSERT_TRUE(api_.Update(kDeployments, "default", "web", d, ""));
+  int steps = 0;
+  for (; steps < 20; ++steps) {
+    ASSERT_TRUE(Step());
+    auto now = Replicas();
+    int64_t total = 0;
+    for (const auto& [name, n] : now) total += n;
+    EXPECT_LE(total, 3) << "step " << steps;
+    EXPECT_GE(total, 2) << "step " << steps;
+    if (now.size() == 2 && now[first] == 0 && total == 3) break;
+    SetsBecomeAvailable();
+  }
+  EXPECT_LT(steps, 20);
+}
+
+// A scale in the middle of a rollout: the new set stops at the new count, the old one goes.
+TEST_F(DeploymentControllerTest, ScaleDuringARollout) {
+  ASSERT_TRUE(api_.Create(kDeployments, "default", Deployment(4, "busybox:1")));
+  ASSERT_TRUE(Step());
+  SetsBecomeAvailable();
+  ASSERT_TRUE(Step());
+  std::string first = Items(kReplicaSets)[0]["metadata"]["name"];
+  Json d = Get();
+  d["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:2";
+  ASSERT_TRUE(api_.Update(kDeployments, "default", "web", d, ""));
+  ASSERT_TRUE(Step());
+  SetsBecomeAvailable();
+  ASSERT_TRUE(Step());
+  d = Get();
+  d["spec"]["replicas"] = 2;
+  ASSERT_TRUE(api_.Update(kDeployments, "default", "web", d, ""));
+  for (int step = 0; step < 20 && Replicas()[first] > 0; ++step) {
+    SetsBecomeAvailable();
+    ASSERT_TRUE(Step());
+  }
+  auto replicas = Replicas();
+  EXPECT_EQ(replicas[first], 0);
+  for (const auto& [name, n] : replicas) {
+    if (name != first) {
+      EXPECT_EQ(n, 2);
+    }
+  }
+}
+
 TEST_F(DeploymentControllerTest, RecreateStopsOldPodsBeforeStartingNewOnes) {
   Json d = Deployment(2, "busybox:1");
   d["spec"]["strategy"] = {{"type", "Recreate"}};
