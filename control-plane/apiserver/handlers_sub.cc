@@ -111,6 +111,14 @@ void HandleBinding(const HandlerContext& c) {
           return std::unexpected(ConflictError(
               "", "pods", c.info.name, "pod is being deleted, cannot be assigned to a host"));
         }
+        // A binding made for a pod that was since replaced by another of the same name.
+        std::string want_uid = StringOr(Lookup(*body, {"metadata", "uid"}));
+        if (!want_uid.empty() && want_uid != StringOr(Lookup(pod, {"metadata", "uid"}))) {
+          return std::unexpected(ConflictError(
+              "", "pods", c.info.name,
+              fmt::format("Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                          want_uid, StringOr(Lookup(pod, {"metadata", "uid"})))));
+        }
         std::string current = StringOr(Lookup(pod, {"spec", "nodeName"}));
         if (!current.empty()) {
           return std::unexpected(ConflictError(

@@ -29,7 +29,13 @@ void Controller::StopWorkers() {
 }
 
 void Controller::Process(const std::string& key) {
-  auto st = Sync(key);
+  Status st = Ok();
+  try {
+    st = Sync(key);
+  } catch (const std::exception& e) {
+    // Malformed input (a field of the wrong type) fails this key's sync, not the process.
+    st = Fail(Code::kInvalidArgument, "malformed object: {}", e.what());
+  }
   if (st) {
     queue_.Forget(key);
   } else {

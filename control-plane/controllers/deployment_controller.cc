@@ -117,7 +117,8 @@ Status DeploymentController::Sync(const std::string& key) {
       }
     }
     if (scaling && Sum(old_sets, SpecReplicas) == 0) {
-      CAPSTAN_TRY(Scale(*d, *existing_new, SpecReplicas(*d)));
+      Json target = *existing_new;
+      CAPSTAN_TRY(Scale(*d, target, SpecReplicas(*d)));
       return UpdateStatus(*d, existing_new, sets);
     }
   }
@@ -247,7 +248,7 @@ Result<Json> DeploymentController::NewReplicaSet(const Json& d, const std::vecto
   return rs;
 }
 
-Status DeploymentController::Scale(const Json& d, const Json& rs, int64_t replicas) {
+Status DeploymentController::Scale(const Json& d, Json& rs, int64_t replicas) {
   auto [surge, unavailable] = ResolveSurgeAndUnavailable(d);
   int64_t from = SpecReplicas(rs);
   std::string desired = std::to_string(SpecReplicas(d));
@@ -263,6 +264,7 @@ Status DeploymentController::Scale(const Json& d, const Json& rs, int64_t replic
   auto done =
       api_->Update(client::resources::kReplicaSets, NamespaceOf(rs), NameOf(rs), updated, "");
   if (!done) return Fail(done.error());
+  rs = *done;  // a second change in this sync starts from the stored version
   if (from != replicas) {
     events_.Record(d, "Normal", "ScalingReplicaSet",
                    fmt::format("Scaled {} replica set {} to {} from {}",
@@ -271,25 +273,24 @@ Status DeploymentController::Scale(const Json& d, const Json& rs, int64_t replic
   return Ok();
 }
 
-Status DeploymentController::RolloutRolling(const Json& d, const Json& new_rs,
+Status DeploymentController::RolloutRolling(const Json& d, Json new_rs,
                                             const std::vector<Json>& old_sets) {
   int64_t replicas = SpecReplicas(d);
   auto [surge, max_unavailable] = ResolveSurgeAndUnavailable(d);
-  std::vector<Json> all = old_sets;
-  all.push_back(new_rs);
-
   // Scale the new set up as far as maxSurge allows (or down to the wanted count).
   int64_t new_count = SpecReplicas(new_rs);
   if (new_count > replicas) {
     CAPSTAN_TRY(Scale(d, new_rs, replicas));
   } else if (new_count < replicas) {
-    int64_t total = Sum(all, SpecReplicas);
+    int64_t total = Sum(old_sets, SpecReplicas) + new_count;
     int64_t room = replicas + surge - total;
     if (room > 0) CAPSTAN_TRY(Scale(d, new_rs, new_count + std::min(room, replicas - new_count)));
   } else {
     CAPSTAN_TRY(Scale(d, new_rs, replicas));  // (annotations only)
   }
 
+  std::vector<Json> all = old_sets;
+  all.push_back(new_rs);
   // Scale old sets down as far as availability allows.
   int64_t old_count = Sum(old_sets, SpecReplicas);
   if (old_count > 0) {
@@ -309,7 +310,6 @@ Status DeploymentController::RolloutRolling(const Json& d, const Json& new_rs,
         if (unhealthy <= 0) continue;
         int64_t down = std::min(budget, unhealthy);
         CAPSTAN_TRY(Scale(d, rs, SpecReplicas(rs) - down));
-        rs["spec"]["replicas"] = SpecReplicas(rs) - down;
         budget -= down;
       }
       // Then available ones, while enough stay available.
@@ -333,7 +333,7 @@ Status DeploymentController::RolloutRolling(const Json& d, const Json& new_rs,
 
 Status DeploymentController::RolloutRecreate(const Json& d, const std::vector<Json>& old_sets,
                                              bool create) {
-  for (const auto& rs : old_sets) {
+  for (Json rs : old_sets) {
     if (SpecReplicas(rs) > 0) CAPSTAN_TRY(Scale(d, rs, 0));
   }
   // New pods start only once no old pod runs (terminating ones included).
@@ -366,11 +366,12 @@ Status DeploymentController::ScaleForPause(const Json& d, const std::vector<Json
   }
   if (!target) return Ok();
   int64_t others = Sum(sets, SpecReplicas) - SpecReplicas(*target);
-  return Scale(d, *target, std::max<int64_t>(0, SpecReplicas(d) - others));
+  Json rs = *target;
+  return Scale(d, rs, std::max<int64_t>(0, SpecReplicas(d) - others));
 }
 
 Status DeploymentController::CleanupOldSets(const Json& d, const std::vector<Json>& old_sets) {
-  int64_t limit = IntField(d, {"spec", "revisionHistoryLimit"}, 10);
+  int64_t limit = std::max<int64_t>(0, IntField(d, {"spec", "revisionHistoryLimit"}, 10));
   std::vector<Json> idle;
   for (const auto& rs : old_sets) {
     if (SpecReplicas(rs) == 0 && StatusInt(rs, "replicas") == 0 &&
@@ -450,7 +451,9 @@ Status DeploymentController::UpdateStatus(const Json& d, const Json* new_rs,
                   "Deployment does not have minimum availability.");
   }
   std::string rs_name = new_rs ? NameOf(*new_rs) : "";
-  int64_t deadline = IntField(d, {"spec", "progressDeadlineSeconds"}, 600);
+  // Bounded so that time arithmetic cannot overflow (a year is beyond any real deadline).
+  int64_t deadline =
+      std::clamp<int64_t>(IntField(d, {"spec", "progressDeadlineSeconds"}, 600), 1, 365 * 86400);
   bool complete = new_rs && updated == replicas && total == replicas && available == replicas;
   if (Field(d, {"spec", "paused"}) == true) {
     set_condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused");
@@ -478,6 +481,11 @@ Status DeploymentController::UpdateStatus(const Json& d, const Json* new_rs,
       if (since && *since + std::chrono::seconds(deadline) < clock_->Now()) {
         set_condition("Progressing", "False", "ProgressDeadlineExceeded",
                       fmt::format("ReplicaSet \"{}\" has timed out progressing.", rs_name));
+      } else if (since) {
+        // Look again when the deadline passes (as upstream's requeueStuckDeployment).
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *since + std::chrono::seconds(deadline) - clock_->Now());
+        queue_.AddAfter(NamespaceOf(d) + "/" + NameOf(d), left + std::chrono::seconds(1));
       }
     }
   }

@@ -29,8 +29,9 @@ class DeploymentController : public Controller {
  private:
   void EnqueueOwnerOf(const Json& replica_set);
   Result<Json> NewReplicaSet(const Json& d, const std::vector<Json>& old_sets, bool create);
-  Status Scale(const Json& d, const Json& rs, int64_t replicas);
-  Status RolloutRolling(const Json& d, const Json& new_rs, const std::vector<Json>& old_sets);
+  // Sets rs's replicas (and bookkeeping annotations); `rs` becomes the stored version.
+  Status Scale(const Json& d, Json& rs, int64_t replicas);
+  Status RolloutRolling(const Json& d, Json new_rs, const std::vector<Json>& old_sets);
   Status RolloutRecreate(const Json& d, const std::vector<Json>& old_sets, bool create);
   Status ScaleForPause(const Json& d, const std::vector<Json>& sets);
   Status CleanupOldSets(const Json& d, const std::vector<Json>& old_sets);

@@ -58,6 +58,7 @@ int64_t RevisionOf(const Json& object) {
 }
 
 std::pair<int64_t, int64_t> ResolveSurgeAndUnavailable(const Json& deployment) {
+  if (Field(deployment, {"spec", "strategy", "type"}) == "Recreate") return {0, 0};
   int64_t replicas = IntField(deployment, {"spec", "replicas"}, 1);
   const Json& ru = Field(deployment, {"spec", "strategy", "rollingUpdate"});
   int64_t surge = Resolve(Field(ru, {"maxSurge"}), replicas, true, (replicas * 25 + 99) / 100);

@@ -52,7 +52,7 @@ void GarbageCollector::OnOwnerDeleted(const Json& owner) {
       const Json& refs = Field(o, {"metadata", "ownerReferences"});
       if (!refs.is_array()) return;
       for (const auto& r : refs) {
-        if (r.is_object() && r.value("uid", "") == uid) {
+        if (r.is_object() && r.contains("uid") && r["uid"] == uid) {
           queue_.Add(kind + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
                      Str(Field(o, {"metadata", "name"})));
           return;
@@ -63,8 +63,14 @@ void GarbageCollector::OnOwnerDeleted(const Json& owner) {
 }
 
 std::optional<bool> GarbageCollector::OwnerExists(const std::string& ns, const Json& ref) {
-  auto watched = informers_.find(ref.value("kind", ""));
+  if (!ref.is_object() || !ref.contains("kind") || !ref["kind"].is_string()) return std::nullopt;
+  auto watched = informers_.find(ref["kind"].get<std::string>());
   if (watched == informers_.end()) return std::nullopt;
+  // The same kind in another group (a custom resource) is not ours to judge.
+  std::string api_version = Str(ref.value("apiVersion", Json()));
+  auto slash = api_version.find('/');
+  std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  if (group != watched->second.resource.group) return std::nullopt;
   std::string owner_ns = watched->second.resource.namespaced ? ns : "";
   std::string name = ref.value("name", "");
   std::string uid = ref.value("uid", "");
@@ -98,7 +104,7 @@ std::vector<std::pair<std::string, Json>> GarbageCollector::DependentsOf(const s
       const Json& refs = Field(o, {"metadata", "ownerReferences"});
       if (!refs.is_array()) return;
       for (const auto& r : refs) {
-        if (r.is_object() && r.value("uid", "") == uid) {
+        if (r.is_object() && r.contains("uid") && r["uid"] == uid) {
           out.emplace_back(kind, o);
           return;
         }
@@ -186,6 +192,15 @@ Status GarbageCollector::SyncDependent(const std::string& kind, const std::strin
   }
   if (gone == 0) return Ok();
   if (kept.empty()) {
+    // Judged from the cache: the live object must still be the same one with the same
+    // owners (an Orphan deletion may have just stripped them, or the name been reused).
+    auto live = api_->Get(watched->second.resource, ns, name);
+    if (!live) return live.error().code() == Code::kNotFound ? Ok() : Fail(live.error());
+    if (Field(*live, {"metadata", "uid"}) != Field(*object, {"metadata", "uid"}) ||
+        Field(*live, {"metadata", "ownerReferences"}) != refs) {
+      queue_.AddAfter(key, std::chrono::seconds(1));  // again once the informer caught up
+      return Ok();
+    }
     kLog.Info("deleting an object whose owners are gone", {{"object", key}});
     auto st = api_->Delete(watched->second.resource, ns, name);
     if (!st && st.error().code() != Code::kNotFound) return st;

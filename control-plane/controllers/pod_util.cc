@@ -49,9 +49,12 @@ std::optional<OwnerRef> ControllerRefOf(const Json& object) {
   const Json& refs = Field(object, {"metadata", "ownerReferences"});
   if (!refs.is_array()) return std::nullopt;
   for (const auto& r : refs) {
-    if (r.is_object() && r.value("controller", false)) {
-      return OwnerRef{r.value("apiVersion", ""), r.value("kind", ""), r.value("name", ""),
-                      r.value("uid", "")};
+    if (r.is_object() && r.contains("controller") && r["controller"] == true) {
+      auto str = [&](const char* k) {
+        auto it = r.find(k);
+        return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      return OwnerRef{str("apiVersion"), str("kind"), str("name"), str("uid")};
     }
   }
   return std::nullopt;
@@ -113,7 +116,9 @@ int32_t Restarts(const Json& pod) {
   const Json& statuses = Field(pod, {"status", "containerStatuses"});
   if (!statuses.is_array()) return 0;
   for (const auto& s : statuses) {
-    if (s.is_object()) most = std::max(most, s.value("restartCount", 0));
+    if (s.is_object() && s.contains("restartCount") && s["restartCount"].is_number_integer()) {
+      most = std::max(most, s["restartCount"].get<int32_t>());
+    }
   }
   return most;
 }

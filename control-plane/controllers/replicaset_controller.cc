@@ -13,6 +13,16 @@ namespace client = api::k8s::client;
 using api::k8s::LabelSelector;
 const log::Logger kLog("replicaset-controller");
 
+// A ReplicationController's selector map (values that are not strings are skipped).
+api::k8s::StringMap StringMapOf(const Json& selector) {
+  api::k8s::StringMap out;
+  if (!selector.is_object()) return out;
+  for (const auto& [k, v] : selector.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
 // Upstream's bound on creations or deletions in one sync.
 constexpr int64_t kBurstReplicas = 500;
 
@@ -50,6 +60,13 @@ ReplicaSetController::ReplicaSetController(client::ApiClient* api, const Clock* 
                            OnPod(p);
                          },
                          [this](const Json& old_pod, const Json& p) {
+                           // A pod counts as deleted once it is terminating (as upstream).
+                           if (Field(old_pod, {"metadata", "deletionTimestamp"}).is_null() &&
+                               !Field(p, {"metadata", "deletionTimestamp"}).is_null()) {
+                             if (auto key = OwnerKey(p); !key.empty()) {
+                               expectations_.DeletionObserved(key);
+                             }
+                           }
                            // A pod released or moved to another owner: both owners look.
                            if (auto old_key = OwnerKey(old_pod); old_key != OwnerKey(p)) {
                              if (!old_key.empty()) queue_.Add(old_key);
@@ -62,7 +79,8 @@ ReplicaSetController::ReplicaSetController(client::ApiClient* api, const Clock* 
 std::string ReplicaSetController::OwnerKey(const Json& pod) const {
   auto ref = ControllerRefOf(pod);
   if (!ref || ref->kind != kind_name_) return "";
-  return Field(pod, {"metadata", "namespace"}).get<std::string>() + "/" + ref->name;
+  const Json& ns = Field(pod, {"metadata", "namespace"});
+  return (ns.is_string() ? ns.get<std::string>() : "") + "/" + ref->name;
 }
 
 void ReplicaSetController::OnPod(const Json& pod) {
@@ -78,9 +96,7 @@ void ReplicaSetController::OnPod(const Json& pod) {
     const Json& selector = Field(set, {"spec", "selector"});
     auto parsed = kind_ == Kind::kReplicaSet
                       ? LabelSelector::FromJson(selector)
-                      : Result<LabelSelector>(LabelSelector::FromSet(
-                            selector.is_object() ? selector.get<api::k8s::StringMap>()
-                                                 : api::k8s::StringMap{}));
+                      : Result<LabelSelector>(LabelSelector::FromSet(StringMapOf(selector)));
     if (parsed && !parsed->Empty() && parsed->MatchesObject(pod)) queue_.Add(KeyOf(set));
   });
 }
@@ -104,9 +120,7 @@ Status ReplicaSetController::Sync(const std::string& key) {
   Result<LabelSelector> selector =
       kind_ == Kind::kReplicaSet
           ? LabelSelector::FromJson(selector_json)
-          : Result<LabelSelector>(LabelSelector::FromSet(
-                selector_json.is_object() ? selector_json.get<api::k8s::StringMap>()
-                                          : api::k8s::StringMap{}));
+          : Result<LabelSelector>(LabelSelector::FromSet(StringMapOf(selector_json)));
   if (!selector || selector->Empty()) {
     kLog.Warn("a set without a usable selector is left alone", {{"set", key}});
     return Ok();
@@ -207,6 +221,8 @@ Status ReplicaSetController::ManageReplicas(const Json& set, std::vector<Json>& 
       if (!st) {
         expectations_.DeletionObserved(key);
         if (st.error().code() == Code::kNotFound) continue;
+        // The deletions never tried are not awaited either.
+        for (int64_t j = i + 1; j < n; ++j) expectations_.DeletionObserved(key);
         events_.Record(set, "Warning", "FailedDelete", "Error deleting: " + st.error().message());
         return st;
       }
@@ -219,7 +235,8 @@ Status ReplicaSetController::ManageReplicas(const Json& set, std::vector<Json>& 
 
 Status ReplicaSetController::UpdateStatus(const Json& set, const std::vector<Json>& pods,
                                           const Json& /*selector_json*/) {
-  int64_t min_ready = IntField(set, {"spec", "minReadySeconds"}, 0);
+  int64_t min_ready =
+      std::clamp<int64_t>(IntField(set, {"spec", "minReadySeconds"}, 0), 0, 365 * 86400);
   WallTime now = clock_->Now();
   Json template_labels = Field(set, {"spec", "template", "metadata", "labels"});
   int64_t fully_labeled = 0, ready = 0, available = 0;

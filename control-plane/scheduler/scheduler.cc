@@ -23,10 +23,30 @@ std::string KeyOf(const Json& o) {
   return Meta(o).value("namespace", "") + "/" + Meta(o).value("name", "");
 }
 
-std::string NodeNameOf(const Json& pod) {
+// A string field of spec ("" when absent or not a string).
+std::string SpecString(const Json& pod, const char* field) {
   auto spec = pod.find("spec");
   if (spec == pod.end() || !spec->is_object()) return "";
-  return spec->value("nodeName", "");
+  auto it = spec->find(field);
+  return it != spec->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string NodeNameOf(const Json& pod) { return SpecString(pod, "nodeName"); }
+
+// What about a node can let a waiting pod fit (not its heartbeats).
+Json SchedulingRelevant(const Json& node) {
+  Json out = Json::object();
+  if (auto meta = node.find("metadata"); meta != node.end() && meta->is_object()) {
+    out["labels"] = meta->value("labels", Json());
+  }
+  if (auto spec = node.find("spec"); spec != node.end() && spec->is_object()) {
+    out["taints"] = spec->value("taints", Json());
+    out["unschedulable"] = spec->value("unschedulable", Json());
+  }
+  if (auto status = node.find("status"); status != node.end() && status->is_object()) {
+    out["allocatable"] = status->value("allocatable", Json());
+  }
+  return out;
 }
 
 bool Terminal(const Json& pod) {
@@ -62,10 +82,17 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
       queue_(clock),
       events_(api, clock, name_),
       pods_(api, client::resources::kPods, "", {}),
-      nodes_(api, client::resources::kNodes, "", {}, [this] {
-        // Anything about a node may let a waiting pod fit: labels, taints, allocatable.
-        queue_.MoveAllToActiveOrBackoff();
-      }) {
+      nodes_(api, client::resources::kNodes, "", {}) {
+  // A new node, or a node whose labels, taints, cordon or allocatable changed, may let a
+  // waiting pod fit; its heartbeats do not.
+  auto moved = [this](const Json&) { queue_.MoveAllToActiveOrBackoff(); };
+  nodes_.AddEventHandler({moved,
+                          [this](const Json& old_node, const Json& node) {
+                            if (SchedulingRelevant(old_node) != SchedulingRelevant(node)) {
+                              queue_.MoveAllToActiveOrBackoff();
+                            }
+                          },
+                          {}});
   pods_.AddEventHandler({[this](const Json& p) { OnPodAdd(p); },
                          [this](const Json& o, const Json& p) { OnPodUpdate(o, p); },
                          [this](const Json& p) { OnPodDelete(p); }});
@@ -78,7 +105,15 @@ void Scheduler::Start() {
   pods_.Start();
   nodes_.Start();
   thread_ = std::thread([this] {
-    while (auto key = queue_.Pop()) ScheduleOne(*key);
+    while (auto key = queue_.Pop()) {
+      try {
+        ScheduleOne(*key);
+      } catch (const std::exception& e) {
+        // A malformed pod fails its attempt, not the scheduler.
+        kLog.Warn("scheduling attempt failed", {{"pod", *key}, {"error", e.what()}});
+        queue_.Done(*key, SchedulingQueue::Outcome::kError);
+      }
+    }
   });
   kLog.Info("scheduler started", {{"name", name_}});
 }
@@ -91,22 +126,20 @@ void Scheduler::Stop() {
 }
 
 bool Scheduler::Responsible(const Json& pod) const {
-  auto spec = pod.find("spec");
-  std::string wanted =
-      spec != pod.end() && spec->is_object() ? spec->value("schedulerName", "") : "";
+  std::string wanted = SpecString(pod, "schedulerName");
   return wanted.empty() || wanted == name_;
 }
 
 void Scheduler::OnPodAdd(const Json& pod) {
-  if (!NodeNameOf(pod).empty()) {
-    std::lock_guard lock(mu_);
-    assumed_.erase(KeyOf(pod));
-    return;
-  }
+  // (A bound pod stays in assumed_ until TakeSnapshot sees it bound: erasing it here could
+  // leave it counted nowhere by a snapshot taken from an older list.)
+  if (!NodeNameOf(pod).empty()) return;
   if (!Responsible(pod) || Terminal(pod) || Deleting(pod)) return;
   int32_t priority = 0;
   if (auto spec = pod.find("spec"); spec != pod.end() && spec->is_object()) {
-    priority = spec->value("priority", 0);
+    if (auto p = spec->find("priority"); p != spec->end() && p->is_number_integer()) {
+      priority = p->get<int32_t>();
+    }
   }
   WallTime created{};
   if (auto t = api::k8s::ParseTime(Meta(pod).value("creationTimestamp", ""))) created = *t;
@@ -117,10 +150,6 @@ void Scheduler::OnPodUpdate(const Json& old_pod, const Json& pod) {
   bool was_assigned = !NodeNameOf(old_pod).empty();
   bool assigned = !NodeNameOf(pod).empty();
   if (assigned) {
-    {
-      std::lock_guard lock(mu_);
-      assumed_.erase(KeyOf(pod));
-    }
     if (!was_assigned) queue_.Delete(KeyOf(pod));  // bound (by us, or by someone else)
     // A pod that ended or is going frees what it held.
     if ((Terminal(pod) && !Terminal(old_pod)) || (Deleting(pod) && !Deleting(old_pod))) {

@@ -74,9 +74,14 @@ void Reflector::ForEach(const std::function<void(const Json& object)>& visit) co
 void Reflector::Deliver(const std::vector<Delivery>& deliveries) {
   for (const auto& d : deliveries) {
     for (const auto& h : handlers_) {
-      if (d.kind == Delivery::kAdd && h.on_add) h.on_add(d.object);
-      if (d.kind == Delivery::kUpdate && h.on_update) h.on_update(d.old_object, d.object);
-      if (d.kind == Delivery::kDelete && h.on_delete) h.on_delete(d.object);
+      try {
+        if (d.kind == Delivery::kAdd && h.on_add) h.on_add(d.object);
+        if (d.kind == Delivery::kUpdate && h.on_update) h.on_update(d.old_object, d.object);
+        if (d.kind == Delivery::kDelete && h.on_delete) h.on_delete(d.object);
+      } catch (const std::exception& e) {
+        // One malformed object must not stop the others' delivery (nor the process).
+        kLog.Warn("event handler failed", {{"resource", resource_.plural}, {"error", e.what()}});
+      }
     }
   }
 }
