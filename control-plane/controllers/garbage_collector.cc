@@ -47,18 +47,9 @@ GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
 void GarbageCollector::OnOwnerDeleted(const Json& owner) {
   std::string uid = Str(Field(owner, {"metadata", "uid"}));
   if (uid.empty()) return;
-  for (auto& [kind, watched] : informers_) {
-    watched.informer->ForEach([&](const Json& o) {
-      const Json& refs = Field(o, {"metadata", "ownerReferences"});
-      if (!refs.is_array()) return;
-      for (const auto& r : refs) {
-        if (r.is_object() && r.contains("uid") && r["uid"] == uid) {
-          queue_.Add(kind + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
-                     Str(Field(o, {"metadata", "name"})));
-          return;
-        }
-      }
-    });
+  for (const auto& [kind, dependent] : DependentsOf(uid)) {
+    queue_.Add(kind + "/" + Str(Field(dependent, {"metadata", "namespace"})) + "/" +
+               Str(Field(dependent, {"metadata", "name"})));
   }
 }
 
