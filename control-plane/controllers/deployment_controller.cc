@@ -16,9 +16,8 @@ namespace {
 namespace client = api::k8s::client;
 const log::Logger kLog("deployment-controller");
 
-std::string Str(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
-std::string NameOf(const Json& o) { return Str(Field(o, {"metadata", "name"})); }
-std::string NamespaceOf(const Json& o) { return Str(Field(o, {"metadata", "namespace"})); }
+std::string NameOf(const Json& o) { return StringOf(Field(o, {"metadata", "name"})); }
+std::string NamespaceOf(const Json& o) { return StringOf(Field(o, {"metadata", "namespace"})); }
 int64_t SpecReplicas(const Json& o) { return IntField(o, {"spec", "replicas"}, 1); }
 int64_t StatusInt(const Json& o, const char* field) { return IntField(o, {"status", field}, 0); }
 
@@ -78,15 +77,15 @@ Status DeploymentController::Sync(const std::string& key) {
                    "This deployment is selecting all pods. A non-empty selector is required.");
     return Ok();
   }
-  std::string uid = Str(Field(*d, {"metadata", "uid"}));
+  std::string uid = StringOf(Field(*d, {"metadata", "uid"}));
   std::vector<Json> sets;
   sets_.ForEach([&](const Json& rs) {
     auto ref = ControllerRefOf(rs);
     if (NamespaceOf(rs) == ns && ref && ref->uid == uid) sets.push_back(rs);
   });
   std::sort(sets.begin(), sets.end(), [](const Json& a, const Json& b) {
-    return Str(Field(a, {"metadata", "creationTimestamp"})) <
-           Str(Field(b, {"metadata", "creationTimestamp"}));
+    return StringOf(Field(a, {"metadata", "creationTimestamp"})) <
+           StringOf(Field(b, {"metadata", "creationTimestamp"}));
   });
   if (!Field(*d, {"metadata", "deletionTimestamp"}).is_null()) {
     return UpdateStatus(*d, nullptr, sets);
@@ -122,7 +121,7 @@ Status DeploymentController::Sync(const std::string& key) {
       return UpdateStatus(*d, existing_new, sets);
     }
   }
-  if (Str(Field(*d, {"spec", "strategy", "type"})) == "Recreate") {
+  if (StringOf(Field(*d, {"spec", "strategy", "type"})) == "Recreate") {
     return RolloutRecreate(*d, old_sets, true);
   }
   // RollingUpdate: a new set starts with what maxSurge allows.
@@ -149,7 +148,8 @@ Result<Json> DeploymentController::NewReplicaSet(const Json& d, const std::vecto
   bool found = false;
   sets_.ForEach([&](const Json& s) {
     auto ref = ControllerRefOf(s);
-    if (!found && NamespaceOf(s) == ns && ref && ref->uid == Str(Field(d, {"metadata", "uid"})) &&
+    if (!found && NamespaceOf(s) == ns && ref &&
+        ref->uid == StringOf(Field(d, {"metadata", "uid"})) &&
         EqualIgnoringHash(Field(s, {"spec", "template"}), template_)) {
       rs = s;
       found = true;
@@ -167,7 +167,7 @@ Result<Json> DeploymentController::NewReplicaSet(const Json& d, const std::vecto
     if (RevisionOf(rs) < max_old + 1) {
       if (RevisionOf(rs) > 0) {
         // The revisions this template had before: kubectl shows them in rollout history.
-        std::string history = Str(annotations.value(kRevisionHistoryAnnotation, Json()));
+        std::string history = StringOf(annotations.value(kRevisionHistoryAnnotation, Json()));
         wanted[kRevisionHistoryAnnotation] = history.empty()
                                                  ? std::to_string(RevisionOf(rs))
                                                  : history + "," + std::to_string(RevisionOf(rs));
@@ -200,7 +200,7 @@ Result<Json> DeploymentController::NewReplicaSet(const Json& d, const std::vecto
     // What RollingUpdate may start at once: up to maxSurge above the wanted count.
     int64_t current = Sum(old_sets, SpecReplicas);
     int64_t initial = std::clamp<int64_t>(replicas + surge - current, 0, replicas);
-    if (Str(Field(d, {"spec", "strategy", "type"})) == "Recreate") initial = replicas;
+    if (StringOf(Field(d, {"spec", "strategy", "type"})) == "Recreate") initial = replicas;
     Json body = {{"apiVersion", "apps/v1"},
                  {"kind", "ReplicaSet"},
                  {"metadata",
@@ -235,8 +235,8 @@ Result<Json> DeploymentController::NewReplicaSet(const Json& d, const std::vecto
     }
   }
   // The Deployment carries its newest revision.
-  if (Str(Field(d, {"metadata", "annotations", kRevisionAnnotation})) !=
-      Str(Field(rs, {"metadata", "annotations", kRevisionAnnotation}))) {
+  if (StringOf(Field(d, {"metadata", "annotations", kRevisionAnnotation})) !=
+      StringOf(Field(rs, {"metadata", "annotations", kRevisionAnnotation}))) {
     Json patch = {
         {"metadata",
          {{"annotations",
@@ -254,8 +254,8 @@ Status DeploymentController::Scale(const Json& d, Json& rs, int64_t replicas) {
   std::string desired = std::to_string(SpecReplicas(d));
   std::string max = std::to_string(SpecReplicas(d) + surge);
   const Json& annotations = Field(rs, {"metadata", "annotations"});
-  bool annotated = Str(Field(annotations, {kDesiredReplicasAnnotation})) == desired &&
-                   Str(Field(annotations, {kMaxReplicasAnnotation})) == max;
+  bool annotated = StringOf(Field(annotations, {kDesiredReplicasAnnotation})) == desired &&
+                   StringOf(Field(annotations, {kMaxReplicasAnnotation})) == max;
   if (from == replicas && annotated) return Ok();
   Json updated = rs;
   updated["spec"]["replicas"] = replicas;
@@ -338,11 +338,11 @@ Status DeploymentController::RolloutRecreate(const Json& d, const std::vector<Js
   }
   // New pods start only once no old pod runs (terminating ones included).
   std::set<std::string> old_uids;
-  for (const auto& rs : old_sets) old_uids.insert(Str(Field(rs, {"metadata", "uid"})));
+  for (const auto& rs : old_sets) old_uids.insert(StringOf(Field(rs, {"metadata", "uid"})));
   bool old_running = false;
   pods_.ForEach([&](const Json& pod) {
     auto ref = ControllerRefOf(pod);
-    std::string phase = Str(Field(pod, {"status", "phase"}));
+    std::string phase = StringOf(Field(pod, {"status", "phase"}));
     if (ref && old_uids.contains(ref->uid) && phase != "Succeeded" && phase != "Failed") {
       old_running = true;
     }

@@ -9,8 +9,6 @@ namespace {
 namespace client = api::k8s::client;
 const log::Logger kLog("garbage-collector");
 
-std::string Str(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
-
 bool HasFinalizer(const Json& o, const std::string& finalizer) {
   const Json& finalizers = Field(o, {"metadata", "finalizers"});
   if (!finalizers.is_array()) return false;
@@ -30,13 +28,13 @@ GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
     auto check = [this, k](const Json& o) {
       if (HasFinalizer(o, "orphan") || HasFinalizer(o, "foregroundDeletion")) {
         if (!Field(o, {"metadata", "deletionTimestamp"}).is_null()) {
-          queue_.Add("owner/" + k + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
-                     Str(Field(o, {"metadata", "name"})));
+          queue_.Add("owner/" + k + "/" + StringOf(Field(o, {"metadata", "namespace"})) + "/" +
+                     StringOf(Field(o, {"metadata", "name"})));
         }
       }
       if (Field(o, {"metadata", "ownerReferences"}).is_array()) {
-        queue_.Add(k + "/" + Str(Field(o, {"metadata", "namespace"})) + "/" +
-                   Str(Field(o, {"metadata", "name"})));
+        queue_.Add(k + "/" + StringOf(Field(o, {"metadata", "namespace"})) + "/" +
+                   StringOf(Field(o, {"metadata", "name"})));
       }
     };
     watched.informer->AddEventHandler({check, [check](const Json&, const Json& o) { check(o); },
@@ -45,11 +43,11 @@ GarbageCollector::GarbageCollector(client::ApiClient* api, const Clock* clock,
 }
 
 void GarbageCollector::OnOwnerDeleted(const Json& owner) {
-  std::string uid = Str(Field(owner, {"metadata", "uid"}));
+  std::string uid = StringOf(Field(owner, {"metadata", "uid"}));
   if (uid.empty()) return;
   for (const auto& [kind, dependent] : DependentsOf(uid)) {
-    queue_.Add(kind + "/" + Str(Field(dependent, {"metadata", "namespace"})) + "/" +
-               Str(Field(dependent, {"metadata", "name"})));
+    queue_.Add(kind + "/" + StringOf(Field(dependent, {"metadata", "namespace"})) + "/" +
+               StringOf(Field(dependent, {"metadata", "name"})));
   }
 }
 
@@ -58,7 +56,7 @@ std::optional<bool> GarbageCollector::OwnerExists(const std::string& ns, const J
   auto watched = informers_.find(ref["kind"].get<std::string>());
   if (watched == informers_.end()) return std::nullopt;
   // The same kind in another group (a custom resource) is not ours to judge.
-  std::string api_version = Str(ref.value("apiVersion", Json()));
+  std::string api_version = StringOf(ref.value("apiVersion", Json()));
   auto slash = api_version.find('/');
   std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   if (group != watched->second.resource.group) return std::nullopt;
@@ -66,11 +64,11 @@ std::optional<bool> GarbageCollector::OwnerExists(const std::string& ns, const J
   std::string name = ref.value("name", "");
   std::string uid = ref.value("uid", "");
   if (auto cached = watched->second.informer->Get(owner_ns, name)) {
-    if (Str(Field(*cached, {"metadata", "uid"})) == uid) return true;
+    if (StringOf(Field(*cached, {"metadata", "uid"})) == uid) return true;
   }
   // The cache may lag behind a new owner: ask the API before judging.
   auto live = api_->Get(watched->second.resource, owner_ns, name);
-  if (live) return Str(Field(*live, {"metadata", "uid"})) == uid;
+  if (live) return StringOf(Field(*live, {"metadata", "uid"})) == uid;
   if (live.error().code() == Code::kNotFound) return false;
   return true;  // cannot tell: keep the dependent
 }
@@ -111,7 +109,7 @@ Status GarbageCollector::FinalizeOwner(const std::string& kind, const std::strin
   if (watched == informers_.end()) return Ok();
   auto object = watched->second.informer->Get(ns, name);
   if (!object || Field(*object, {"metadata", "deletionTimestamp"}).is_null()) return Ok();
-  std::string uid = Str(Field(*object, {"metadata", "uid"}));
+  std::string uid = StringOf(Field(*object, {"metadata", "uid"}));
   std::string finalizer;
   if (HasFinalizer(*object, "orphan")) {
     finalizer = "orphan";
@@ -121,13 +119,13 @@ Status GarbageCollector::FinalizeOwner(const std::string& kind, const std::strin
       for (const auto& r : Field(dep, {"metadata", "ownerReferences"})) {
         if (r.value("uid", "") != uid) kept.push_back(r);
       }
-      auto patched =
-          api_->Patch(informers_.at(dep_kind).resource, Str(Field(dep, {"metadata", "namespace"})),
-                      Str(Field(dep, {"metadata", "name"})), client::PatchType::kMerge,
-                      {{"metadata",
-                        {{"ownerReferences", kept},
-                         {"resourceVersion", Field(dep, {"metadata", "resourceVersion"})}}}},
-                      "");
+      auto patched = api_->Patch(
+          informers_.at(dep_kind).resource, StringOf(Field(dep, {"metadata", "namespace"})),
+          StringOf(Field(dep, {"metadata", "name"})), client::PatchType::kMerge,
+          {{"metadata",
+            {{"ownerReferences", kept},
+             {"resourceVersion", Field(dep, {"metadata", "resourceVersion"})}}}},
+          "");
       if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
     }
   } else if (HasFinalizer(*object, "foregroundDeletion")) {
@@ -138,8 +136,8 @@ Status GarbageCollector::FinalizeOwner(const std::string& kind, const std::strin
       for (const auto& [dep_kind, dep] : dependents) {
         if (!Field(dep, {"metadata", "deletionTimestamp"}).is_null()) continue;
         auto st = api_->Delete(informers_.at(dep_kind).resource,
-                               Str(Field(dep, {"metadata", "namespace"})),
-                               Str(Field(dep, {"metadata", "name"})));
+                               StringOf(Field(dep, {"metadata", "namespace"})),
+                               StringOf(Field(dep, {"metadata", "name"})));
         if (!st && st.error().code() != Code::kNotFound) return st;
       }
       queue_.AddAfter("owner/" + kind + "/" + ns + "/" + name, std::chrono::seconds(1));

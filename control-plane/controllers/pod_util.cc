@@ -7,6 +7,8 @@
 
 namespace capstan::control_plane::controllers {
 
+std::string StringOf(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
+
 const Json& Field(const Json& object, std::initializer_list<const char*> path) {
   static const Json kNull;
   const Json* at = &object;
@@ -102,10 +104,8 @@ const Json* ReadyCondition(const Json& pod) {
   return nullptr;
 }
 
-std::string StringOr(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
-
 int PhaseRank(const Json& pod) {
-  std::string phase = StringOr(Field(pod, {"status", "phase"}));
+  std::string phase = StringOf(Field(pod, {"status", "phase"}));
   if (phase == "Pending") return 0;
   if (phase == "Running") return 2;
   return 1;  // Unknown and anything else
@@ -140,12 +140,12 @@ bool IsPodAvailable(const Json& pod, int64_t min_ready_seconds, WallTime now) {
 
 void SortForDeletion(std::vector<Json>& pods) {
   auto key = [](const Json& p) {
-    bool assigned = !StringOr(Field(p, {"spec", "nodeName"})).empty();
+    bool assigned = !StringOf(Field(p, {"spec", "nodeName"})).empty();
     bool ready = IsPodReady(p);
     // Ready longer sorts later: the ready time, negated through the string order below.
     std::string ready_since =
         ready && ReadyCondition(p) ? ReadyCondition(p)->value("lastTransitionTime", "") : "";
-    std::string created = StringOr(Field(p, {"metadata", "creationTimestamp"}));
+    std::string created = StringOf(Field(p, {"metadata", "creationTimestamp"}));
     return std::make_tuple(assigned, PhaseRank(p), ready, ready_since, -Restarts(p), created);
   };
   std::stable_sort(pods.begin(), pods.end(), [&](const Json& a, const Json& b) {

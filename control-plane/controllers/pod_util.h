@@ -48,6 +48,9 @@ void SortForDeletion(std::vector<Json>& pods);
 Status PutStatus(api::k8s::client::ApiClient* api, const api::k8s::client::Resource& resource,
                  const Json& object, const Json& status);
 
+// A JSON string's value ("" for anything else).
+std::string StringOf(const Json& v);
+
 const Json& Field(const Json& object, std::initializer_list<const char*> path);
 int64_t IntField(const Json& object, std::initializer_list<const char*> path, int64_t fallback);
 

@@ -93,10 +93,7 @@ void ReplicaSetController::OnPod(const Json& pod) {
   std::string ns = Field(pod, {"metadata", "namespace"}).get<std::string>();
   sets_.ForEach([&](const Json& set) {
     if (Field(set, {"metadata", "namespace"}) != ns) return;
-    const Json& selector = Field(set, {"spec", "selector"});
-    auto parsed = kind_ == Kind::kReplicaSet
-                      ? LabelSelector::FromJson(selector)
-                      : Result<LabelSelector>(LabelSelector::FromSet(StringMapOf(selector)));
+    auto parsed = SelectorOf(set);
     if (parsed && !parsed->Empty() && parsed->MatchesObject(pod)) queue_.Add(KeyOf(set));
   });
 }
@@ -108,6 +105,12 @@ void ReplicaSetController::OnPodDeleted(const Json& pod) {
   }
 }
 
+Result<LabelSelector> ReplicaSetController::SelectorOf(const Json& set) const {
+  const Json& selector = Field(set, {"spec", "selector"});
+  if (kind_ == Kind::kReplicaSet) return LabelSelector::FromJson(selector);
+  return LabelSelector::FromSet(StringMapOf(selector));
+}
+
 Status ReplicaSetController::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto set = sets_.Get(ns, name);
@@ -116,11 +119,7 @@ Status ReplicaSetController::Sync(const std::string& key) {
     return Ok();
   }
   const Json& spec = Field(*set, {"spec"});
-  Json selector_json = Field(spec, {"selector"});
-  Result<LabelSelector> selector =
-      kind_ == Kind::kReplicaSet
-          ? LabelSelector::FromJson(selector_json)
-          : Result<LabelSelector>(LabelSelector::FromSet(StringMapOf(selector_json)));
+  Result<LabelSelector> selector = SelectorOf(*set);
   if (!selector || selector->Empty()) {
     kLog.Warn("a set without a usable selector is left alone", {{"set", key}});
     return Ok();
@@ -173,7 +172,7 @@ Status ReplicaSetController::Sync(const std::string& key) {
     int64_t replicas = IntField(spec, {"replicas"}, 1);
     CAPSTAN_TRY(ManageReplicas(*set, owned, replicas));
   }
-  return UpdateStatus(*set, owned, selector_json);
+  return UpdateStatus(*set, owned);
 }
 
 Status ReplicaSetController::ManageReplicas(const Json& set, std::vector<Json>& pods,
@@ -233,8 +232,7 @@ Status ReplicaSetController::ManageReplicas(const Json& set, std::vector<Json>& 
   return Ok();
 }
 
-Status ReplicaSetController::UpdateStatus(const Json& set, const std::vector<Json>& pods,
-                                          const Json& /*selector_json*/) {
+Status ReplicaSetController::UpdateStatus(const Json& set, const std::vector<Json>& pods) {
   int64_t min_ready =
       std::clamp<int64_t>(IntField(set, {"spec", "minReadySeconds"}, 0), 0, 365 * 86400);
   WallTime now = clock_->Now();

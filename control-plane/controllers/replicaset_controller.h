@@ -16,6 +16,7 @@
 
 #include "api/k8s/client/event_recorder.h"
 #include "api/k8s/client/reflector.h"
+#include "api/k8s/labels.h"
 #include "control-plane/controllers/controller.h"
 #include "control-plane/controllers/expectations.h"
 
@@ -35,7 +36,9 @@ class ReplicaSetController : public Controller {
   void OnPodDeleted(const Json& pod);
   std::string OwnerKey(const Json& pod) const;
   Status ManageReplicas(const Json& set, std::vector<Json>& pods, int64_t replicas);
-  Status UpdateStatus(const Json& set, const std::vector<Json>& pods, const Json& selector_json);
+  Status UpdateStatus(const Json& set, const std::vector<Json>& pods);
+  // spec.selector: a LabelSelector for a ReplicaSet, a plain map for a ReplicationController.
+  Result<api::k8s::LabelSelector> SelectorOf(const Json& set) const;
 
   api::k8s::client::ApiClient* api_;
   Kind kind_;

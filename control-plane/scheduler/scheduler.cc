@@ -101,7 +101,6 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
 Scheduler::~Scheduler() { Stop(); }
 
 void Scheduler::Start() {
-  started_ = true;
   pods_.Start();
   nodes_.Start();
   thread_ = std::thread([this] {

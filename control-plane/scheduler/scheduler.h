@@ -67,7 +67,6 @@ class Scheduler {
   std::map<std::string, std::string> assumed_;  // pod key -> node, bound but not yet seen so
   std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;  // key -> (rv, pod)
   std::thread thread_;
-  bool started_ = false;
 };
 
 }  // namespace capstan::control_plane::scheduler
