@@ -313,7 +313,7 @@ class SqliteStore::Impl {
       if (!row) break;
       replay.push_back(ToEvent(ReadRow(q)));
     }
-    return hub_->Add(prefix, std::move(replay));
+    return hub_->Add(prefix, after, std::move(replay));
   }
 
   Result<int64_t> CurrentRevision() {

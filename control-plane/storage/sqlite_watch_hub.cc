@@ -1,5 +1,6 @@
 #include "control-plane/storage/sqlite_watch_hub.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace capstan::control_plane::storage {
@@ -33,9 +34,11 @@ class HubWatch : public Watch {
 
 WatchHub::~WatchHub() { CloseAll(Error(Code::kUnavailable, "the store closed")); }
 
-std::unique_ptr<Watch> WatchHub::Add(const std::string& prefix, std::vector<WatchEvent> replay) {
+std::unique_ptr<Watch> WatchHub::Add(const std::string& prefix, int64_t after_revision,
+                                     std::vector<WatchEvent> replay) {
   auto w = std::make_shared<Watcher>();
   w->prefix = prefix;
+  w->after = replay.empty() ? after_revision : std::max(after_revision, replay.back().revision);
   w->queue.assign(std::make_move_iterator(replay.begin()), std::make_move_iterator(replay.end()));
   {
     std::lock_guard lock(mu_);
@@ -52,7 +55,7 @@ void WatchHub::Publish(const WatchEvent& event) {
   std::lock_guard lock(mu_);
   for (auto it = watchers_.begin(); it != watchers_.end();) {
     auto& w = *it;
-    if (event.kv.key.rfind(w->prefix, 0) != 0) {
+    if (event.kv.key.rfind(w->prefix, 0) != 0 || event.revision <= w->after) {
       ++it;
       continue;
     }

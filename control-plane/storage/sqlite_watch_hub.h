@@ -17,6 +17,7 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
  public:
   struct Watcher {
     std::string prefix;
+    int64_t after = 0;  // events at or before this revision were replayed or are not wanted
     std::mutex mu;
     std::condition_variable cv;
     std::deque<WatchEvent> queue;
@@ -27,8 +28,11 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   explicit WatchHub(size_t max_queue) : max_queue_(max_queue) {}
   ~WatchHub();  // ends every watcher with kUnavailable
 
-  // A watcher whose queue starts with `replay` (events already read from the table).
-  std::unique_ptr<Watch> Add(const std::string& prefix, std::vector<WatchEvent> replay);
+  // A watcher from `after_revision` whose queue starts with `replay` (events already read).
+  // Published events at or before that revision are dropped: a publisher running behind
+  // the caller's revision must not hand them over twice or out of the range asked for.
+  std::unique_ptr<Watch> Add(const std::string& prefix, int64_t after_revision,
+                             std::vector<WatchEvent> replay);
   void Publish(const WatchEvent& event);
   // Ends every watcher with `error` (compaction passed them, or the store closed).
   void CloseAll(const Error& error);

@@ -76,7 +76,7 @@ Result<std::unique_ptr<Watch>> WatchCache::WatchPrefix(const std::string& prefix
   for (const auto& ev : ring_) {
     if (ev.revision > after_revision && ev.kv.key.rfind(prefix, 0) == 0) replay.push_back(ev);
   }
-  return hub_->Add(prefix, std::move(replay));
+  return hub_->Add(prefix, after_revision, std::move(replay));
 }
 
 }  // namespace capstan::control_plane::storage

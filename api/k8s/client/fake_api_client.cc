@@ -271,6 +271,8 @@ Status FakeApiClient::Watch(const Resource& r, const std::string& ns, const List
     if (!more) return Ok();
   }
   while (!stopping_) {
+    // What this pass has seen; changes made while a handler runs unlocked wake the next pass.
+    int64_t scanned = revision_;
     std::vector<WatchEvent> pending;
     for (const auto& c : changes_) {
       if (c.revision > after && c.key.rfind(prefix, 0) == 0 && wanted(c.event.object)) {
@@ -284,8 +286,7 @@ Status FakeApiClient::Watch(const Resource& r, const std::string& ns, const List
       lock.lock();
       if (!more) return Ok();
     }
-    int64_t seen = revision_;
-    changed_.wait(lock, [&] { return stopping_ || revision_ != seen; });
+    changed_.wait(lock, [&] { return stopping_ || revision_ != scanned; });
   }
   return Ok();
 }

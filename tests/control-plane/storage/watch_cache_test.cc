@@ -87,7 +87,10 @@ TEST_F(WatchCacheTest, ReplaysFromTheRingAndFallsBackBeyondIt) {
   // The last three revisions are in the ring.
   auto recent = cache_->WatchPrefix("/r/", *now - 3);
   ASSERT_TRUE(recent);
-  EXPECT_EQ(Drain(**recent, 3).size(), 3u);
+  // Exactly those, even when the dispatcher still runs behind the writes just made.
+  auto replayed = Drain(**recent, 3);
+  ASSERT_EQ(replayed.size(), 3u);
+  EXPECT_EQ(replayed.front().revision, *now - 2);
 
   // From before the cache started: the backend replays all eight, and then live events.
   auto old = cache_->WatchPrefix("/r/", *before);
