@@ -10,9 +10,12 @@ const log::Logger kLog("controller-manager");
 
 ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
     : pods_(api, client::resources::kPods, "", {}),
+      nodes_(api, client::resources::kNodes, "", {}),
       replica_sets_(api, client::resources::kReplicaSets, "", {}),
       replication_controllers_(api, client::resources::kReplicationControllers, "", {}),
-      deployments_(api, client::resources::kDeployments, "", {}) {
+      deployments_(api, client::resources::kDeployments, "", {}),
+      daemon_sets_(api, client::resources::kDaemonSets, "", {}),
+      controller_revisions_(api, client::resources::kControllerRevisions, "", {}) {
   controllers_.push_back(std::make_unique<ReplicaSetController>(
       api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<ReplicaSetController>(
@@ -20,6 +23,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
       &pods_));
   controllers_.push_back(
       std::make_unique<DeploymentController>(api, clock, &deployments_, &replica_sets_, &pods_));
+  controllers_.push_back(std::make_unique<DaemonSetController>(
+      api, clock, &daemon_sets_, &controller_revisions_, &pods_, &nodes_));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{
@@ -27,14 +32,22 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
           {"ReplicaSet", {client::resources::kReplicaSets, &replica_sets_}},
           {"ReplicationController",
            {client::resources::kReplicationControllers, &replication_controllers_}},
-          {"Deployment", {client::resources::kDeployments, &deployments_}}}));
+          {"Deployment", {client::resources::kDeployments, &deployments_}},
+          {"DaemonSet", {client::resources::kDaemonSets, &daemon_sets_}},
+          {"ControllerRevision",
+           {client::resources::kControllerRevisions, &controller_revisions_}}}));
 }
 
 ControllerManager::~ControllerManager() { Stop(); }
 
+std::vector<client::Reflector*> ControllerManager::Informers() {
+  return {&pods_,        &nodes_,       &replica_sets_,        &replication_controllers_,
+          &deployments_, &daemon_sets_, &controller_revisions_};
+}
+
 void ControllerManager::Start(int workers_per_controller) {
   started_ = true;
-  for (auto* r : {&pods_, &replica_sets_, &replication_controllers_, &deployments_}) r->Start();
+  for (auto* r : Informers()) r->Start();
   for (auto& c : controllers_) c->RunWorkers(workers_per_controller);
   kLog.Info("controllers started", {{"controllers", controllers_.size()}});
 }
@@ -43,7 +56,7 @@ void ControllerManager::Stop() {
   if (!started_) return;
   started_ = false;
   for (auto& c : controllers_) c->StopWorkers();
-  for (auto* r : {&pods_, &replica_sets_, &replication_controllers_, &deployments_}) r->Stop();
+  for (auto* r : Informers()) r->Stop();
 }
 
 }  // namespace capstan::control_plane::controllers

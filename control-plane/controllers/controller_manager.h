@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api/k8s/client/reflector.h"
+#include "control-plane/controllers/daemonset_controller.h"
 #include "control-plane/controllers/deployment_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/replicaset_controller.h"
@@ -21,10 +22,15 @@ class ControllerManager {
   void Stop();
 
  private:
+  std::vector<api::k8s::client::Reflector*> Informers();
+
   api::k8s::client::Reflector pods_;
+  api::k8s::client::Reflector nodes_;
   api::k8s::client::Reflector replica_sets_;
   api::k8s::client::Reflector replication_controllers_;
   api::k8s::client::Reflector deployments_;
+  api::k8s::client::Reflector daemon_sets_;
+  api::k8s::client::Reflector controller_revisions_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   bool started_ = false;
 };

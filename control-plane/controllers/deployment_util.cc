@@ -17,7 +17,9 @@ Json WithoutHash(const Json& template_) {
   return t;
 }
 
-int64_t Resolve(const Json& v, int64_t replicas, bool round_up, int64_t fallback) {
+}  // namespace
+
+int64_t ScaledValue(const Json& v, int64_t replicas, bool round_up, int64_t fallback) {
   if (v.is_number_integer()) return std::max<int64_t>(0, v.get<int64_t>());
   if (!v.is_string()) return fallback;
   std::string s = v.get<std::string>();
@@ -28,8 +30,6 @@ int64_t Resolve(const Json& v, int64_t replicas, bool round_up, int64_t fallback
   double value = static_cast<double>(percent) * static_cast<double>(replicas) / 100.0;
   return static_cast<int64_t>(round_up ? std::ceil(value) : std::floor(value));
 }
-
-}  // namespace
 
 std::string PodTemplateHash(const Json& template_, int64_t collision_count) {
   std::string text = WithoutHash(template_).dump();
@@ -61,9 +61,9 @@ std::pair<int64_t, int64_t> ResolveSurgeAndUnavailable(const Json& deployment) {
   if (Field(deployment, {"spec", "strategy", "type"}) == "Recreate") return {0, 0};
   int64_t replicas = IntField(deployment, {"spec", "replicas"}, 1);
   const Json& ru = Field(deployment, {"spec", "strategy", "rollingUpdate"});
-  int64_t surge = Resolve(Field(ru, {"maxSurge"}), replicas, true, (replicas * 25 + 99) / 100);
+  int64_t surge = ScaledValue(Field(ru, {"maxSurge"}), replicas, true, (replicas * 25 + 99) / 100);
   int64_t unavailable =
-      Resolve(Field(ru, {"maxUnavailable"}), replicas, false, replicas * 25 / 100);
+      ScaledValue(Field(ru, {"maxUnavailable"}), replicas, false, replicas * 25 / 100);
   if (surge == 0 && unavailable == 0) unavailable = 1;
   return {surge, unavailable};
 }

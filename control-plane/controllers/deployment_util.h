@@ -31,6 +31,10 @@ bool EqualIgnoringHash(const Json& a, const Json& b);
 // A ReplicaSet's revision annotation (0 when absent or not a number).
 int64_t RevisionOf(const Json& object);
 
+// An int-or-percent field against `total` (a percent rounds up or down; anything else
+// gives `fallback`).
+int64_t ScaledValue(const Json& v, int64_t total, bool round_up, int64_t fallback);
+
 // maxSurge / maxUnavailable: an int, or a percent of `replicas` (surge rounds up,
 // unavailable down); both zero makes unavailable 1, as upstream.
 std::pair<int64_t, int64_t> ResolveSurgeAndUnavailable(const Json& deployment);

@@ -4,6 +4,7 @@
 
 #include "api/k8s/labels.h"
 #include "common/log.h"
+#include "control-plane/controllers/pod_claims.h"
 #include "control-plane/controllers/pod_util.h"
 
 namespace capstan::control_plane::controllers {
@@ -53,56 +54,19 @@ ReplicaSetController::ReplicaSetController(client::ApiClient* api, const Clock* 
                            expectations_.Delete(KeyOf(s));
                            queue_.Add(KeyOf(s));
                          }});
-  pods_.AddEventHandler({[this](const Json& p) {
-                           if (auto key = OwnerKey(p); !key.empty()) {
-                             expectations_.CreationObserved(key);
-                           }
-                           OnPod(p);
-                         },
-                         [this](const Json& old_pod, const Json& p) {
-                           // A pod counts as deleted once it is terminating (as upstream).
-                           if (Field(old_pod, {"metadata", "deletionTimestamp"}).is_null() &&
-                               !Field(p, {"metadata", "deletionTimestamp"}).is_null()) {
-                             if (auto key = OwnerKey(p); !key.empty()) {
-                               expectations_.DeletionObserved(key);
-                             }
-                           }
-                           // A pod released or moved to another owner: both owners look.
-                           if (auto old_key = OwnerKey(old_pod); old_key != OwnerKey(p)) {
-                             if (!old_key.empty()) queue_.Add(old_key);
-                           }
-                           OnPod(p);
-                         },
-                         [this](const Json& p) { OnPodDeleted(p); }});
+  pods_.AddEventHandler(OwnedPodHandler(
+      kind_name_, &expectations_, [this](const std::string& key) { queue_.Add(key); },
+      [this](const Json& orphan) { OnOrphanPod(orphan); }));
 }
 
-std::string ReplicaSetController::OwnerKey(const Json& pod) const {
-  auto ref = ControllerRefOf(pod);
-  if (!ref || ref->kind != kind_name_) return "";
-  const Json& ns = Field(pod, {"metadata", "namespace"});
-  return (ns.is_string() ? ns.get<std::string>() : "") + "/" + ref->name;
-}
-
-void ReplicaSetController::OnPod(const Json& pod) {
-  if (auto key = OwnerKey(pod); !key.empty()) {
-    queue_.Add(key);
-    return;
-  }
-  if (ControllerRefOf(pod)) return;  // someone else's
-  // An orphan: every set whose selector matches may adopt it.
-  std::string ns = Field(pod, {"metadata", "namespace"}).get<std::string>();
+// Every set whose selector matches the orphan may adopt it.
+void ReplicaSetController::OnOrphanPod(const Json& pod) {
+  std::string ns = StringOf(Field(pod, {"metadata", "namespace"}));
   sets_.ForEach([&](const Json& set) {
     if (Field(set, {"metadata", "namespace"}) != ns) return;
     auto parsed = SelectorOf(set);
     if (parsed && !parsed->Empty() && parsed->MatchesObject(pod)) queue_.Add(KeyOf(set));
   });
-}
-
-void ReplicaSetController::OnPodDeleted(const Json& pod) {
-  if (auto key = OwnerKey(pod); !key.empty()) {
-    expectations_.DeletionObserved(key);
-    queue_.Add(key);
-  }
 }
 
 Result<LabelSelector> ReplicaSetController::SelectorOf(const Json& set) const {
@@ -124,48 +88,11 @@ Status ReplicaSetController::Sync(const std::string& key) {
     kLog.Warn("a set without a usable selector is left alone", {{"set", key}});
     return Ok();
   }
-  std::string uid = Field(*set, {"metadata", "uid"}).get<std::string>();
   bool deleting = !Field(*set, {"metadata", "deletionTimestamp"}).is_null();
-
+  CAPSTAN_ASSIGN_OR_RETURN(auto claimed, ClaimPods(api_, *set, *selector, pods_));
   std::vector<Json> owned;
-  std::vector<Json> to_adopt, to_release;
-  pods_.ForEach([&](const Json& pod) {
-    if (Field(pod, {"metadata", "namespace"}) != ns) return;
-    auto ref = ControllerRefOf(pod);
-    bool matches = selector->MatchesObject(pod);
-    if (ref && ref->uid == uid) {
-      if (matches) {
-        if (IsPodActive(pod)) owned.push_back(pod);
-      } else {
-        to_release.push_back(pod);
-      }
-    } else if (!ref && matches && !deleting && IsPodActive(pod)) {
-      to_adopt.push_back(pod);
-    }
-  });
-  for (const auto& pod : to_release) {
-    std::string pod_name = Field(pod, {"metadata", "name"}).get<std::string>();
-    Json refs = Json::array();
-    for (const auto& r : Field(pod, {"metadata", "ownerReferences"})) {
-      if (r.value("uid", "") != uid) refs.push_back(r);
-    }
-    auto patched = api_->Patch(client::resources::kPods, ns, pod_name, client::PatchType::kMerge,
-                               {{"metadata", {{"ownerReferences", refs}}}}, "");
-    if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
-  }
-  for (auto& pod : to_adopt) {
-    std::string pod_name = Field(pod, {"metadata", "name"}).get<std::string>();
-    Json refs = Field(pod, {"metadata", "ownerReferences"}).is_array()
-                    ? Field(pod, {"metadata", "ownerReferences"})
-                    : Json::array();
-    refs.push_back(ControllerRefTo(*set));
-    auto patched =
-        api_->Patch(client::resources::kPods, ns, pod_name, client::PatchType::kMerge,
-                    {{"metadata",
-                      {{"ownerReferences", refs},
-                       {"resourceVersion", Field(pod, {"metadata", "resourceVersion"})}}}},
-                    "");
-    if (patched) owned.push_back(*patched);
+  for (auto& pod : claimed) {
+    if (IsPodActive(pod)) owned.push_back(std::move(pod));
   }
 
   if (expectations_.Satisfied(key) && !deleting) {

@@ -32,9 +32,7 @@ class ReplicaSetController : public Controller {
   Status Sync(const std::string& key) override;
 
  private:
-  void OnPod(const Json& pod);
-  void OnPodDeleted(const Json& pod);
-  std::string OwnerKey(const Json& pod) const;
+  void OnOrphanPod(const Json& pod);
   Status ManageReplicas(const Json& set, std::vector<Json>& pods, int64_t replicas);
   Status UpdateStatus(const Json& set, const std::vector<Json>& pods);
   // spec.selector: a LabelSelector for a ReplicaSet, a plain map for a ReplicationController.

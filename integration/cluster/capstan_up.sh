@@ -307,6 +307,52 @@ check "delete the deployment (foreground)" contains 'deleted' \
 check "its ReplicaSets and pods go with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get rs,pods -l app=web -o name 2>/dev/null) ]]"
 
+# DaemonSets: a pod on the node, a rolling update, ControllerRevisions for history and undo.
+cat >"$tmp/filebeat.yaml" <<DS
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: filebeat
+  namespace: kube-system
+  annotations: {kubernetes.io/change-cause: first}
+spec:
+  selector:
+    matchLabels: {name: filebeat}
+  template:
+    metadata:
+      labels: {name: filebeat}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: log, image: $registry/busybox:latest, command: [sleep, '3600']}
+DS
+check "apply a DaemonSet" contains 'daemonset.apps/filebeat created' k apply -f "$tmp/filebeat.yaml"
+check "rollout status ds waits for it" contains 'daemon set "filebeat" successfully rolled out' \
+  k rollout status ds/filebeat -n kube-system --timeout=120s
+check "get ds: DESIRED CURRENT READY UP-TO-DATE AVAILABLE" matches '^filebeat +1 +1 +1 +1 +1 +<none> ' \
+  k get ds filebeat -n kube-system
+check "its pod runs on the node" eventually 30 bash -c \
+  "'$kubectl' get pods -n kube-system -l name=filebeat -o wide | grep -Eq '^filebeat-[a-z0-9]+ +1/1 +Running .* $node '"
+# A revision keeps the annotations the set had when it was made (as upstream): the change
+# cause goes in with the new template.
+sed -e 's/change-cause: first/change-cause: set COLOR=blue/' \
+  -e "s/command: \\[sleep, '3600'\\]}/command: [sleep, '3600'], env: [{name: COLOR, value: blue}]}/" \
+  "$tmp/filebeat.yaml" >"$tmp/filebeat-blue.yaml"
+check "apply a new template with its change cause" contains 'configured' \
+  k apply -f "$tmp/filebeat-blue.yaml"
+check "the DaemonSet rolls out" contains 'successfully rolled out' \
+  k rollout status ds/filebeat -n kube-system --timeout=120s
+check "rollout history ds shows both revisions" matches '2 +set COLOR=blue' \
+  k rollout history ds/filebeat -n kube-system
+check "undo ds to revision 1" contains 'rolled back' k rollout undo ds/filebeat -n kube-system --to-revision=1
+check "the DaemonSet rolls back" contains 'successfully rolled out' \
+  k rollout status ds/filebeat -n kube-system --timeout=120s
+check "the pod has no COLOR again" eventually 60 bash -c \
+  "[[ \$('$kubectl' get pods -n kube-system -l name=filebeat -o jsonpath='{.items[*].spec.containers[0].env}') == '' ]]"
+check "delete the DaemonSet" contains 'deleted' k delete ds filebeat -n kube-system
+check "its pod goes with it" eventually 60 bash -c \
+  "[[ -z \$('$kubectl' get pods -n kube-system -l name=filebeat -o name 2>/dev/null) ]]"
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

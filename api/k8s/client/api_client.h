@@ -40,6 +40,8 @@ inline const Resource kServiceAccounts{"", "v1", "serviceaccounts", true};
 inline const Resource kReplicationControllers{"", "v1", "replicationcontrollers", true};
 inline const Resource kReplicaSets{"apps", "v1", "replicasets", true};
 inline const Resource kDeployments{"apps", "v1", "deployments", true};
+inline const Resource kDaemonSets{"apps", "v1", "daemonsets", true};
+inline const Resource kControllerRevisions{"apps", "v1", "controllerrevisions", true};
 }  // namespace resources
 
 struct ListOptions {

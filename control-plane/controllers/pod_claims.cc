@@ -1,0 +1,91 @@
+#include "control-plane/controllers/pod_claims.h"
+
+#include "control-plane/controllers/pod_util.h"
+
+namespace capstan::control_plane::controllers {
+
+namespace client = api::k8s::client;
+
+Result<std::vector<Json>> ClaimPods(client::ApiClient* api, const Json& owner,
+                                    const api::k8s::LabelSelector& selector,
+                                    const client::Reflector& pods) {
+  std::string ns = StringOf(Field(owner, {"metadata", "namespace"}));
+  std::string uid = StringOf(Field(owner, {"metadata", "uid"}));
+  bool deleting = !Field(owner, {"metadata", "deletionTimestamp"}).is_null();
+  std::vector<Json> owned, to_adopt, to_release;
+  pods.ForEach([&](const Json& pod) {
+    if (Field(pod, {"metadata", "namespace"}) != ns) return;
+    auto ref = ControllerRefOf(pod);
+    bool matches = selector.MatchesObject(pod);
+    if (ref && ref->uid == uid) {
+      (matches ? owned : to_release).push_back(pod);
+    } else if (!ref && matches && !deleting && IsPodActive(pod)) {
+      to_adopt.push_back(pod);
+    }
+  });
+  for (const auto& pod : to_release) {
+    Json refs = Json::array();
+    for (const auto& r : Field(pod, {"metadata", "ownerReferences"})) {
+      if (r.value("uid", "") != uid) refs.push_back(r);
+    }
+    auto patched =
+        api->Patch(client::resources::kPods, ns, StringOf(Field(pod, {"metadata", "name"})),
+                   client::PatchType::kMerge, {{"metadata", {{"ownerReferences", refs}}}}, "");
+    if (!patched && patched.error().code() != Code::kNotFound) return Fail(patched.error());
+  }
+  for (const auto& pod : to_adopt) {
+    const Json& existing = Field(pod, {"metadata", "ownerReferences"});
+    Json refs = existing.is_array() ? existing : Json::array();
+    refs.push_back(ControllerRefTo(owner));
+    // The resourceVersion makes this fail if the pod changed (another owner took it).
+    auto patched =
+        api->Patch(client::resources::kPods, ns, StringOf(Field(pod, {"metadata", "name"})),
+                   client::PatchType::kMerge,
+                   {{"metadata",
+                     {{"ownerReferences", refs},
+                      {"resourceVersion", Field(pod, {"metadata", "resourceVersion"})}}}},
+                   "");
+    if (patched) owned.push_back(*patched);
+  }
+  return owned;
+}
+
+client::EventHandler OwnedPodHandler(std::string owner_kind, Expectations* expectations,
+                                     std::function<void(const std::string&)> enqueue,
+                                     std::function<void(const Json&)> on_orphan) {
+  auto owner_key = [owner_kind](const Json& pod) -> std::string {
+    auto ref = ControllerRefOf(pod);
+    if (!ref || ref->kind != owner_kind) return "";
+    return StringOf(Field(pod, {"metadata", "namespace"})) + "/" + ref->name;
+  };
+  auto changed = [=](const Json& pod) {
+    if (auto key = owner_key(pod); !key.empty()) {
+      enqueue(key);
+    } else if (!ControllerRefOf(pod)) {
+      on_orphan(pod);
+    }
+  };
+  return {[=](const Json& pod) {
+            if (auto key = owner_key(pod); !key.empty()) expectations->CreationObserved(key);
+            changed(pod);
+          },
+          [=](const Json& old_pod, const Json& pod) {
+            // A pod counts as deleted once it is terminating (as upstream).
+            if (Field(old_pod, {"metadata", "deletionTimestamp"}).is_null() &&
+                !Field(pod, {"metadata", "deletionTimestamp"}).is_null()) {
+              if (auto key = owner_key(pod); !key.empty()) expectations->DeletionObserved(key);
+            }
+            if (auto old_key = owner_key(old_pod); !old_key.empty() && old_key != owner_key(pod)) {
+              enqueue(old_key);
+            }
+            changed(pod);
+          },
+          [=](const Json& pod) {
+            if (auto key = owner_key(pod); !key.empty()) {
+              expectations->DeletionObserved(key);
+              enqueue(key);
+            }
+          }};
+}
+
+}  // namespace capstan::control_plane::controllers
