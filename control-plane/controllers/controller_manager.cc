@@ -15,7 +15,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
       replication_controllers_(api, client::resources::kReplicationControllers, "", {}),
       deployments_(api, client::resources::kDeployments, "", {}),
       daemon_sets_(api, client::resources::kDaemonSets, "", {}),
-      controller_revisions_(api, client::resources::kControllerRevisions, "", {}) {
+      controller_revisions_(api, client::resources::kControllerRevisions, "", {}),
+      jobs_(api, client::resources::kJobs, "", {}) {
   controllers_.push_back(std::make_unique<ReplicaSetController>(
       api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<ReplicaSetController>(
@@ -25,6 +26,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
       std::make_unique<DeploymentController>(api, clock, &deployments_, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<DaemonSetController>(
       api, clock, &daemon_sets_, &controller_revisions_, &pods_, &nodes_));
+  controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{
@@ -34,15 +36,15 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
            {client::resources::kReplicationControllers, &replication_controllers_}},
           {"Deployment", {client::resources::kDeployments, &deployments_}},
           {"DaemonSet", {client::resources::kDaemonSets, &daemon_sets_}},
-          {"ControllerRevision",
-           {client::resources::kControllerRevisions, &controller_revisions_}}}));
+          {"ControllerRevision", {client::resources::kControllerRevisions, &controller_revisions_}},
+          {"Job", {client::resources::kJobs, &jobs_}}}));
 }
 
 ControllerManager::~ControllerManager() { Stop(); }
 
 std::vector<client::Reflector*> ControllerManager::Informers() {
-  return {&pods_,        &nodes_,       &replica_sets_,        &replication_controllers_,
-          &deployments_, &daemon_sets_, &controller_revisions_};
+  return {&pods_,        &nodes_,       &replica_sets_,         &replication_controllers_,
+          &deployments_, &daemon_sets_, &controller_revisions_, &jobs_};
 }
 
 void ControllerManager::Start(int workers_per_controller) {

@@ -10,6 +10,7 @@
 #include "control-plane/controllers/daemonset_controller.h"
 #include "control-plane/controllers/deployment_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
+#include "control-plane/controllers/job_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
 
 namespace capstan::control_plane::controllers {
@@ -31,6 +32,7 @@ class ControllerManager {
   api::k8s::client::Reflector deployments_;
   api::k8s::client::Reflector daemon_sets_;
   api::k8s::client::Reflector controller_revisions_;
+  api::k8s::client::Reflector jobs_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   bool started_ = false;
 };

@@ -361,22 +361,8 @@ Status DaemonSetController::CreateOn(const Json& set, const std::string& hash,
   return Ok();
 }
 
-Status DaemonSetController::DeletePods(const Json& set, const std::vector<Json>& pods) {
-  std::string key = KeyOf(set);
-  for (size_t i = 0; i < pods.size(); ++i) {
-    std::string name = StringOf(Field(pods[i], {"metadata", "name"}));
-    auto st = api_->Delete(client::resources::kPods,
-                           StringOf(Field(pods[i], {"metadata", "namespace"})), name);
-    if (!st) {
-      expectations_.DeletionObserved(key);
-      if (st.error().code() == Code::kNotFound) continue;
-      for (size_t j = i + 1; j < pods.size(); ++j) expectations_.DeletionObserved(key);
-      events_.Record(set, "Warning", "FailedDelete", "Error deleting: " + st.error().message());
-      return st;
-    }
-    events_.Record(set, "Normal", "SuccessfulDelete", "Deleted pod: " + name);
-  }
-  return Ok();
+Status DaemonSetController::DeletePods(const Json& owner, const std::vector<Json>& pods) {
+  return DeleteOwnedPods(api_, events_, expectations_, owner, pods);
 }
 
 Status DaemonSetController::UpdateStatus(const Json& set, const std::string& hash,

@@ -50,6 +50,27 @@ Result<std::vector<Json>> ClaimPods(client::ApiClient* api, const Json& owner,
   return owned;
 }
 
+Status DeleteOwnedPods(client::ApiClient* api, client::EventRecorder& events,
+                       Expectations& expectations, const Json& owner,
+                       const std::vector<Json>& pods) {
+  std::string key = StringOf(Field(owner, {"metadata", "namespace"})) + "/" +
+                    StringOf(Field(owner, {"metadata", "name"}));
+  for (size_t i = 0; i < pods.size(); ++i) {
+    std::string name = StringOf(Field(pods[i], {"metadata", "name"}));
+    auto st = api->Delete(client::resources::kPods,
+                          StringOf(Field(pods[i], {"metadata", "namespace"})), name);
+    if (!st) {
+      expectations.DeletionObserved(key);
+      if (st.error().code() == Code::kNotFound) continue;
+      for (size_t j = i + 1; j < pods.size(); ++j) expectations.DeletionObserved(key);
+      events.Record(owner, "Warning", "FailedDelete", "Error deleting: " + st.error().message());
+      return st;
+    }
+    events.Record(owner, "Normal", "SuccessfulDelete", "Deleted pod: " + name);
+  }
+  return Ok();
+}
+
 client::EventHandler OwnedPodHandler(std::string owner_kind, Expectations* expectations,
                                      std::function<void(const std::string&)> enqueue,
                                      std::function<void(const Json&)> on_orphan) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/k8s/client/api_client.h"
+#include "api/k8s/client/event_recorder.h"
 #include "api/k8s/client/reflector.h"
 #include "api/k8s/labels.h"
 #include "common/error.h"
@@ -25,6 +26,13 @@ Result<std::vector<nlohmann::json>> ClaimPods(api::k8s::client::ApiClient* api,
                                               const nlohmann::json& owner,
                                               const api::k8s::LabelSelector& selector,
                                               const api::k8s::client::Reflector& pods);
+
+// Deletes `pods` of `owner` with SuccessfulDelete events. The caller has told
+// `expectations` to await them; deletions that fail or are never tried are then settled
+// here. A pod already gone is no failure.
+Status DeleteOwnedPods(api::k8s::client::ApiClient* api, api::k8s::client::EventRecorder& events,
+                       Expectations& expectations, const nlohmann::json& owner,
+                       const std::vector<nlohmann::json>& pods);
 
 // The pod event handler of a controller of `owner_kind` ("ReplicaSet", "DaemonSet"): a
 // pod it controls wakes its owner (`enqueue` with "namespace/name") and settles

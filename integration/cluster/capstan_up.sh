@@ -353,6 +353,18 @@ check "delete the DaemonSet" contains 'deleted' k delete ds filebeat -n kube-sys
 check "its pod goes with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get pods -n kube-system -l name=filebeat -o name 2>/dev/null) ]]"
 
+# Jobs: pods to completion, the Complete condition kubectl wait reads, and the job's logs.
+check "create a job" contains 'job.batch/pi created' \
+  k create job pi --image="$registry/busybox:latest" -- sh -c 'echo computed 3.14'
+check "kubectl wait for it to complete" contains 'condition met' \
+  k wait --for=condition=complete job/pi --timeout=90s
+check "get job: Complete 1/1" matches '^pi +Complete +1/1 ' k get job pi
+check "its pod's log" contains 'computed 3.14' k logs job/pi
+check "describe job shows the events" matches 'Completed +.* job-controller +Job completed' k describe job pi
+check "delete the job" contains 'deleted' k delete job pi
+check "its pod goes with it" eventually 60 bash -c \
+  "[[ -z \$('$kubectl' get pods -l job-name=pi -o name 2>/dev/null) ]]"
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

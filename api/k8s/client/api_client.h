@@ -42,6 +42,7 @@ inline const Resource kReplicaSets{"apps", "v1", "replicasets", true};
 inline const Resource kDeployments{"apps", "v1", "deployments", true};
 inline const Resource kDaemonSets{"apps", "v1", "daemonsets", true};
 inline const Resource kControllerRevisions{"apps", "v1", "controllerrevisions", true};
+inline const Resource kJobs{"batch", "v1", "jobs", true};
 }  // namespace resources
 
 struct ListOptions {
