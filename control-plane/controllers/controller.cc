@@ -12,15 +12,20 @@ Controller::Controller(const Clock* clock, std::string name)
 
 Controller::~Controller() { StopWorkers(); }
 
-void Controller::RunWorkers(int workers) {
+void Controller::RunWorkers(int workers, std::function<bool()> caches_synced) {
+  stopping_ = false;
   for (int i = 0; i < workers; ++i) {
-    workers_.emplace_back([this] {
+    workers_.emplace_back([this, caches_synced] {
+      while (caches_synced && !caches_synced() && !stopping_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       while (auto key = queue_.Get()) Process(*key);
     });
   }
 }
 
 void Controller::StopWorkers() {
+  stopping_ = true;
   queue_.ShutDown();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();

@@ -4,6 +4,7 @@
 // caches; a failed sync comes back after a back-off, a good one forgets its failures.
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,8 +22,10 @@ class Controller {
  public:
   Controller(const Clock* clock, std::string name);
   virtual ~Controller();
-  // Starts `workers` threads (after the subclass started its informers).
-  void RunWorkers(int workers);
+  // Starts `workers` threads (after the subclass started its informers). They take no key
+  // before `caches_synced` holds: a sync against a half-listed cache would see pods
+  // missing and make them twice (upstream's WaitForCacheSync).
+  void RunWorkers(int workers, std::function<bool()> caches_synced = {});
   // Ends the workers (the subclass stops its informers).
   void StopWorkers();
   // Brings the object of `key` to where its spec says.
@@ -40,6 +43,7 @@ class Controller {
   std::string name_;
   api::k8s::client::WorkQueue queue_;
   std::vector<std::thread> workers_;
+  std::atomic<bool> stopping_{false};
 };
 
 // "namespace/name" -> {namespace, name}.

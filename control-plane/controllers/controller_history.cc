@@ -63,7 +63,9 @@ Result<Json> EnsureCurrentRevision(client::ApiClient* api, const client::Resourc
   std::string ns = StringOf(Field(owner, {"metadata", "namespace"}));
   Json data = DataFor(owner);
   int64_t newest = revisions.empty() ? 0 : RevisionNumber(revisions.back());
-  for (auto& r : revisions) {
+  // The newest revision with this data, should there be more than one.
+  for (auto it = revisions.rbegin(); it != revisions.rend(); ++it) {
+    Json& r = *it;
     if (Field(r, {"data"}) != data) continue;
     if (RevisionNumber(r) == newest) return r;
     // Back to an older template: that revision becomes the newest, as upstream renumbers.
@@ -96,6 +98,16 @@ Result<Json> EnsureCurrentRevision(client::ApiClient* api, const client::Resourc
     revisions.push_back(existing);
     return existing;
   }
+  if (Field(existing, {"data"}) == data && !ref) {
+    // Left behind by an owner deleted with --cascade=orphan: this owner takes it back, so
+    // its adopted pods keep counting as up to date.
+    Json adopted = existing;
+    adopted["metadata"]["ownerReferences"] = Json::array({ControllerRefTo(owner)});
+    adopted["revision"] = newest + 1;
+    CAPSTAN_ASSIGN_OR_RETURN(auto stored, api->Update(kControllerRevisions, ns, name, adopted, ""));
+    revisions.push_back(stored);
+    return stored;
+  }
   Json status = Field(owner, {"status"}).is_object() ? Field(owner, {"status"}) : Json::object();
   status["collisionCount"] = collisions + 1;
   CAPSTAN_TRY(PutStatus(api, owner_resource, owner, status));
@@ -104,13 +116,10 @@ Result<Json> EnsureCurrentRevision(client::ApiClient* api, const client::Resourc
 }
 
 Status TruncateHistory(client::ApiClient* api, const std::vector<Json>& revisions,
-                       const std::string& current, const std::set<std::string>& live_hashes,
-                       int64_t limit) {
+                       const std::set<std::string>& live, int64_t limit) {
   std::vector<const Json*> old;
   for (const auto& r : revisions) {
-    std::string name = StringOf(Field(r, {"metadata", "name"}));
-    std::string hash = StringOf(Field(r, {"metadata", "labels", kControllerRevisionHashLabel}));
-    if (name != current && !live_hashes.contains(hash)) old.push_back(&r);
+    if (!live.contains(StringOf(Field(r, {"metadata", "name"})))) old.push_back(&r);
   }
   int64_t excess = static_cast<int64_t>(old.size()) - std::max<int64_t>(limit, 0);
   for (int64_t i = 0; i < excess; ++i) {  // oldest first: `revisions` is in number order
@@ -119,6 +128,12 @@ Status TruncateHistory(client::ApiClient* api, const std::vector<Json>& revision
     if (!st && st.error().code() != Code::kNotFound) return st;
   }
   return Ok();
+}
+
+Json TemplateOf(const Json& revision) {
+  Json t = Field(revision, {"data", "spec", "template"});
+  if (t.is_object()) t.erase("$patch");
+  return t;
 }
 
 }  // namespace capstan::control_plane::controllers

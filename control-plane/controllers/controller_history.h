@@ -35,10 +35,13 @@ Result<nlohmann::json> EnsureCurrentRevision(api::k8s::client::ApiClient* api,
                                              const nlohmann::json& owner,
                                              std::vector<nlohmann::json>& revisions);
 
-// Deletes the oldest revisions beyond `limit` that are neither current nor carried (by
-// hash) by a live pod.
+// Deletes the oldest revisions beyond `limit` that are not `live` (by name: the current
+// and update revisions and those a pod still runs).
 Status TruncateHistory(api::k8s::client::ApiClient* api,
-                       const std::vector<nlohmann::json>& revisions, const std::string& current,
-                       const std::set<std::string>& live_hashes, int64_t limit);
+                       const std::vector<nlohmann::json>& revisions,
+                       const std::set<std::string>& live, int64_t limit);
+
+// A revision's template (its data without the replace directive); null if it has none.
+nlohmann::json TemplateOf(const nlohmann::json& revision);
 
 }  // namespace capstan::control_plane::controllers

@@ -1,5 +1,7 @@
 #include "control-plane/controllers/controller_manager.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 
 namespace capstan::control_plane::controllers {
@@ -16,7 +18,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
       deployments_(api, client::resources::kDeployments, "", {}),
       daemon_sets_(api, client::resources::kDaemonSets, "", {}),
       controller_revisions_(api, client::resources::kControllerRevisions, "", {}),
-      jobs_(api, client::resources::kJobs, "", {}) {
+      jobs_(api, client::resources::kJobs, "", {}),
+      stateful_sets_(api, client::resources::kStatefulSets, "", {}) {
   controllers_.push_back(std::make_unique<ReplicaSetController>(
       api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<ReplicaSetController>(
@@ -27,6 +30,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
   controllers_.push_back(std::make_unique<DaemonSetController>(
       api, clock, &daemon_sets_, &controller_revisions_, &pods_, &nodes_));
   controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
+  controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
+                                                                 &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{
@@ -37,20 +42,26 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
           {"Deployment", {client::resources::kDeployments, &deployments_}},
           {"DaemonSet", {client::resources::kDaemonSets, &daemon_sets_}},
           {"ControllerRevision", {client::resources::kControllerRevisions, &controller_revisions_}},
-          {"Job", {client::resources::kJobs, &jobs_}}}));
+          {"Job", {client::resources::kJobs, &jobs_}},
+          {"StatefulSet", {client::resources::kStatefulSets, &stateful_sets_}}}));
 }
 
 ControllerManager::~ControllerManager() { Stop(); }
 
 std::vector<client::Reflector*> ControllerManager::Informers() {
-  return {&pods_,        &nodes_,       &replica_sets_,         &replication_controllers_,
-          &deployments_, &daemon_sets_, &controller_revisions_, &jobs_};
+  return {&pods_,         &nodes_,       &replica_sets_,         &replication_controllers_,
+          &deployments_,  &daemon_sets_, &controller_revisions_, &jobs_,
+          &stateful_sets_};
 }
 
 void ControllerManager::Start(int workers_per_controller) {
   started_ = true;
   for (auto* r : Informers()) r->Start();
-  for (auto& c : controllers_) c->RunWorkers(workers_per_controller);
+  auto synced = [informers = Informers()] {
+    return std::all_of(informers.begin(), informers.end(),
+                       [](const client::Reflector* r) { return r->Synced(); });
+  };
+  for (auto& c : controllers_) c->RunWorkers(workers_per_controller, synced);
   kLog.Info("controllers started", {{"controllers", controllers_.size()}});
 }
 

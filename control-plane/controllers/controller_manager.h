@@ -12,6 +12,7 @@
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/job_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
+#include "control-plane/controllers/statefulset_controller.h"
 
 namespace capstan::control_plane::controllers {
 
@@ -33,6 +34,7 @@ class ControllerManager {
   api::k8s::client::Reflector daemon_sets_;
   api::k8s::client::Reflector controller_revisions_;
   api::k8s::client::Reflector jobs_;
+  api::k8s::client::Reflector stateful_sets_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   bool started_ = false;
 };

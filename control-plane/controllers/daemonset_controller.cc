@@ -38,11 +38,12 @@ std::string HashOf(const Json& pod) {
 
 // The tolerations every daemon pod carries, so node conditions do not evict it.
 void AddDaemonTolerations(Json& spec) {
+  if (!spec.is_object()) spec = Json::object();
   Json& tolerations = spec["tolerations"];
   if (!tolerations.is_array()) tolerations = Json::array();
   auto add = [&](const char* key, const char* effect) {
     for (const auto& t : tolerations) {
-      if (t.value("key", "") == key && t.value("effect", "") == effect) return;
+      if (StringOf(Field(t, {"key"})) == key && StringOf(Field(t, {"effect"})) == effect) return;
     }
     tolerations.push_back({{"key", key}, {"operator", "Exists"}, {"effect", effect}});
   };
@@ -67,9 +68,12 @@ std::string TargetNode(const Json& pod) {
                   "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"});
   if (!terms.is_array()) return "";
   for (const auto& term : terms) {
-    for (const auto& f : Field(term, {"matchFields"})) {
-      if (f.value("key", "") == "metadata.name" && f.value("operator", "") == "In" &&
-          f.contains("values") && f["values"].is_array() && f["values"].size() == 1) {
+    const Json& fields = Field(term, {"matchFields"});
+    if (!fields.is_array()) continue;
+    for (const auto& f : fields) {
+      if (StringOf(Field(f, {"key"})) == "metadata.name" &&
+          StringOf(Field(f, {"operator"})) == "In" && Field(f, {"values"}).is_array() &&
+          f["values"].size() == 1) {
         return StringOf(f["values"][0]);
       }
     }
@@ -97,6 +101,7 @@ DaemonSetController::DaemonSetController(client::ApiClient* api, const Clock* cl
     : Controller(clock, "daemonset-controller"),
       api_(api),
       expectations_(clock),
+      failures_(clock, std::chrono::seconds(1), std::chrono::minutes(15)),
       events_(api, clock, "daemonset-controller"),
       sets_(*sets),
       revisions_(*revisions),
@@ -107,7 +112,9 @@ DaemonSetController::DaemonSetController(client::ApiClient* api, const Clock* cl
                          [this](const Json& s) { expectations_.Delete(KeyOf(s)); }});
   pods_.AddEventHandler(OwnedPodHandler(
       "DaemonSet", &expectations_, [this](const std::string& key) { queue_.Add(key); },
-      [this](const Json& orphan) { OnOrphanPod(orphan); }));
+      [this](const Json& orphan) {
+        for (const auto& key : OwnersSelecting(sets_, orphan)) queue_.Add(key);
+      }));
   nodes_.AddEventHandler({[this](const Json&) { EnqueueAll(); },
                           [this](const Json& old_node, const Json& node) {
                             if (PlacementInputsChanged(old_node, node)) EnqueueAll();
@@ -117,15 +124,6 @@ DaemonSetController::DaemonSetController(client::ApiClient* api, const Clock* cl
 
 void DaemonSetController::EnqueueAll() {
   sets_.ForEach([this](const Json& set) { queue_.Add(KeyOf(set)); });
-}
-
-void DaemonSetController::OnOrphanPod(const Json& pod) {
-  std::string ns = StringOf(Field(pod, {"metadata", "namespace"}));
-  sets_.ForEach([&](const Json& set) {
-    if (Field(set, {"metadata", "namespace"}) != ns) return;
-    auto selector = api::k8s::LabelSelector::FromJson(Field(set, {"spec", "selector"}));
-    if (selector && !selector->Empty() && selector->MatchesObject(pod)) queue_.Add(KeyOf(set));
-  });
 }
 
 DaemonSetController::Placement DaemonSetController::PlacementOn(const NodeInfo& node,
@@ -175,15 +173,25 @@ Status DaemonSetController::Sync(const std::string& key) {
   CAPSTAN_ASSIGN_OR_RETURN(auto claimed, ClaimPods(api_, *set, *selector, pods_));
 
   std::map<std::string, NodeState> by_name;
+  std::vector<Json> orphaned;
   nodes_.ForEach([&](const Json& node) {
     NodeInfo info = api::k8s::scheduling::NodeInfoFromJson(node);
     by_name[info.name] = {info.name, PlacementOn(info, *probe), {}, false};
   });
-  std::set<std::string> live_hashes;
+  // The revisions still in use: the current one and those pods run (<set>-<hash>).
+  std::set<std::string> live = {StringOf(Field(current, {"metadata", "name"}))};
   for (auto& pod : claimed) {
-    live_hashes.insert(HashOf(pod));
+    live.insert(name + "-" + HashOf(pod));
     auto it = by_name.find(TargetNode(pod));
-    if (it == by_name.end()) continue;  // on no known node: the pod GC's to remove
+    if (it == by_name.end()) {
+      // Held by affinity to a node that is gone, it would wait forever; a bound pod on a
+      // gone node is the pod garbage collector's.
+      if (StringOf(Field(pod, {"spec", "nodeName"})).empty() &&
+          Field(pod, {"metadata", "deletionTimestamp"}).is_null()) {
+        orphaned.push_back(std::move(pod));
+      }
+      continue;
+    }
     if (!Field(pod, {"metadata", "deletionTimestamp"}).is_null()) {
       it->second.terminating = true;
     } else {
@@ -198,23 +206,25 @@ Status DaemonSetController::Sync(const std::string& key) {
 
   if (expectations_.Satisfied(key)) {
     bool changed = false;
-    CAPSTAN_TRY(Manage(*set, hash, nodes, changed));
+    CAPSTAN_TRY(Manage(*set, hash, nodes, orphaned, changed));
     std::string strategy = StringOf(Field(*set, {"spec", "updateStrategy", "type"}));
     // One kind of change per sync: the update step counts on what Manage left in place.
     if (!changed && strategy != "OnDelete") CAPSTAN_TRY(RollingUpdate(*set, hash, nodes));
   }
-  CAPSTAN_TRY(TruncateHistory(api_, revisions, StringOf(Field(current, {"metadata", "name"})),
-                              live_hashes, IntField(*set, {"spec", "revisionHistoryLimit"}, 10)));
+  CAPSTAN_TRY(
+      TruncateHistory(api_, revisions, live, IntField(*set, {"spec", "revisionHistoryLimit"}, 10)));
   return UpdateStatus(*set, hash, nodes);
 }
 
 Status DaemonSetController::Manage(const Json& set, const std::string& hash,
-                                   std::vector<NodeState>& nodes, bool& changed) {
+                                   std::vector<NodeState>& nodes, const std::vector<Json>& orphaned,
+                                   bool& changed) {
   bool surge = StringOf(Field(set, {"spec", "updateStrategy", "type"})) != "OnDelete" &&
                ScaledValue(Field(set, {"spec", "updateStrategy", "rollingUpdate", "maxSurge"}), 1,
                            true, 0) > 0;
   std::vector<std::string> create_on;
-  std::vector<Json> to_delete;
+  std::vector<Json> to_delete = orphaned;
+  std::string key = KeyOf(set);
   for (auto& node : nodes) {
     if (!node.placement.should_continue) {
       to_delete.insert(to_delete.end(), node.pods.begin(), node.pods.end());
@@ -223,12 +233,15 @@ Status DaemonSetController::Manage(const Json& set, const std::string& hash,
     std::vector<Json> keep;
     bool failed = false;
     for (const auto& pod : node.pods) {
-      if (StringOf(Field(pod, {"status", "phase"})) == "Failed") {
+      std::string phase = StringOf(Field(pod, {"status", "phase"}));
+      if (phase == "Failed" || phase == "Succeeded") {  // a daemon must keep running
         failed = true;
         to_delete.push_back(pod);
-        events_.Record(set, "Warning", "FailedDaemonPod",
-                       "Found failed daemon pod " + KeyOf(pod) + " on node " + node.name +
-                           ", will try to kill it");
+        if (phase == "Failed") {
+          events_.Record(set, "Warning", "FailedDaemonPod",
+                         "Found failed daemon pod " + KeyOf(pod) + " on node " + node.name +
+                             ", will try to kill it");
+        }
         continue;
       }
       // One pod per node (with maxSurge, one old and one new while they hand over).
@@ -237,8 +250,19 @@ Status DaemonSetController::Manage(const Json& set, const std::string& hash,
       });
       (same_kind_kept ? to_delete : keep).push_back(pod);
     }
-    // A failed pod is replaced once its deletion is seen, so a crashing one cannot spin.
-    if (keep.empty() && !failed && node.placement.should_run) create_on.push_back(node.name);
+    // A finished pod is replaced once its deletion is seen and, after repeated failures,
+    // a back-off (1 s doubling to 15 min) has passed, so a pod failing at once cannot spin.
+    // Without maxSurge a pod still terminating holds the node: two never run together.
+    bool held = node.terminating && !surge;
+    if (keep.empty() && !failed && !held && node.placement.should_run) {
+      if (auto wait = failures_.Remaining(key + "/" + node.name); wait.count() > 0) {
+        queue_.AddAfter(key, wait);
+      } else {
+        create_on.push_back(node.name);
+      }
+    }
+    if (failed) failures_.Failed(key + "/" + node.name);
+    if (!keep.empty() && IsPodReady(keep.front())) failures_.Forget(key + "/" + node.name);
   }
   if (create_on.empty() && to_delete.empty()) return Ok();
   changed = true;
@@ -280,8 +304,11 @@ Status DaemonSetController::RollingUpdate(const Json& set, const std::string& ha
       }
       if (old_pods.empty()) continue;
       if (new_pod) {
-        if (available(*new_pod))
+        if (available(*new_pod)) {
           to_delete.insert(to_delete.end(), old_pods.begin(), old_pods.end());
+        } else if (IsPodReady(*new_pod)) {
+          queue_.AddAfter(KeyOf(set), std::chrono::seconds(min_ready));  // available by then
+        }
         continue;
       }
       // An old pod that is not available anyway is replaced at once, outside the budget.
@@ -326,7 +353,10 @@ Status DaemonSetController::Act(const Json& set, const std::string& hash,
   if (to_delete.empty() && create_on.empty()) return Ok();
   std::string key = KeyOf(set);
   expectations_.Expect(key, static_cast<int>(create_on.size()), static_cast<int>(to_delete.size()));
-  CAPSTAN_TRY(DeletePods(set, to_delete));
+  if (auto st = DeleteOwnedPods(api_, events_, expectations_, set, to_delete); !st) {
+    for (size_t i = 0; i < create_on.size(); ++i) expectations_.CreationObserved(key);
+    return st;
+  }
   for (size_t i = 0; i < create_on.size(); ++i) {
     auto st = CreateOn(set, hash, create_on[i]);
     if (!st) {
@@ -351,18 +381,7 @@ Status DaemonSetController::CreateOn(const Json& set, const std::string& hash,
   spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] = {
       {"nodeSelectorTerms",
        {{{"matchFields", {{{"key", "metadata.name"}, {"operator", "In"}, {"values", {node}}}}}}}}};
-  auto made = api_->Create(client::resources::kPods, ns, pod);
-  if (!made) {
-    events_.Record(set, "Warning", "FailedCreate", "Error creating: " + made.error().message());
-    return Fail(made.error());
-  }
-  events_.Record(set, "Normal", "SuccessfulCreate",
-                 "Created pod: " + StringOf(Field(*made, {"metadata", "name"})));
-  return Ok();
-}
-
-Status DaemonSetController::DeletePods(const Json& owner, const std::vector<Json>& pods) {
-  return DeleteOwnedPods(api_, events_, expectations_, owner, pods);
+  return CreateOwnedPod(api_, events_, set, pod);
 }
 
 Status DaemonSetController::UpdateStatus(const Json& set, const std::string& hash,
@@ -389,8 +408,8 @@ Status DaemonSetController::UpdateStatus(const Json& set, const std::string& has
         waiting_for_available = true;
       }
     }
-    updated += std::any_of(node.pods.begin(), node.pods.end(),
-                           [&](const Json& p) { return HashOf(p) == hash; });
+    // The oldest pod is what counts (upstream's rule): during a surge that is the old one.
+    updated += HashOf(pod) == hash;
   }
   if (waiting_for_available) queue_.AddAfter(KeyOf(set), std::chrono::seconds(min_ready));
   Json status = Field(set, {"status"}).is_object() ? Field(set, {"status"}) : Json::object();

@@ -21,6 +21,7 @@
 #include "api/k8s/scheduling/node_fit.h"
 #include "control-plane/controllers/controller.h"
 #include "control-plane/controllers/expectations.h"
+#include "control-plane/controllers/failure_backoff.h"
 
 namespace capstan::control_plane::controllers {
 
@@ -43,20 +44,20 @@ class DaemonSetController : public Controller {
  private:
   struct NodeState;  // one node's eligibility and the set's pods there
   void EnqueueAll();
-  void OnOrphanPod(const Json& pod);
+  // `orphaned`: the set's pods held to nodes that no longer exist.
   Status Manage(const Json& set, const std::string& hash, std::vector<NodeState>& nodes,
-                bool& changed);
+                const std::vector<Json>& orphaned, bool& changed);
   Status RollingUpdate(const Json& set, const std::string& hash, std::vector<NodeState>& nodes);
   // Deletes and creates what Manage or RollingUpdate decided, under expectations.
   Status Act(const Json& set, const std::string& hash, const std::vector<Json>& to_delete,
              const std::vector<std::string>& create_on);
   Status CreateOn(const Json& set, const std::string& hash, const std::string& node);
-  Status DeletePods(const Json& set, const std::vector<Json>& pods);
   Status UpdateStatus(const Json& set, const std::string& hash,
                       const std::vector<NodeState>& nodes);
 
   api::k8s::client::ApiClient* api_;
   Expectations expectations_;
+  FailureBackoff failures_;  // by "<set key>/<node>"
   api::k8s::client::EventRecorder events_;
   api::k8s::client::Reflector& sets_;
   api::k8s::client::Reflector& revisions_;

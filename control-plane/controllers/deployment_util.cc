@@ -27,6 +27,7 @@ int64_t ScaledValue(const Json& v, int64_t replicas, bool round_up, int64_t fall
   int64_t percent = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size() - 1, percent);
   if (ec != std::errc() || p != s.data() + s.size() - 1) return fallback;
+  if (percent < 0) return fallback;
   double value = static_cast<double>(percent) * static_cast<double>(replicas) / 100.0;
   return static_cast<int64_t>(round_up ? std::ceil(value) : std::floor(value));
 }

@@ -26,8 +26,6 @@ struct JobController::Counts {
 namespace {
 
 const log::Logger kLog("job-controller");
-constexpr auto kBackoffBase = std::chrono::seconds(10);
-constexpr auto kBackoffMax = std::chrono::seconds(360);
 
 std::string KeyOf(const Json& o) {
   return StringOf(Field(o, {"metadata", "namespace"})) + "/" +
@@ -110,6 +108,7 @@ JobController::JobController(client::ApiClient* api, const Clock* clock, client:
     : Controller(clock, "job-controller"),
       api_(api),
       expectations_(clock),
+      failures_(clock, std::chrono::seconds(10), std::chrono::minutes(6)),
       events_(api, clock, "job-controller"),
       jobs_(*jobs),
       pods_(*pods) {
@@ -117,37 +116,13 @@ JobController::JobController(client::ApiClient* api, const Clock* clock, client:
   jobs_.AddEventHandler({enqueue, [enqueue](const Json&, const Json& j) { enqueue(j); },
                          [this](const Json& j) {
                            expectations_.Delete(KeyOf(j));
-                           std::lock_guard lock(mu_);
-                           failures_.erase(KeyOf(j));
+                           failures_.Forget(KeyOf(j));
                          }});
   pods_.AddEventHandler(OwnedPodHandler(
       "Job", &expectations_, [this](const std::string& key) { queue_.Add(key); },
-      [this](const Json& orphan) { OnOrphanPod(orphan); }));
-}
-
-void JobController::OnOrphanPod(const Json& pod) {
-  std::string ns = StringOf(Field(pod, {"metadata", "namespace"}));
-  jobs_.ForEach([&](const Json& job) {
-    if (Field(job, {"metadata", "namespace"}) != ns) return;
-    auto selector = api::k8s::LabelSelector::FromJson(Field(job, {"spec", "selector"}));
-    if (selector && !selector->Empty() && selector->MatchesObject(pod)) queue_.Add(KeyOf(job));
-  });
-}
-
-std::chrono::milliseconds JobController::FailureBackoff(const std::string& key, int64_t failed) {
-  std::lock_guard lock(mu_);
-  auto now = clock_->Monotonic();
-  Failures& f = failures_[key];
-  if (failed > f.seen) {
-    f.seen = failed;
-    f.last = now;
-  }
-  if (f.seen == 0) return std::chrono::milliseconds(0);
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kBackoffBase) *
-               (int64_t{1} << std::min<int64_t>(f.seen - 1, 16));
-  delay = std::min<std::chrono::milliseconds>(delay, kBackoffMax);
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(f.last + delay - now);
-  return std::max(left, std::chrono::milliseconds(0));
+      [this](const Json& orphan) {
+        for (const auto& key : OwnersSelecting(jobs_, orphan)) queue_.Add(key);
+      }));
 }
 
 Status JobController::Sync(const std::string& key) {
@@ -224,7 +199,7 @@ Status JobController::Sync(const std::string& key) {
 
   if (suspended) {
     expectations_.Expect(key, 0, static_cast<int>(active.size()));
-    CAPSTAN_TRY(DeletePods(*job, active));
+    CAPSTAN_TRY(DeleteOwnedPods(api_, events_, expectations_, *job, active));
     active.clear();
     if (!ConditionTrue(status, "Suspended")) {
       SetCondition(status, "Suspended", "True", "JobSuspended", "Job suspended", now_text);
@@ -290,14 +265,15 @@ Status JobController::ManagePods(const Json& job, const Counts& counts, std::vec
     for (int64_t i = have; i < want; ++i) to_create.push_back(std::nullopt);
   }
   if (!to_create.empty()) {
-    if (auto wait = FailureBackoff(key, counts.failed); wait.count() > 0) {
+    failures_.SetFailures(key, counts.failed);
+    if (auto wait = failures_.Remaining(key); wait.count() > 0) {
       queue_.AddAfter(key, wait);
       to_create.clear();
     }
   }
   if (surplus.empty() && to_create.empty()) return Ok();
   expectations_.Expect(key, static_cast<int>(to_create.size()), static_cast<int>(surplus.size()));
-  CAPSTAN_TRY(DeletePods(job, surplus));
+  CAPSTAN_TRY(DeleteOwnedPods(api_, events_, expectations_, job, surplus));
   for (size_t i = 0; i < to_create.size(); ++i) {
     auto st = CreatePod(job, to_create[i]);
     if (!st) {
@@ -333,19 +309,7 @@ Status JobController::CreatePod(const Json& job, std::optional<int64_t> index) {
     }
     if (spec["initContainers"].is_null()) spec.erase("initContainers");
   }
-  auto made =
-      api_->Create(client::resources::kPods, StringOf(Field(job, {"metadata", "namespace"})), pod);
-  if (!made) {
-    events_.Record(job, "Warning", "FailedCreate", "Error creating: " + made.error().message());
-    return Fail(made.error());
-  }
-  events_.Record(job, "Normal", "SuccessfulCreate",
-                 "Created pod: " + StringOf(Field(*made, {"metadata", "name"})));
-  return Ok();
-}
-
-Status JobController::DeletePods(const Json& owner, const std::vector<Json>& pods) {
-  return DeleteOwnedPods(api_, events_, expectations_, owner, pods);
+  return CreateOwnedPod(api_, events_, job, pod);
 }
 
 Status JobController::Finish(const Json& job, Json& status, const std::vector<Json>& active,
@@ -353,7 +317,7 @@ Status JobController::Finish(const Json& job, Json& status, const std::vector<Js
                              const std::string& message) {
   std::string key = KeyOf(job);
   expectations_.Expect(key, 0, static_cast<int>(active.size()));
-  CAPSTAN_TRY(DeletePods(job, active));
+  CAPSTAN_TRY(DeleteOwnedPods(api_, events_, expectations_, job, active));
   std::string now = api::k8s::FormatTime(clock_->Now());
   status.erase("active");
   if (type == "Complete") {

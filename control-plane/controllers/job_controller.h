@@ -11,13 +11,11 @@
 //     its remaining pods deleted; status active/ready/succeeded/failed, startTime,
 //     completionTime and completedIndexes are what `kubectl get/describe/wait` read.
 
-#include <map>
-#include <mutex>
-
 #include "api/k8s/client/event_recorder.h"
 #include "api/k8s/client/reflector.h"
 #include "control-plane/controllers/controller.h"
 #include "control-plane/controllers/expectations.h"
+#include "control-plane/controllers/failure_backoff.h"
 
 namespace capstan::control_plane::controllers {
 
@@ -31,26 +29,17 @@ class JobController : public Controller {
 
  private:
   struct Counts;
-  void OnOrphanPod(const Json& pod);
-  // How long new pods must still wait after the job's last failure (0: none).
-  std::chrono::milliseconds FailureBackoff(const std::string& key, int64_t failed);
   Status Finish(const Json& job, Json& status, const std::vector<Json>& active,
                 const std::string& type, const std::string& reason, const std::string& message);
   Status ManagePods(const Json& job, const Counts& counts, std::vector<Json>& active);
   Status CreatePod(const Json& job, std::optional<int64_t> index);
-  Status DeletePods(const Json& job, const std::vector<Json>& pods);
 
   api::k8s::client::ApiClient* api_;
   Expectations expectations_;
+  FailureBackoff failures_;  // by job key
   api::k8s::client::EventRecorder events_;
   api::k8s::client::Reflector& jobs_;
   api::k8s::client::Reflector& pods_;
-  std::mutex mu_;
-  struct Failures {
-    int64_t seen = 0;
-    std::chrono::steady_clock::time_point last;
-  };
-  std::map<std::string, Failures> failures_;  // by job key
 };
 
 }  // namespace capstan::control_plane::controllers

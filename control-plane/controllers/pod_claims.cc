@@ -26,7 +26,7 @@ Result<std::vector<Json>> ClaimPods(client::ApiClient* api, const Json& owner,
   for (const auto& pod : to_release) {
     Json refs = Json::array();
     for (const auto& r : Field(pod, {"metadata", "ownerReferences"})) {
-      if (r.value("uid", "") != uid) refs.push_back(r);
+      if (!r.is_object() || StringOf(Field(r, {"uid"})) != uid) refs.push_back(r);
     }
     auto patched =
         api->Patch(client::resources::kPods, ns, StringOf(Field(pod, {"metadata", "name"})),
@@ -45,9 +45,41 @@ Result<std::vector<Json>> ClaimPods(client::ApiClient* api, const Json& owner,
                      {{"ownerReferences", refs},
                       {"resourceVersion", Field(pod, {"metadata", "resourceVersion"})}}}},
                    "");
-    if (patched) owned.push_back(*patched);
+    if (patched) {
+      owned.push_back(*patched);
+    } else if (patched.error().code() != Code::kNotFound) {
+      // Most likely a conflict (the kubelet wrote the pod meanwhile): the sync retries
+      // rather than go on without a pod that may be the one it needs.
+      return Fail(patched.error());
+    }
   }
   return owned;
+}
+
+Status CreateOwnedPod(client::ApiClient* api, client::EventRecorder& events, const Json& owner,
+                      const Json& pod) {
+  auto made =
+      api->Create(client::resources::kPods, StringOf(Field(owner, {"metadata", "namespace"})), pod);
+  if (!made) {
+    events.Record(owner, "Warning", "FailedCreate", "Error creating: " + made.error().message());
+    return Fail(made.error());
+  }
+  events.Record(owner, "Normal", "SuccessfulCreate",
+                "Created pod: " + StringOf(Field(*made, {"metadata", "name"})));
+  return Ok();
+}
+
+std::vector<std::string> OwnersSelecting(const client::Reflector& owners, const Json& pod) {
+  std::string ns = StringOf(Field(pod, {"metadata", "namespace"}));
+  std::vector<std::string> out;
+  owners.ForEach([&](const Json& owner) {
+    if (Field(owner, {"metadata", "namespace"}) != ns) return;
+    auto selector = api::k8s::LabelSelector::FromJson(Field(owner, {"spec", "selector"}));
+    if (selector && !selector->Empty() && selector->MatchesObject(pod)) {
+      out.push_back(ns + "/" + StringOf(Field(owner, {"metadata", "name"})));
+    }
+  });
+  return out;
 }
 
 Status DeleteOwnedPods(client::ApiClient* api, client::EventRecorder& events,
@@ -87,14 +119,18 @@ client::EventHandler OwnedPodHandler(std::string owner_kind, Expectations* expec
     }
   };
   return {[=](const Json& pod) {
-            if (auto key = owner_key(pod); !key.empty()) expectations->CreationObserved(key);
+            if (auto key = owner_key(pod); !key.empty() && expectations) {
+              expectations->CreationObserved(key);
+            }
             changed(pod);
           },
           [=](const Json& old_pod, const Json& pod) {
             // A pod counts as deleted once it is terminating (as upstream).
             if (Field(old_pod, {"metadata", "deletionTimestamp"}).is_null() &&
                 !Field(pod, {"metadata", "deletionTimestamp"}).is_null()) {
-              if (auto key = owner_key(pod); !key.empty()) expectations->DeletionObserved(key);
+              if (auto key = owner_key(pod); !key.empty() && expectations) {
+                expectations->DeletionObserved(key);
+              }
             }
             if (auto old_key = owner_key(old_pod); !old_key.empty() && old_key != owner_key(pod)) {
               enqueue(old_key);
@@ -103,7 +139,9 @@ client::EventHandler OwnedPodHandler(std::string owner_kind, Expectations* expec
           },
           [=](const Json& pod) {
             if (auto key = owner_key(pod); !key.empty()) {
-              expectations->DeletionObserved(key);
+              // A pod that went through termination was counted when it began.
+              bool counted = !Field(pod, {"metadata", "deletionTimestamp"}).is_null();
+              if (expectations && !counted) expectations->DeletionObserved(key);
               enqueue(key);
             }
           }};

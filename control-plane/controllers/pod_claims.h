@@ -27,6 +27,15 @@ Result<std::vector<nlohmann::json>> ClaimPods(api::k8s::client::ApiClient* api,
                                               const api::k8s::LabelSelector& selector,
                                               const api::k8s::client::Reflector& pods);
 
+// Creates `pod` for `owner`, recording SuccessfulCreate (or FailedCreate) on the owner.
+Status CreateOwnedPod(api::k8s::client::ApiClient* api, api::k8s::client::EventRecorder& events,
+                      const nlohmann::json& owner, const nlohmann::json& pod);
+
+// The keys ("namespace/name") of the owners in `owners` whose spec.selector (a
+// LabelSelector) matches `pod`: who may adopt an orphan.
+std::vector<std::string> OwnersSelecting(const api::k8s::client::Reflector& owners,
+                                         const nlohmann::json& pod);
+
 // Deletes `pods` of `owner` with SuccessfulDelete events. The caller has told
 // `expectations` to await them; deletions that fail or are never tried are then settled
 // here. A pod already gone is no failure.
@@ -38,7 +47,8 @@ Status DeleteOwnedPods(api::k8s::client::ApiClient* api, api::k8s::client::Event
 // pod it controls wakes its owner (`enqueue` with "namespace/name") and settles
 // expectations (created when seen, deleted once terminating or gone); a pod moved to
 // another owner wakes the old one too; an orphan goes to `on_orphan`, which finds the
-// owners whose selector matches it.
+// owners whose selector matches it. `expectations` may be null (a controller that names
+// its pods needs none).
 api::k8s::client::EventHandler OwnedPodHandler(
     std::string owner_kind, Expectations* expectations,
     std::function<void(const std::string& key)> enqueue,

@@ -353,6 +353,54 @@ check "delete the DaemonSet" contains 'deleted' k delete ds filebeat -n kube-sys
 check "its pod goes with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get pods -n kube-system -l name=filebeat -o name 2>/dev/null) ]]"
 
+# StatefulSets: stable names in order (web-1 only once web-0 is Ready), the headless
+# service's subdomain, scale-down from the highest ordinal.
+cat >"$tmp/web-sts.yaml" <<STS
+apiVersion: v1
+kind: Service
+metadata: {name: nginx}
+spec:
+  clusterIP: None
+  selector: {app: nginx}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: nginx
+  replicas: 2
+  selector:
+    matchLabels: {app: nginx}
+  template:
+    metadata:
+      labels: {app: nginx}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: c, image: $registry/busybox:latest, command: [sleep, '3600']}
+STS
+check "apply a StatefulSet and its headless service" contains 'statefulset.apps/web created' \
+  k apply -f "$tmp/web-sts.yaml"
+check "rollout status sts waits for both" contains 'partitioned roll out complete: 2 new pods have been updated' \
+  k rollout status sts/web --timeout=120s
+check "get sts: READY 2/2" matches '^web +2/2 ' k get sts web
+check "pods web-0 and web-1 run" matches '^web-0 +1/1 +Running.*web-1 +1/1 +Running' \
+  bash -c "'$kubectl' get pods -l app=nginx --no-headers | tr '\n' ' '"
+check "web-1 came only after web-0 was Ready" bash -c \
+  "[[ \$('$kubectl' get pod web-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}') \
+      < \$('$kubectl' get pod web-1 -o jsonpath='{.metadata.creationTimestamp}') || \
+     \$('$kubectl' get pod web-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}') \
+      == \$('$kubectl' get pod web-1 -o jsonpath='{.metadata.creationTimestamp}') ]]"
+check "each pod's hostname and subdomain" contains 'web-1 nginx' \
+  k get pod web-1 -o jsonpath='{.spec.hostname} {.spec.subdomain}'
+check "scale the StatefulSet to 1" contains 'scaled' k scale sts/web --replicas=1
+check "web-1 goes, web-0 stays" eventually 60 bash -c \
+  "[[ \$('$kubectl' get pods -l app=nginx -o name | tr '\n' ' ') == 'pod/web-0 ' ]]"
+check "delete the StatefulSet" contains 'deleted' k delete -f "$tmp/web-sts.yaml"
+check "its pods go with it" eventually 60 bash -c \
+  "[[ -z \$('$kubectl' get pods -l app=nginx -o name 2>/dev/null) ]]"
+
 # Jobs: pods to completion, the Complete condition kubectl wait reads, and the job's logs.
 check "create a job" contains 'job.batch/pi created' \
   k create job pi --image="$registry/busybox:latest" -- sh -c 'echo computed 3.14'

@@ -298,8 +298,46 @@ TEST_F(DaemonSetControllerTest, AFailedPodIsDeletedThenReplaced) {
   ASSERT_TRUE(Step());
   EXPECT_EQ(Items(kPods).size(), 2u);
   EXPECT_EQ(EventMessages("FailedDaemonPod").size(), 1u);
+  ASSERT_TRUE(Step());  // the replacement backs off a second
+  EXPECT_EQ(Items(kPods).size(), 2u);
+  clock_.Advance(std::chrono::seconds(1));
   ASSERT_TRUE(Step());
   EXPECT_EQ(Items(kPods).size(), 3u);
+}
+
+TEST_F(DaemonSetControllerTest, APodStillTerminatingHoldsItsNodeWithoutSurge) {
+  ASSERT_TRUE(api_.Create(kDaemonSets, "default", DaemonSet("v1")));
+  ASSERT_TRUE(Step());
+  ASSERT_TRUE(api_.Patch(kPods, "default", PodOn("a"), client::PatchType::kMerge,
+                         {{"metadata", {{"deletionTimestamp", "2026-01-01T00:00:30Z"}}}}, ""));
+  ASSERT_TRUE(Step());
+  ASSERT_TRUE(Step());
+  EXPECT_EQ(Items(kPods).size(), 3u);  // no second pod on a while the first stops
+}
+
+TEST_F(DaemonSetControllerTest, PodsHeldToANodeThatIsGoneAreRemoved) {
+  ASSERT_TRUE(api_.Create(kDaemonSets, "default", DaemonSet("v1")));
+  ASSERT_TRUE(Step());
+  ASSERT_TRUE(api_.Delete(kNodes, "", "c", 0));
+  ASSERT_TRUE(Step());
+  EXPECT_EQ(PodsByNode(), (Images{{"a", {"v1"}}, {"b", {"v1"}}}));
+}
+
+TEST_F(DaemonSetControllerTest, DuringASurgeTheOldPodIsWhatStatusCounts) {
+  ASSERT_TRUE(api_.Create(
+      kDaemonSets, "default",
+      DaemonSet("v1", {{"type", "RollingUpdate"},
+                       {"rollingUpdate", {{"maxSurge", "100%"}, {"maxUnavailable", 0}}}})));
+  ASSERT_TRUE(Step());
+  ASSERT_TRUE(Step());
+  AllReady();
+  SetImage("v2");
+  ASSERT_TRUE(Step());
+  EXPECT_EQ(Items(kPods).size(), 6u);  // every node surges at 100%
+  ASSERT_TRUE(Step());
+  // New pods not ready: rollout status must keep waiting.
+  EXPECT_FALSE(StatusOfSet().contains("updatedNumberScheduled"));
+  EXPECT_EQ(StatusOfSet()["numberAvailable"], 3);
 }
 
 }  // namespace
