@@ -94,8 +94,12 @@ void WorkloadStrategy::Default(Json& obj) const {
                   {{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}});
       break;
     case Kind::kJob:
+      // Upstream's rule: completions defaults to 1 only when parallelism is unset too; a
+      // job with parallelism alone is a work queue (done once one pod succeeded).
+      if (Lookup(spec, {"completions"}).is_null() && Lookup(spec, {"parallelism"}).is_null()) {
+        spec["completions"] = 1;
+      }
       SetIfAbsent(spec, "parallelism", 1);
-      SetIfAbsent(spec, "completions", 1);
       SetIfAbsent(spec, "backoffLimit", 6);
       SetIfAbsent(spec, "completionMode", "NonIndexed");
       SetIfAbsent(spec, "suspend", false);

@@ -144,7 +144,13 @@ std::vector<Printer> WorkloadPrinters() {
                   Col("Containers", 1), Col("Images", 1), Col("Selector", 1)},
                  [](const Json& j, WallTime now) {
                    auto [names, images] = ContainersAndImages(TemplateSpec(j));
-                   int64_t completions = IntOr(Lookup(j, {"spec", "completions"}), 1);
+                   // A work-queue job (no completions) prints "0/1 of 3", as upstream.
+                   std::string completions_text =
+                       Lookup(j, {"spec", "completions"}).is_null()
+                           ? fmt::format("{}/1 of {}", Status(j, "succeeded"),
+                                         IntOr(Lookup(j, {"spec", "parallelism"}), 1))
+                           : fmt::format("{}/{}", Status(j, "succeeded"),
+                                         IntOr(Lookup(j, {"spec", "completions"}), 1));
                    std::string status = "Running";
                    const Json& conds = Lookup(j, {"status", "conditions"});
                    if (conds.is_array()) {
@@ -160,9 +166,8 @@ std::vector<Printer> WorkloadPrinters() {
                    if (auto start = Lookup(j, {"status", "startTime"}); start.is_string()) {
                      duration = AgeOf(start, now);
                    }
-                   return Json::array({MetaString(j, "name"), status,
-                                       fmt::format("{}/{}", Status(j, "succeeded"), completions),
-                                       duration, Age(j, now), names, images,
+                   return Json::array({MetaString(j, "name"), status, completions_text, duration,
+                                       Age(j, now), names, images,
                                        FormatLabelSelector(Lookup(j, {"spec", "selector"}))});
                  }});
   out.push_back({"batch",

@@ -19,7 +19,10 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
       daemon_sets_(api, client::resources::kDaemonSets, "", {}),
       controller_revisions_(api, client::resources::kControllerRevisions, "", {}),
       jobs_(api, client::resources::kJobs, "", {}),
-      stateful_sets_(api, client::resources::kStatefulSets, "", {}) {
+      stateful_sets_(api, client::resources::kStatefulSets, "", {}),
+      services_(api, client::resources::kServices, "", {}),
+      endpoints_(api, client::resources::kEndpoints, "", {}),
+      endpoint_slices_(api, client::resources::kEndpointSlices, "", {}) {
   controllers_.push_back(std::make_unique<ReplicaSetController>(
       api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<ReplicaSetController>(
@@ -32,6 +35,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
   controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
   controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
                                                                  &controller_revisions_, &pods_));
+  controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
+                                                               &endpoints_, &endpoint_slices_));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{
@@ -49,9 +54,18 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
 ControllerManager::~ControllerManager() { Stop(); }
 
 std::vector<client::Reflector*> ControllerManager::Informers() {
-  return {&pods_,         &nodes_,       &replica_sets_,         &replication_controllers_,
-          &deployments_,  &daemon_sets_, &controller_revisions_, &jobs_,
-          &stateful_sets_};
+  return {&pods_,
+          &nodes_,
+          &replica_sets_,
+          &replication_controllers_,
+          &deployments_,
+          &daemon_sets_,
+          &controller_revisions_,
+          &jobs_,
+          &stateful_sets_,
+          &services_,
+          &endpoints_,
+          &endpoint_slices_};
 }
 
 void ControllerManager::Start(int workers_per_controller) {

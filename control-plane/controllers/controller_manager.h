@@ -9,6 +9,7 @@
 #include "api/k8s/client/reflector.h"
 #include "control-plane/controllers/daemonset_controller.h"
 #include "control-plane/controllers/deployment_controller.h"
+#include "control-plane/controllers/endpoints_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/job_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
@@ -35,6 +36,9 @@ class ControllerManager {
   api::k8s::client::Reflector controller_revisions_;
   api::k8s::client::Reflector jobs_;
   api::k8s::client::Reflector stateful_sets_;
+  api::k8s::client::Reflector services_;
+  api::k8s::client::Reflector endpoints_;
+  api::k8s::client::Reflector endpoint_slices_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   bool started_ = false;
 };

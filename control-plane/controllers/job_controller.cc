@@ -60,14 +60,14 @@ const Json* ConditionOf(const Json& status, const std::string& type) {
   const Json& conditions = Field(status, {"conditions"});
   if (!conditions.is_array()) return nullptr;
   for (const auto& c : conditions) {
-    if (c.is_object() && c.value("type", "") == type) return &c;
+    if (StringOf(Field(c, {"type"})) == type) return &c;
   }
   return nullptr;
 }
 
 bool ConditionTrue(const Json& status, const std::string& type) {
   const Json* c = ConditionOf(status, type);
-  return c && c->value("status", "") == "True";
+  return c && StringOf(Field(*c, {"status"})) == "True";
 }
 
 // Sets a condition, keeping its transition time when the status does not change.
@@ -75,8 +75,8 @@ void SetCondition(Json& status, const std::string& type, const std::string& valu
                   const std::string& reason, const std::string& message, const std::string& now) {
   if (!status["conditions"].is_array()) status["conditions"] = Json::array();
   for (auto& c : status["conditions"]) {
-    if (c.value("type", "") != type) continue;
-    if (c.value("status", "") != value) c["lastTransitionTime"] = now;
+    if (StringOf(Field(c, {"type"})) != type) continue;
+    if (StringOf(Field(c, {"status"})) != value) c["lastTransitionTime"] = now;
     c["status"] = value;
     c["reason"] = reason;
     c["message"] = message;
@@ -166,7 +166,7 @@ Status JobController::Sync(const std::string& key) {
   WallTime now = clock_->Now();
   std::string now_text = api::k8s::FormatTime(now);
   bool suspended = Field(spec, {"suspend"}) == true;
-  if (!status.contains("startTime") && !suspended) status["startTime"] = now_text;
+  if (Field(status, {"startTime"}).is_null() && !suspended) status["startTime"] = now_text;
   status["succeeded"] = counts.succeeded;
   status["failed"] = counts.failed;
   status["ready"] = counts.ready;
@@ -208,6 +208,7 @@ Status JobController::Sync(const std::string& key) {
   } else {
     if (ConditionTrue(status, "Suspended")) {
       SetCondition(status, "Suspended", "False", "JobResumed", "Job resumed", now_text);
+      status["startTime"] = now_text;  // the deadline counts active time from the resume
       events_.Record(*job, "Normal", "Resumed", "Job resumed");
     }
     if (expectations_.Satisfied(key)) CAPSTAN_TRY(ManagePods(*job, counts, active));
@@ -303,6 +304,7 @@ Status JobController::CreatePod(const Json& job, std::optional<int64_t> index) {
     for (const char* list : {"initContainers", "containers"}) {
       if (!spec[list].is_array()) continue;
       for (auto& c : spec[list]) {
+        if (!c.is_object()) continue;
         if (!c["env"].is_array()) c["env"] = Json::array();
         c["env"].push_back(env);
       }
@@ -320,6 +322,10 @@ Status JobController::Finish(const Json& job, Json& status, const std::vector<Js
   CAPSTAN_TRY(DeleteOwnedPods(api_, events_, expectations_, job, active));
   std::string now = api::k8s::FormatTime(clock_->Now());
   status.erase("active");
+  status["ready"] = 0;
+  // Pods a failed job stops count as failed, as upstream counts them.
+  if (type != "Complete")
+    status["failed"] = IntField(status, {"failed"}, 0) + static_cast<int64_t>(active.size());
   if (type == "Complete") {
     status["completionTime"] = now;
     // Since 1.31 upstream marks SuccessCriteriaMet before Complete; kubectl reads either.

@@ -112,10 +112,15 @@ Status StatefulSetController::Sync(const std::string& key) {
     live.insert(RevisionOfPod(pod));
     pods.push_back(std::move(pod));
   }
-  CAPSTAN_TRY(Reconcile(*set, revs, pods));
-  CAPSTAN_TRY(
-      TruncateHistory(api_, history, live, IntField(*set, {"spec", "revisionHistoryLimit"}, 10)));
-  return UpdateStatus(*set, revs, pods);
+  // The status is written even when a step failed, so observedGeneration and the counts
+  // stay true; the first error is what the sync returns.
+  Status reconciled = Reconcile(*set, revs, pods);
+  if (reconciled) {
+    reconciled =
+        TruncateHistory(api_, history, live, IntField(*set, {"spec", "revisionHistoryLimit"}, 10));
+  }
+  Status written = UpdateStatus(*set, revs, pods);
+  return reconciled ? written : reconciled;
 }
 
 Status StatefulSetController::Reconcile(const Json& set, const Revisions& revs,
@@ -148,24 +153,28 @@ Status StatefulSetController::Reconcile(const Json& set, const Revisions& revs,
       continue;
     }
     const Json& pod = *it->second;
-    if (StringOf(Field(pod, {"status", "phase"})) == "Failed" && !Terminating(pod)) {
+    std::string phase = StringOf(Field(pod, {"status", "phase"}));
+    if ((phase == "Failed" || phase == "Succeeded") && !Terminating(pod)) {
       CAPSTAN_TRY(DeletePod(set, pod));  // made again once its deletion is seen
       if (monotonic) return Ok();
       continue;
     }
     if (monotonic && !RunningAndReady(pod)) return Ok();
   }
-  // Surplus ordinals go from the highest; an ordered set removes one at a time, and only
-  // while every pod below it is healthy.
-  for (size_t i = 0; i < condemned.size(); ++i) {
-    const Json& pod = *condemned[i].second;
+  // Surplus ordinals go from the highest; an ordered set removes one at a time. As
+  // upstream, an unhealthy one waits unless it is the lowest unhealthy pod (every pod in
+  // range is healthy by now), so a crash-looping pod never blocks a scale-down.
+  std::optional<int64_t> first_unhealthy;
+  for (const auto& [ordinal, pod] : condemned) {
+    if (!RunningAndReady(*pod)) first_unhealthy = ordinal;  // descending: the last is lowest
+  }
+  for (const auto& [ordinal, pod_ptr] : condemned) {
+    const Json& pod = *pod_ptr;
     if (Terminating(pod)) {
       if (monotonic) return Ok();
       continue;
     }
-    bool lower_unhealthy = std::any_of(condemned.begin() + i + 1, condemned.end(),
-                                       [](const auto& c) { return !RunningAndReady(*c.second); });
-    if (monotonic && lower_unhealthy) return Ok();
+    if (monotonic && !RunningAndReady(pod) && first_unhealthy != ordinal) return Ok();
     CAPSTAN_TRY(DeletePod(set, pod));
     if (monotonic) return Ok();
   }
@@ -223,10 +232,11 @@ Status StatefulSetController::CreatePod(const Json& set, const Revisions& revs, 
       std::string volume = StringOf(Field(t, {"metadata", "name"}));
       if (volume.empty()) continue;
       std::string claim = volume + "-" + pod_name;
-      Json meta = {{"name", claim}, {"namespace", ns}, {"labels", claim_labels}};
-      if (Field(t, {"metadata", "labels"}).is_object()) {
-        meta["labels"].update(Field(t, {"metadata", "labels"}));
-      }
+      // The template's labels, then the selector's, which win (upstream's order).
+      Json labels = Field(t, {"metadata", "labels"}).is_object() ? Field(t, {"metadata", "labels"})
+                                                                 : Json::object();
+      labels.update(claim_labels);
+      Json meta = {{"name", claim}, {"namespace", ns}, {"labels", labels}};
       if (Field(t, {"metadata", "annotations"}).is_object()) {
         meta["annotations"] = Field(t, {"metadata", "annotations"});
       }

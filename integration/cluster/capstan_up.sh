@@ -392,6 +392,9 @@ check "web-1 came only after web-0 was Ready" bash -c \
       < \$('$kubectl' get pod web-1 -o jsonpath='{.metadata.creationTimestamp}') || \
      \$('$kubectl' get pod web-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}') \
       == \$('$kubectl' get pod web-1 -o jsonpath='{.metadata.creationTimestamp}') ]]"
+check "the service's endpoints list both pods" eventually 30 bash -c \
+  "'$kubectl' get endpoints nginx | grep -Eq '^nginx +[0-9.]+:80,[0-9.]+:80 '"
+check "describe svc shows them" matches 'Endpoints: +[0-9.]+:80,[0-9.]+:80' k describe svc nginx
 check "each pod's hostname and subdomain" contains 'web-1 nginx' \
   k get pod web-1 -o jsonpath='{.spec.hostname} {.spec.subdomain}'
 check "scale the StatefulSet to 1" contains 'scaled' k scale sts/web --replicas=1

@@ -38,7 +38,7 @@ class JobControllerTest : public ControllerFixture {
   std::vector<std::string> PodsIn(const std::string& phase) {
     std::vector<std::string> out;
     for (const auto& p : Items(kPods)) {
-      std::string have = p["status"].is_object() ? p["status"].value("phase", "") : "";
+      std::string have = p.value("status", Json::object()).value("phase", "");
       if (have == phase) out.push_back(p["metadata"]["name"]);
     }
     return out;
@@ -148,7 +148,7 @@ TEST_F(JobControllerTest, IndexedJobsCompleteEachIndexOnce) {
   EXPECT_EQ(JobStatus()["completedIndexes"], "1");
   std::set<std::string> running;
   for (const auto& p : Items(kPods)) {
-    if (!p["status"].contains("phase"))
+    if (!p.value("status", Json::object()).contains("phase"))
       running.insert(p["metadata"]["annotations"][kJobCompletionIndex]);
   }
   EXPECT_EQ(running, (std::set<std::string>{"0", "2"}));

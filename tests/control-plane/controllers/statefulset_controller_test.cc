@@ -58,7 +58,7 @@ class StatefulSetControllerTest : public ControllerFixture {
   }
   void AllReady() {
     for (const auto& p : Items(kPods)) {
-      if (!p["status"].contains("phase")) MakeReady(p["metadata"]["name"]);
+      if (!p.value("status", Json::object()).contains("phase")) MakeReady(p["metadata"]["name"]);
     }
   }
   void SetImage(const std::string& image) {
@@ -132,6 +132,22 @@ TEST_F(StatefulSetControllerTest, ScalesDownFromTheHighestOrdinalOneAtATimeKeepi
   EXPECT_EQ(Items(kPersistentVolumeClaims).size(), 3u);
   EXPECT_THAT(EventMessages("SuccessfulDelete"),
               ::testing::Contains("delete Pod web-2 in StatefulSet web successful"));
+}
+
+TEST_F(StatefulSetControllerTest, ACrashingPodDoesNotBlockAScaleDown) {
+  ASSERT_TRUE(api_.Create(kStatefulSets, "default", StatefulSet(3)));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Step());
+    AllReady();
+  }
+  ASSERT_TRUE(api_.Patch(kPods, "default", "web-1", client::PatchType::kMerge,
+                         {{"status", {{"conditions", {{{"type", "Ready"}, {"status", "False"}}}}}}},
+                         "status"));
+  Patch({{"replicas", 1}});
+  ASSERT_TRUE(Step());  // web-2 is healthy: it goes although web-1 is not
+  EXPECT_EQ(Pods(), (Images{{"web-0", "v1"}, {"web-1", "v1"}}));
+  ASSERT_TRUE(Step());  // web-1 is the lowest unhealthy one: it goes too
+  EXPECT_EQ(Pods(), (Images{{"web-0", "v1"}}));
 }
 
 TEST_F(StatefulSetControllerTest, ParallelMakesThemAllAtOnce) {
