@@ -244,6 +244,16 @@ Status JobController::ManagePods(const Json& job, const Counts& counts, std::vec
         kept.push_back(pod);
       }
     }
+    // More than parallelism allows (it was lowered): the excess goes, in deletion order.
+    if (static_cast<int64_t>(kept.size()) > parallelism) {
+      SortForDeletion(kept);
+      int64_t excess = static_cast<int64_t>(kept.size()) - parallelism;
+      for (int64_t i = 0; i < excess; ++i) {
+        running.erase(*IndexOf(kept[i], completions));
+        surplus.push_back(kept[i]);
+      }
+      kept.erase(kept.begin(), kept.begin() + excess);
+    }
     active = std::move(kept);
     for (int64_t i = 0; i < completions; ++i) {
       if (static_cast<int64_t>(active.size() + to_create.size()) >= parallelism) break;

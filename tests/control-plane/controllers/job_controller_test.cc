@@ -158,6 +158,20 @@ TEST_F(JobControllerTest, IndexedJobsCompleteEachIndexOnce) {
   EXPECT_EQ(Condition("Complete"), "True CompletionsReached");
 }
 
+TEST_F(JobControllerTest, LoweringParallelismOfAnIndexedJobStopsTheExcess) {
+  ASSERT_TRUE(
+      api_.Create(kJobs, "default",
+                  Job({{"completions", 4}, {"parallelism", 3}, {"completionMode", "Indexed"}})));
+  ASSERT_TRUE(Step());
+  ASSERT_EQ(Items(kPods).size(), 3u);
+  ASSERT_TRUE(api_.Patch(kJobs, "default", "pi", client::PatchType::kMerge,
+                         {{"spec", {{"parallelism", 1}}}}, ""));
+  ASSERT_TRUE(Step());
+  EXPECT_EQ(Items(kPods).size(), 1u);
+  ASSERT_TRUE(Step());  // and no index is started again in their place
+  EXPECT_EQ(Items(kPods).size(), 1u);
+}
+
 TEST_F(JobControllerTest, SuspendStopsThePodsAndResumeStartsThemAgain) {
   ASSERT_TRUE(api_.Create(kJobs, "default", Job({{"parallelism", 2}, {"completions", 2}})));
   ASSERT_TRUE(Step());
