@@ -27,11 +27,6 @@ namespace {
 
 const log::Logger kLog("daemonset-controller");
 
-std::string KeyOf(const Json& o) {
-  return StringOf(Field(o, {"metadata", "namespace"})) + "/" +
-         StringOf(Field(o, {"metadata", "name"}));
-}
-
 std::string HashOf(const Json& pod) {
   return StringOf(Field(pod, {"metadata", "labels", kControllerRevisionHashLabel}));
 }

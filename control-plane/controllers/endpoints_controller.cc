@@ -14,11 +14,6 @@ constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 constexpr const char* kManagedByLabel = "endpointslice.kubernetes.io/managed-by";
 constexpr const char* kManagedBy = "endpointslice-controller.k8s.io";
 
-std::string KeyOf(const Json& o) {
-  return StringOf(Field(o, {"metadata", "namespace"})) + "/" +
-         StringOf(Field(o, {"metadata", "name"}));
-}
-
 // The Service's selector as a plain label map (empty: none, or not a map of strings).
 api::k8s::StringMap SelectorOf(const Json& service) {
   api::k8s::StringMap out;

@@ -27,11 +27,6 @@ namespace {
 
 const log::Logger kLog("job-controller");
 
-std::string KeyOf(const Json& o) {
-  return StringOf(Field(o, {"metadata", "namespace"})) + "/" +
-         StringOf(Field(o, {"metadata", "name"}));
-}
-
 // A pod's completion index, if it has a valid one below `completions`.
 std::optional<int64_t> IndexOf(const Json& pod, int64_t completions) {
   std::string text = StringOf(Field(pod, {"metadata", "annotations", kJobCompletionIndex}));

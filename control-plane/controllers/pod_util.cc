@@ -9,6 +9,11 @@ namespace capstan::control_plane::controllers {
 
 std::string StringOf(const Json& v) { return v.is_string() ? v.get<std::string>() : ""; }
 
+std::string KeyOf(const Json& object) {
+  return StringOf(Field(object, {"metadata", "namespace"})) + "/" +
+         StringOf(Field(object, {"metadata", "name"}));
+}
+
 const Json& Field(const Json& object, std::initializer_list<const char*> path) {
   static const Json kNull;
   const Json* at = &object;

@@ -48,6 +48,9 @@ void SortForDeletion(std::vector<Json>& pods);
 Status PutStatus(api::k8s::client::ApiClient* api, const api::k8s::client::Resource& resource,
                  const Json& object, const Json& status);
 
+// An object's work-queue key, "namespace/name".
+std::string KeyOf(const Json& object);
+
 // A JSON string's value ("" for anything else).
 std::string StringOf(const Json& v);
 

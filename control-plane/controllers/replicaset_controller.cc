@@ -27,11 +27,6 @@ api::k8s::StringMap StringMapOf(const Json& selector) {
 // Upstream's bound on creations or deletions in one sync.
 constexpr int64_t kBurstReplicas = 500;
 
-std::string KeyOf(const Json& o) {
-  return Field(o, {"metadata", "namespace"}).get<std::string>() + "/" +
-         Field(o, {"metadata", "name"}).get<std::string>();
-}
-
 }  // namespace
 
 ReplicaSetController::ReplicaSetController(client::ApiClient* api, const Clock* clock, Kind kind,

@@ -28,11 +28,6 @@ const log::Logger kLog("statefulset-controller");
 constexpr const char* kPodNameLabel = "statefulset.kubernetes.io/pod-name";
 constexpr const char* kPodIndexLabel = "apps.kubernetes.io/pod-index";
 
-std::string KeyOf(const Json& o) {
-  return StringOf(Field(o, {"metadata", "namespace"})) + "/" +
-         StringOf(Field(o, {"metadata", "name"}));
-}
-
 // The ordinal of a pod named <set>-<n>; nullopt for pods that are not the set's members.
 std::optional<int64_t> OrdinalOf(const std::string& set, const Json& pod) {
   std::string name = StringOf(Field(pod, {"metadata", "name"}));
