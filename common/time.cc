@@ -6,6 +6,14 @@
 
 namespace capstan {
 
+std::string FormatRfc3339(WallTime t) {
+  time_t secs = std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(t));
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 std::string FormatRfc3339Nano(WallTime t) {
   int64_t ns = UnixNanos(t);
   time_t secs = static_cast<time_t>(ns / 1000000000);

@@ -19,6 +19,8 @@ inline WallTime FromUnixNanos(int64_t ns) {
 }
 
 // "2026-11-29T15:00:00.123456789Z", the CRI log file's and Kubernetes' timestamp form.
+// "2006-01-02T15:04:05Z" (whole seconds, as metav1.Time is written).
+std::string FormatRfc3339(WallTime t);
 std::string FormatRfc3339Nano(WallTime t);
 
 class Clock {

@@ -8,13 +8,7 @@
 
 namespace capstan::api::k8s {
 
-std::string FormatTime(WallTime t) {
-  time_t secs = std::chrono::system_clock::to_time_t(TruncateToSeconds(t));
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
+std::string FormatTime(WallTime t) { return FormatRfc3339(t); }
 
 WallTime TruncateToSeconds(WallTime t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
