@@ -43,9 +43,18 @@ void ReadHugetlb(const std::string& dir, CgroupSample& s) {
 CgroupReader::CgroupReader(std::string root)
     : root_(std::move(root)), unified_(PathExists(root_ + "/cgroup.controllers")) {}
 
+CgroupReader::CgroupReader(std::map<std::string, std::string> v1_hierarchies)
+    : unified_(false), v1_hierarchies_(std::move(v1_hierarchies)) {}
+
 std::string CgroupReader::Dir(std::string_view controller, std::string_view path) const {
   std::string dir = root_;
-  if (!controller.empty()) {
+  if (!v1_hierarchies_.empty()) {
+    auto it = v1_hierarchies_.find(std::string(controller));
+    if (it == v1_hierarchies_.end()) {
+      return "/nonexistent";  // a controller this host does not mount: nothing to read
+    }
+    dir = it->second;
+  } else if (!controller.empty()) {
     dir += '/';
     dir += controller;
   }

@@ -32,6 +32,11 @@ class CgroupReader {
  public:
   // v2 when `root` holds cgroup.controllers (the unified hierarchy), v1 otherwise.
   explicit CgroupReader(std::string root = "/sys/fs/cgroup");
+  // The version fixed by the caller (a manager that already detected it).
+  CgroupReader(std::string root, bool unified) : root_(std::move(root)), unified_(unified) {}
+  // v1 with the hierarchies where mountinfo says they are (controller -> mount point), for
+  // hosts that co-mount controllers without the usual symlinks.
+  explicit CgroupReader(std::map<std::string, std::string> v1_hierarchies);
 
   bool unified() const { return unified_; }
   // The cgroup at `path` ("/kubepods/burstable/pod<uid>"; "" or "/" is the root). NotFound
@@ -45,6 +50,7 @@ class CgroupReader {
 
   std::string root_;
   bool unified_;
+  std::map<std::string, std::string> v1_hierarchies_;  // empty: <root>/<controller>
 };
 
 }  // namespace capstan::cadvisor

@@ -42,12 +42,10 @@ Json ToJson(const InterfaceStats& i) {
 
 Json ToJson(const NetworkStats& n) {
   Json j = {{"time", FormatRfc3339(n.time)}};
+  // The first interface is the default one (the runtime's default_interface, eth0).
   const InterfaceStats* primary = n.interfaces.empty() ? nullptr : &n.interfaces.front();
   Json ifaces = Json::array();
   for (const auto& i : n.interfaces) {
-    if (i.name == "eth0") {
-      primary = &i;
-    }
     ifaces.push_back(ToJson(i));
   }
   if (primary) {

@@ -30,7 +30,7 @@ struct MemoryStats {
 
 struct NetworkStats {
   WallTime time;
-  std::vector<InterfaceStats> interfaces;  // the first named eth0 (else the first) is the default
+  std::vector<InterfaceStats> interfaces;  // the first is the default (eth0)
 };
 
 struct FsStats {

@@ -120,6 +120,10 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   }
   bool WorkersIdle() const { return workers_.Idle(); }
   kuberuntime::RuntimeManager& runtime() { return runtime_; }
+  // The cgroup of the pod and of all pods ("/kubepods/..."), or "" when the kubelet keeps
+  // no pod cgroups (cgroupsPerQOS off, or no cgroup manager).
+  std::string PodCgroupName(const api::k8s::Pod& pod) const;
+  std::string KubepodsCgroupName() const;
   prober::ProberManager& probes() { return probes_; }
 
   // PodSyncer.

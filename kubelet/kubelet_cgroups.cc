@@ -112,4 +112,12 @@ void Kubelet::CleanupOrphanedPodCgroups(const std::set<std::string>& desired,
   }
 }
 
+std::string Kubelet::PodCgroupName(const api::k8s::Pod& pod) const {
+  return deps_.cgroups && options_.config.cgroups_per_qos ? cgroup_names_.PodCgroup(pod) : "";
+}
+
+std::string Kubelet::KubepodsCgroupName() const {
+  return deps_.cgroups && options_.config.cgroups_per_qos ? cgroup_names_.Kubepods() : "";
+}
+
 }  // namespace capstan::kubelet

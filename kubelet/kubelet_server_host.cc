@@ -113,4 +113,12 @@ Result<server::LogTarget> KubeletServerHost::ContainerLog(const std::string& ns,
   return t;
 }
 
+Result<cadvisor::Summary> KubeletServerHost::GetSummary(bool only_cpu_and_memory,
+                                                        bool* incomplete) {
+  if (!stats_) {
+    return Fail(Code::kUnimplemented, "stats are not available");
+  }
+  return stats_->Get(only_cpu_and_memory, incomplete);
+}
+
 }  // namespace capstan::kubelet

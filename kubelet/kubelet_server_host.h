@@ -5,23 +5,28 @@
 #include "api/cri/runtime_service.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/server/host.h"
+#include "kubelet/stats/summary_provider.h"
 
 namespace capstan::kubelet {
 
 class KubeletServerHost : public server::HostInterface {
  public:
   // Both must outlive this. `runtime` is the CRI the kubelet talks to (for log paths).
-  KubeletServerHost(Kubelet* kubelet, api::cri::RuntimeService* runtime)
-      : kubelet_(kubelet), runtime_(runtime) {}
+  // `stats` may be null (no stats endpoints).
+  KubeletServerHost(Kubelet* kubelet, api::cri::RuntimeService* runtime,
+                    stats::SummaryProvider* stats = nullptr)
+      : kubelet_(kubelet), runtime_(runtime), stats_(stats) {}
 
   std::vector<api::k8s::Pod> GetPods() override;
   Result<std::vector<api::k8s::Pod>> GetRunningPods() override;
   Result<server::LogTarget> ContainerLog(const std::string& ns, const std::string& pod,
                                          const std::string& container, bool previous) override;
+  Result<cadvisor::Summary> GetSummary(bool only_cpu_and_memory, bool* incomplete) override;
 
  private:
   Kubelet* kubelet_;
   api::cri::RuntimeService* runtime_;
+  stats::SummaryProvider* stats_;
 };
 
 }  // namespace capstan::kubelet

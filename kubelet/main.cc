@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/sysinfo.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -13,6 +14,8 @@
 #include "api/cri/grpc_client.h"
 #include "api/k8s/client/reflector.h"
 #include "api/k8s/client/rest_api_client.h"
+#include "cadvisor-lite/cgroup_reader.h"
+#include "cadvisor-lite/host_reader.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/pki/base64.h"
@@ -33,6 +36,7 @@
 #include "kubelet/server/server.h"
 #include "kubelet/sources/api/api_source.h"
 #include "kubelet/sources/file/file_source.h"
+#include "kubelet/stats/summary_provider.h"
 #include "kubelet/status/api_status_reporter.h"
 #include "kubelet/token/token_manager.h"
 
@@ -52,6 +56,15 @@ int64_t MemoryCapacity() {
     }
   }
   return 0;
+}
+
+// When the machine booted: the node's startTime in the stats summary, as cAdvisor gives it.
+WallTime BootTime(const Clock& clock) {
+  struct sysinfo info {};
+  if (::sysinfo(&info) != 0) {
+    return clock.Now();
+  }
+  return std::chrono::floor<std::chrono::seconds>(clock.Now() - std::chrono::seconds(info.uptime));
 }
 
 // The first global IPv4 address, as upstream picks the node IP when none is given.
@@ -248,7 +261,25 @@ int Run(const kubelet::config::KubeletFlags& flags) {
                                      cfg->file_check_frequency);
   files.Start();
   // The node-local API (:10250, read-only and healthz ports), once the kubelet can answer.
-  kubelet::KubeletServerHost server_host(&k, api_cri->get());
+  // Stats for /stats/summary, /metrics/resource and kubectl top: containers from the
+  // runtime's CRI stats, pods and the node from their cgroups.
+  cadvisor::CgroupReader cgroup_reader("/sys/fs/cgroup");
+  cadvisor::HostReader host_reader(&cgroup_reader);
+  kubelet::stats::SummaryProviderOptions stats_options;
+  stats_options.node_name = opts.node_name;
+  stats_options.root_dir = flags.root_dir;
+  stats_options.kubepods_cgroup = k.KubepodsCgroupName();
+  stats_options.node_start_time = BootTime(clock);
+  kubelet::stats::SummaryProviderDeps stats_deps;
+  stats_deps.clock = &clock;
+  stats_deps.runtime = api_cri->get();
+  stats_deps.images = api_cri->get();
+  stats_deps.cgroups = &cgroup_reader;
+  stats_deps.host = &host_reader;
+  stats_deps.pods = [&k] { return k.GetPods(); };
+  stats_deps.pod_cgroup = [&k](const api::k8s::Pod& pod) { return k.PodCgroupName(pod); };
+  kubelet::stats::SummaryProvider stats(stats_options, stats_deps);
+  kubelet::KubeletServerHost server_host(&k, api_cri->get(), &stats);
   kubelet::server::ServerDeps server_deps{&server_host, &clock};
   server_deps.authorizer = sar.get();
   auto servers =
@@ -352,8 +383,16 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       }
     });
   }
+  // Keeps CPU rates fresh between scrapes while someone scrapes (idle otherwise).
+  std::thread stats_housekeeping([&] {
+    for (int tick = 1; !stop; ++tick) {
+      if (tick % 50 == 0) stats.Housekeep();  // every 10 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   k.Run(stop);
   signals.join();
+  stats_housekeeping.join();
   if (node_status.joinable()) node_status.join();
   if (api_pods) api_pods->Stop();
   if (node_reflector) node_reflector->Stop();

@@ -263,8 +263,9 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
     RespondError(writer, BadRequestError("the namespace of the object must be set in the URL"));
     return;
   }
-  internal::HandlerContext c{request, info,    *resource, user,    *registry_,       *resources_,
-                             *authz_, *clock_, writer,    tokens_, &options_.kubelet};
+  internal::HandlerContext c{request,    info,        *resource,         user,
+                             *registry_, *resources_, *authz_,           *clock_,
+                             writer,     tokens_,     &options_.kubelet, options_.metrics};
   const std::string& sub = info.subresource;
   if (!sub.empty() && !resource->HasSubresource(sub)) {
     ApiError e;
@@ -275,6 +276,7 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
     return;
   }
   if (resource->kind == "ComponentStatus") return internal::HandleComponentStatus(c);
+  if (resource->group == "metrics.k8s.io") return internal::HandleResourceMetrics(c);
   if (resource->virtual_only) return internal::HandleReview(c);
   if (sub == "scale") return internal::HandleScale(c);
   if (sub == "binding" || sub == "eviction") return internal::HandleBinding(c);

@@ -14,6 +14,7 @@
 #include "control-plane/apiserver/registry.h"
 #include "control-plane/apiserver/request_info.h"
 #include "control-plane/apiserver/resource_info.h"
+#include "control-plane/metrics/metrics_store.h"
 
 namespace capstan::control_plane::apiserver {
 
@@ -23,7 +24,8 @@ struct ApiServerOptions {
   std::string advertise_address = "127.0.0.1:6443";  // for /api's serverAddressByClientCIDRs
   std::string version = "v1.31.0";                   // the Kubernetes version we answer as
   std::string git_version_suffix = "+capstan";
-  KubeletConnection kubelet;  // for pods/log; unset: 503
+  KubeletConnection kubelet;                       // for pods/log; unset: 503
+  const metrics::MetricsStore* metrics = nullptr;  // metrics.k8s.io; null: 503
 };
 
 class ApiServer {

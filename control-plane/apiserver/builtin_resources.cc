@@ -176,6 +176,13 @@ std::vector<ResourceInfo> BuiltinResources() {
           {}});
   review({"authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false, {}, {}});
   review({"authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", false, {}, {}});
+  // metrics.k8s.io: read-only views of what kubelets report (kubectl top), never stored
+  for (const Entry& e : {Entry{"metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, {}, {}},
+                         Entry{"metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, {}, {}}}) {
+    ResourceInfo m = Make(e, {"get", "list"});
+    m.virtual_only = true;
+    out.push_back(std::move(m));
+  }
   return out;
 }
 

@@ -19,6 +19,7 @@ struct HandlerContext {
   ResponseWriter& writer;
   const ServiceAccountTokens* tokens;  // null: TokenRequest is not served
   const KubeletConnection* kubelet;
+  const metrics::MetricsStore* metrics;  // null: metrics.k8s.io answers 503
 };
 
 void HandleGet(const HandlerContext& c);
@@ -37,6 +38,10 @@ void HandleScale(const HandlerContext& c);
 void HandleBinding(const HandlerContext& c);
 // pods/NAME/log: proxied to the pod's kubelet (pod_logs.cc).
 void HandlePodLog(const HandlerContext& c);
+// The kubelet's address from its Node: InternalIP, else Hostname, and its port.
+std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& node);
+// metrics.k8s.io NodeMetrics and PodMetrics (metrics_api.cc).
+void HandleResourceMetrics(const HandlerContext& c);
 // serviceaccounts/NAME/token: a bound service-account token (TokenRequest).
 void HandleTokenRequest(const HandlerContext& c);
 

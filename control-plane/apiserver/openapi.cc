@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "api/k8s/schema/schema.h"
@@ -110,7 +111,9 @@ void AddPaths(const ResourceInfo& r, Json& paths, Json& schemas, bool v3) {
   std::string collection = CollectionPath(r);
   Json& c = paths[collection];
   c["get"] = Operation(r, "list", ref, v3);
-  if (!r.virtual_only || r.kind != "ComponentStatus") c["post"] = Operation(r, "post", ref, v3);
+  if (std::find(r.verbs.begin(), r.verbs.end(), "create") != r.verbs.end()) {
+    c["post"] = Operation(r, "post", ref, v3);
+  }
   Json& item = paths[collection + "/{name}"];
   item["get"] = Operation(r, "get", ref, v3);
   item["put"] = Operation(r, "put", ref, v3);

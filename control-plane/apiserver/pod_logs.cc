@@ -70,7 +70,20 @@ std::optional<ApiError> WaitingError(const Json& pod, const std::string& contain
   return std::nullopt;
 }
 
-// The kubelet's address from its Node: InternalIP, else Hostname, and its port.
+std::string KubeletQuery(const RequestInfo& info) {
+  std::string q;
+  for (const char* key : {"follow", "previous", "sinceSeconds", "sinceTime", "timestamps",
+                          "tailLines", "limitBytes"}) {
+    auto it = info.query.find(key);
+    if (it == info.query.end()) continue;
+    q += fmt::format("{}{}={}", q.empty() ? "?" : "&", key,
+                     api::k8s::client::QueryEscape(it->second));
+  }
+  return q;
+}
+
+}  // namespace
+
 std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& node) {
   std::string host;
   for (const char* type : {"InternalIP", "ExternalIP", "Hostname"}) {
@@ -90,20 +103,6 @@ std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& 
       IntOr(Lookup(node, {"status", "daemonEndpoints", "kubeletEndpoint", "Port"}), 0));
   return std::make_pair(host, port > 0 ? port : kDefaultKubeletPort);
 }
-
-std::string KubeletQuery(const RequestInfo& info) {
-  std::string q;
-  for (const char* key : {"follow", "previous", "sinceSeconds", "sinceTime", "timestamps",
-                          "tailLines", "limitBytes"}) {
-    auto it = info.query.find(key);
-    if (it == info.query.end()) continue;
-    q += fmt::format("{}{}={}", q.empty() ? "?" : "&", key,
-                     api::k8s::client::QueryEscape(it->second));
-  }
-  return q;
-}
-
-}  // namespace
 
 void HandlePodLog(const HandlerContext& c) {
   if (c.info.verb != "get") {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "api/k8s/client/rest_client.h"
 #include "common/log.h"
 #include "common/pki/cluster_pki.h"
 #include "common/pki/kubeconfig.h"
@@ -13,6 +14,7 @@
 #include "control-plane/apiserver/bootstrap_tokens.h"
 #include "control-plane/apiserver/crds.h"
 #include "control-plane/apiserver/csr_signer.h"
+#include "control-plane/apiserver/handlers.h"
 #include "control-plane/apiserver/loopback_client.h"
 #include "control-plane/apiserver/namespace_cleaner.h"
 #include "control-plane/apiserver/namespace_defaults.h"
@@ -22,6 +24,7 @@
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
 #include "control-plane/controllers/controller_manager.h"
+#include "control-plane/metrics/scraper.h"
 #include "control-plane/scheduler/scheduler.h"
 #include "control-plane/storage/sqlite_store.h"
 #include "control-plane/storage/watch_cache.h"
@@ -52,6 +55,48 @@ Status Ensure(Registry& registry, const ResourceRegistry& resources, const std::
   return Ok();
 }
 
+// The Ready nodes and their kubelets' addresses, for the metrics scraper.
+metrics::TargetsFunc ScrapeTargets(Registry* registry, const ResourceRegistry* resources) {
+  return [registry, resources] {
+    std::vector<metrics::ScrapeTarget> out;
+    auto nodes_resource = resources->Find("", "v1", "nodes");
+    auto nodes = registry->List(*nodes_resource, ListQuery{});
+    if (!nodes) return out;
+    for (const auto& node : (*nodes)["items"]) {
+      bool ready = false;
+      const Json& conditions = Lookup(node, {"status", "conditions"});
+      for (const auto& c : conditions.is_array() ? conditions : Json::array()) {
+        ready |= c.value("type", "") == "Ready" && c.value("status", "") == "True";
+      }
+      auto address = internal::KubeletAddress(node);
+      if (!ready || !address) continue;
+      out.push_back({MetaString(node, "name"), address->first, address->second});
+    }
+    return out;
+  };
+}
+
+// GET /metrics/resource from a kubelet, as its API client (the kubelet client certificate).
+metrics::FetchFunc ScrapeFetcher(const KubeletConnection& kubelet) {
+  return [kubelet](const metrics::ScrapeTarget& target) -> Result<std::string> {
+    if (!kubelet.configured()) return Fail(Code::kFailedPrecondition, "no kubelet client");
+    api::k8s::client::RestConfig config;
+    config.host = target.host;
+    config.port = target.port;
+    config.ca_pem = kubelet.ca_pem;
+    config.client_cert_pem = kubelet.client_cert_pem;
+    config.client_key_pem = kubelet.client_key_pem;
+    config.timeout = std::chrono::seconds(10);
+    CAPSTAN_ASSIGN_OR_RETURN(auto client, api::k8s::client::RestClient::Create(config));
+    CAPSTAN_ASSIGN_OR_RETURN(auto response, client->Do("GET", "/metrics/resource"));
+    if (response.status != 200) {
+      return Fail(Code::kUnavailable, "kubelet answered {}: {}", response.status,
+                  response.body.substr(0, 200));
+    }
+    return std::move(response.body);
+  };
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -74,6 +119,8 @@ struct Server::Parts {
   std::unique_ptr<scheduler::Scheduler> scheduler;
   std::unique_ptr<api::k8s::client::RestApiClient> controllers_client;
   std::unique_ptr<controllers::ControllerManager> controllers;
+  metrics::MetricsStore metrics;
+  std::unique_ptr<metrics::Scraper> metrics_scraper;
   std::string kubeconfig;
 };
 
@@ -83,6 +130,7 @@ int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
 std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 
 void Server::Stop() {
+  if (parts_->metrics_scraper) parts_->metrics_scraper->Stop();
   if (parts_->controllers) parts_->controllers->Stop();
   if (parts_->scheduler) parts_->scheduler->Stop();
   if (parts_->http) parts_->http->Stop();
@@ -192,6 +240,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   ApiServerOptions api_options;
   api_options.kubelet = {cluster_pki.ca_cert_pem, cluster_pki.kubelet_client_cert_pem,
                          cluster_pki.kubelet_client_key_pem};
+  api_options.metrics = &p->metrics;
   p->api = std::make_unique<ApiServer>(api_options, &p->resources, p->registry.get(), &p->authn,
                                        &p->authz, p->tokens.get(), &p->clock);
   ApiServer* api = p->api.get();
@@ -260,6 +309,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         std::make_unique<controllers::ControllerManager>(p->controllers_client.get(), &p->clock);
     p->controllers->Start();
   }
+  p->metrics_scraper = std::make_unique<metrics::Scraper>(
+      ScrapeTargets(p->registry.get(), &p->resources), ScrapeFetcher(api_options.kubelet),
+      &p->metrics, &p->clock, options.metrics_interval);
+  p->metrics_scraper->Start();
   api->SetReady(true);
   kLog.Info("capstan-server ready", {{"port", port}, {"data-dir", options.data_dir}});
   return std::unique_ptr<Server>(new Server(std::move(p)));

@@ -27,6 +27,8 @@ struct ServerOptions {
   bool scheduler = true;
   // Run the workload controllers here (ReplicaSet, Deployment, ...).
   bool controllers = true;
+  // How often kubelets' resource metrics are scraped for metrics.k8s.io (kubectl top).
+  std::chrono::milliseconds metrics_interval{std::chrono::seconds(15)};
 };
 
 class Server {

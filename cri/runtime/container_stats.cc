@@ -28,6 +28,26 @@ std::pair<uint64_t, uint64_t> WritableLayerUsage(const std::string& dir) {
 
 }  // namespace
 
+void Runtime::FillCgroupUsage(const std::string& key, int64_t now, const oci::CgroupStats& st,
+                              v1::CpuUsage* cpu, v1::MemoryUsage* memory) {
+  cpu->set_timestamp(now);
+  cpu->mutable_usage_core_nano_seconds()->set_value(st.cpu_usage_ns);
+  if (auto rate = cpu_rates_.Observe(key, FromUnixNanos(now), st.cpu_usage_ns)) {
+    cpu->mutable_usage_nano_cores()->set_value(*rate);
+  }
+  memory->set_timestamp(now);
+  memory->mutable_working_set_bytes()->set_value(st.memory_working_set_bytes);
+  memory->mutable_usage_bytes()->set_value(st.memory_usage_bytes);
+  memory->mutable_rss_bytes()->set_value(st.memory_rss_bytes);
+  memory->mutable_page_faults()->set_value(st.page_faults);
+  memory->mutable_major_page_faults()->set_value(st.major_page_faults);
+  if (st.memory_limit_bytes) {
+    uint64_t limit = *st.memory_limit_bytes;
+    memory->mutable_available_bytes()->set_value(
+        limit > st.memory_working_set_bytes ? limit - st.memory_working_set_bytes : 0);
+  }
+}
+
 void Runtime::FillContainerStats(ContainerRecord& c, v1::ContainerStats* out) {
   int64_t now = UnixNanos(WallNow());
   {
@@ -38,11 +58,7 @@ void Runtime::FillContainerStats(ContainerRecord& c, v1::ContainerStats* out) {
     *out->mutable_attributes()->mutable_annotations() = c.config.annotations();
   }
   if (auto st = deps_.cgroups->Stats(c.cgroup_path)) {
-    out->mutable_cpu()->set_timestamp(now);
-    out->mutable_cpu()->mutable_usage_core_nano_seconds()->set_value(st->cpu_usage_ns);
-    out->mutable_memory()->set_timestamp(now);
-    out->mutable_memory()->mutable_working_set_bytes()->set_value(st->memory_working_set_bytes);
-    out->mutable_memory()->mutable_usage_bytes()->set_value(st->memory_usage_bytes);
+    FillCgroupUsage(c.id, now, *st, out->mutable_cpu(), out->mutable_memory());
   }
   auto [bytes, inodes] = WritableLayerUsage(records_.ContainerDir(c.id) + "/upper");
   auto* fs = out->mutable_writable_layer();
@@ -62,6 +78,7 @@ Result<v1::ContainerStatsResponse> Runtime::ContainerStats(const v1::ContainerSt
 Result<v1::ListContainerStatsResponse> Runtime::ListContainerStats(
     const v1::ListContainerStatsRequest& req) {
   v1::ListContainerStatsResponse resp;
+  cpu_rates_.Prune();  // forget containers that are gone
   const auto& f = req.filter();
   for (const auto& c : records_.Containers()) {
     {

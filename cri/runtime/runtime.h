@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/cri/runtime_service.h"
+#include "cadvisor-lite/rate_tracker.h"
 #include "cri/image/store.h"
 #include "cri/network/network_plugin.h"
 #include "cri/oci/cgroups/manager.h"
@@ -68,6 +69,10 @@ class Runtime : public api::cri::RuntimeService {
   Result<v1::ContainerStatsResponse> ContainerStats(const v1::ContainerStatsRequest& req) override;
   Result<v1::ListContainerStatsResponse> ListContainerStats(
       const v1::ListContainerStatsRequest& req) override;
+  Result<v1::PodSandboxStatsResponse> PodSandboxStats(
+      const v1::PodSandboxStatsRequest& req) override;
+  Result<v1::ListPodSandboxStatsResponse> ListPodSandboxStats(
+      const v1::ListPodSandboxStatsRequest& req) override;
 
   // Every change of a sandbox or container, as containerd sends them (events.cc).
   capstan::Status GetContainerEvents(const v1::GetEventsRequest& req,
@@ -98,11 +103,17 @@ class Runtime : public api::cri::RuntimeService {
                                         v1::ContainerEventType type);
   void EmitEvent(const std::string& id, const std::string& sandbox_id, v1::ContainerEventType type);
   void FillContainerStats(ContainerRecord& c, v1::ContainerStats* out);
+  // CPU (with a rate from the last two samples of `key`) and memory from a cgroup's counters.
+  void FillCgroupUsage(const std::string& key, int64_t now, const oci::CgroupStats& st,
+                       v1::CpuUsage* cpu, v1::MemoryUsage* memory);
+  void FillSandboxStats(SandboxRecord& s, v1::PodSandboxStats* out);
 
   Deps deps_;
   const runtime::RuntimeConfig& config_;
   RecordStore records_;
   EventBroadcaster events_;
+  RealClock clock_;
+  cadvisor::RateTracker cpu_rates_{&clock_};  // usageNanoCores per container and sandbox
   std::unique_ptr<ExitWatcher> watcher_;
   // Notified whenever a container's record turns EXITED.
   std::mutex exit_mu_;

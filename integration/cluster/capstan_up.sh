@@ -416,6 +416,46 @@ check "delete the job" contains 'deleted' k delete job pi
 check "its pod goes with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get pods -l job-name=pi -o name 2>/dev/null) ]]"
 
+# kubectl top, with nothing extra deployed: the kubelet's resource metrics, scraped by
+# capstan-server into metrics.k8s.io. A container burning one core shows about 1000m; one
+# holding 100 MiB (a file in a memory-backed emptyDir) about 100Mi.
+cat >"$tmp/top.yaml" <<PODS
+apiVersion: v1
+kind: Pod
+metadata: {name: burner, namespace: default, labels: {top: "yes"}}
+spec:
+  nodeName: $node
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: spin, image: $registry/busybox:latest, command: [sh, -c, 'while :; do :; done']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: holder, namespace: default, labels: {top: "yes"}}
+spec:
+  nodeName: $node
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: hold
+    image: $registry/busybox:latest
+    command: [sh, -c, 'dd if=/dev/zero of=/mem/fill bs=1M count=100 2>/dev/null; sleep 3600']
+    volumeMounts: [{name: mem, mountPath: /mem}]
+  volumes: [{name: mem, emptyDir: {medium: Memory}}]
+PODS
+check "pods to measure" contains 'created' k apply -f "$tmp/top.yaml"
+check "discovery lists metrics.k8s.io" contains 'metrics.k8s.io/v1beta1' k api-versions
+check "kubectl top pod: the burner near one core" eventually 90 bash -c \
+  "'$kubectl' top pod burner --no-headers | awk '{ v = \$2+0 } END { exit !(NR == 1 && v >= 800 && v <= 1200) }'"
+check "kubectl top pod: the holder near 100Mi" eventually 60 bash -c \
+  "'$kubectl' top pod holder --no-headers | awk '{ v = \$3+0 } END { exit !(NR == 1 && v >= 95 && v <= 120) }'"
+check "kubectl top node" eventually 60 bash -c \
+  "'$kubectl' top node --no-headers | grep -Eq '^$node +[0-9]+m +[0-9]+% +[0-9]+Mi +[0-9]+%'"
+check "top pod -A --containers --sort-by=cpu puts the burner first" eventually 30 bash -c \
+  "'$kubectl' top pod -A --containers --sort-by=cpu --no-headers | head -1 | grep -Eq '^default +burner +spin '"
+check "top pod -l selects by label, sorted by memory" eventually 30 bash -c \
+  "[[ \$('$kubectl' top pod -l top=yes --sort-by=memory --no-headers | awk '{print \$1}' | tr '\n' ' ') == 'holder burner ' ]]"
+check "delete the measured pods" contains 'deleted' k delete -f "$tmp/top.yaml" --wait=false
+
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v
 
 cat >"$tmp/keep.yaml" <<POD

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/k8s/pod.h"
+#include "cadvisor-lite/summary.h"
 #include "common/error.h"
 
 namespace capstan::kubelet::server {
@@ -33,6 +34,11 @@ class HostInterface {
   // Names are already validated as Kubernetes names. May call the runtime.
   virtual Result<LogTarget> ContainerLog(const std::string& ns, const std::string& pod,
                                          const std::string& container, bool previous) = 0;
+  // The stats of the node, its pods and their containers (/stats/summary and
+  // /metrics/resource); `incomplete` is set when some could not be read.
+  virtual Result<cadvisor::Summary> GetSummary(bool only_cpu_and_memory, bool* incomplete) {
+    return Fail(Code::kUnimplemented, "stats are not available");
+  }
 };
 
 }  // namespace capstan::kubelet::server

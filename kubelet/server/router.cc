@@ -102,6 +102,12 @@ HttpResponse Router::Route(std::string_view path, std::string_view query) const 
   if (s.size() == 1 && s[0] == "pods") {
     return Pods();
   }
+  if (s.size() == 2 && s[0] == "stats" && s[1] == "summary") {
+    return StatsSummary(query);
+  }
+  if (s.size() == 2 && s[0] == "metrics" && s[1] == "resource") {
+    return ResourceMetrics();
+  }
   if (options_.endpoints == Endpoints::kReadOnly) {
     return NotFound();
   }
@@ -115,6 +121,34 @@ HttpResponse Router::Route(std::string_view path, std::string_view query) const 
 }
 
 HttpResponse Router::Pods() const { return PodList(host_->GetPods()); }
+
+HttpResponse Router::StatsSummary(std::string_view query) const {
+  // ?only_cpu_and_memory=true: what metrics-server asked for before /metrics/resource.
+  bool only_cpu_and_memory = query.find("only_cpu_and_memory=true") != std::string_view::npos;
+  auto summary = host_->GetSummary(only_cpu_and_memory, nullptr);
+  if (!summary) {
+    kLog.Warn("stats summary", {{"error", summary.error().message()}});
+    return Text(500, summary.error().message());
+  }
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = cadvisor::SummaryToJson(*summary).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse Router::ResourceMetrics() const {
+  bool incomplete = false;
+  auto summary = host_->GetSummary(true, &incomplete);
+  if (!summary) {
+    kLog.Warn("resource metrics", {{"error", summary.error().message()}});
+    return Text(500, summary.error().message());
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = cadvisor::ResourceMetricsText(*summary, incomplete);
+  return r;
+}
 
 HttpResponse Router::RunningPods() const {
   auto pods = host_->GetRunningPods();

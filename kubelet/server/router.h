@@ -63,6 +63,8 @@ class Router {
   HttpResponse Route(std::string_view path, std::string_view query) const;
   HttpResponse Pods() const;
   HttpResponse RunningPods() const;
+  HttpResponse StatsSummary(std::string_view query) const;
+  HttpResponse ResourceMetrics() const;
   HttpResponse ContainerLogs(const std::string& ns, const std::string& pod,
                              const std::string& container, std::string_view query) const;
 

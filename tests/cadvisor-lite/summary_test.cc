@@ -22,7 +22,7 @@ Summary Sample() {
   p.start_time = t;
   p.cpu = CpuStats{t, 1'000'000'000, 30'500'000'000};
   p.memory = MemoryStats{t, std::nullopt, 110, 100, 90, 1, 0};
-  p.network = NetworkStats{t, {{"lo", 1, 0, 1, 0}, {"eth0", 10, 1, 20, 2}}};
+  p.network = NetworkStats{t, {{"eth0", 10, 1, 20, 2}, {"lo", 1, 0, 1, 0}}};
   ContainerStats c;
   c.name = "app";
   c.start_time = t;
@@ -45,7 +45,7 @@ TEST(SummaryToJson, HasUpstreamFieldNames) {
   EXPECT_EQ(pod["podRef"]["namespace"], "default");
   EXPECT_EQ(pod["containers"][0]["cpu"]["usageCoreNanoSeconds"], 30'000'000'000);
   EXPECT_EQ(pod["process_stats"]["process_count"], 3);
-  // eth0's counters are the default interface's, inline.
+  // The default interface's counters are inline.
   EXPECT_EQ(pod["network"]["name"], "eth0");
   EXPECT_EQ(pod["network"]["rxBytes"], 10);
   EXPECT_EQ(pod["network"]["interfaces"].size(), 2u);

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <sstream>
 #include <vector>
 
 namespace capstan::cri::oci {
@@ -24,17 +23,6 @@ std::string TrimNewline(std::string s) {
     s.pop_back();
   }
   return s;
-}
-
-std::map<std::string, uint64_t> ParseKeyValues(std::string_view text) {
-  std::map<std::string, uint64_t> out;
-  std::istringstream in{std::string(text)};
-  std::string key;
-  uint64_t value;
-  while (in >> key >> value) {
-    out[key] = value;
-  }
-  return out;
 }
 
 Status RemoveCgroupDir(const std::string& dir) {

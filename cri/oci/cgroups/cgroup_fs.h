@@ -13,8 +13,6 @@ namespace capstan::cri::oci {
 // "kubepods/pod1/" -> "/kubepods/pod1"; "" and "/" -> "".
 std::string NormalizeCgroupPath(const std::string& path);
 std::string TrimNewline(std::string s);
-// "key value" lines (memory.stat, memory.events, cpu.stat) -> map.
-std::map<std::string, uint64_t> ParseKeyValues(std::string_view text);
 // Removes a cgroup directory and its child cgroups, depth-first; missing is success.
 Status RemoveCgroupDir(const std::string& dir);
 

@@ -17,7 +17,7 @@ namespace {
 class LinuxCgroupV1Manager : public CgroupManager {
  public:
   explicit LinuxCgroupV1Manager(std::map<std::string, std::string> hierarchies)
-      : hierarchies_(std::move(hierarchies)) {
+      : hierarchies_(std::move(hierarchies)), stats_reader_(hierarchies_) {
     for (const auto& [controller, mount] : hierarchies_) {
       mounts_.insert(mount);
     }
@@ -98,31 +98,7 @@ class LinuxCgroupV1Manager : public CgroupManager {
   }
 
   Result<CgroupStats> Stats(const std::string& path) const override {
-    std::string p = NormalizeCgroupPath(path);
-    CgroupStats s;
-    if (auto acct = hierarchies_.find("cpuacct"); acct != hierarchies_.end()) {
-      if (auto v = ReadFile(acct->second + p + "/cpuacct.usage")) {
-        s.cpu_usage_ns = std::stoull(TrimNewline(*v));
-      }
-    }
-    std::string mem = hierarchies_.at("memory") + p;
-    CAPSTAN_ASSIGN_OR_RETURN(std::string usage, ReadFile(mem + "/memory.usage_in_bytes"));
-    s.memory_usage_bytes = std::stoull(TrimNewline(usage));
-    if (auto stat = ReadFile(mem + "/memory.stat")) {
-      auto kv = ParseKeyValues(*stat);
-      uint64_t inactive = kv["total_inactive_file"];
-      s.memory_working_set_bytes =
-          s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
-    }
-    if (auto oom = ReadFile(mem + "/memory.oom_control")) {
-      s.oom_kills = ParseKeyValues(*oom)["oom_kill"];
-    }
-    if (auto pids = hierarchies_.find("pids"); pids != hierarchies_.end()) {
-      if (auto v = ReadFile(pids->second + p + "/pids.current")) {
-        s.pids = std::stoull(TrimNewline(*v));
-      }
-    }
-    return s;
+    return stats_reader_.Read(path);
   }
 
   Status KillAll(const std::string& path, int sig) override {
@@ -197,6 +173,7 @@ class LinuxCgroupV1Manager : public CgroupManager {
   }
 
   std::map<std::string, std::string> hierarchies_;
+  cadvisor::CgroupReader stats_reader_;
   std::set<std::string> mounts_;
 };
 

@@ -98,25 +98,7 @@ class LinuxCgroupV2Manager : public CgroupManager {
   }
 
   Result<CgroupStats> Stats(const std::string& path) const override {
-    std::string dir = root_ + NormalizeCgroupPath(path);
-    CgroupStats s;
-    if (auto cpu = ReadFile(dir + "/cpu.stat")) {
-      s.cpu_usage_ns = ParseKeyValues(*cpu)["usage_usec"] * 1000;
-    }
-    CAPSTAN_ASSIGN_OR_RETURN(std::string cur, ReadFile(dir + "/memory.current"));
-    s.memory_usage_bytes = std::stoull(TrimNewline(cur));
-    if (auto stat = ReadFile(dir + "/memory.stat")) {
-      uint64_t inactive = ParseKeyValues(*stat)["inactive_file"];
-      s.memory_working_set_bytes =
-          s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
-    }
-    if (auto events = ReadFile(dir + "/memory.events")) {
-      s.oom_kills = ParseKeyValues(*events)["oom_kill"];
-    }
-    if (auto pids = ReadFile(dir + "/pids.current")) {
-      s.pids = std::stoull(TrimNewline(*pids));
-    }
-    return s;
+    return cadvisor::CgroupReader(root_, /*unified=*/true).Read(path);
   }
 
   Status KillAll(const std::string& path, int sig) override {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cadvisor-lite/cgroup_reader.h"
 #include "common/error.h"
 
 namespace capstan::cri::oci {
@@ -33,13 +34,8 @@ struct CgroupResources {
   std::optional<std::vector<std::string>> device_allow;
 };
 
-struct CgroupStats {
-  uint64_t cpu_usage_ns = 0;
-  uint64_t memory_usage_bytes = 0;
-  uint64_t memory_working_set_bytes = 0;
-  uint64_t oom_kills = 0;
-  uint64_t pids = 0;
-};
+// A cgroup's counters, read by cadvisor-lite (shared with the kubelet's stats).
+using CgroupStats = cadvisor::CgroupSample;
 
 class CgroupManager {
  public:

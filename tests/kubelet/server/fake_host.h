@@ -49,6 +49,17 @@ class FakeHost : public HostInterface {
     return t;
   }
 
+  Result<cadvisor::Summary> GetSummary(bool only_cpu_and_memory, bool* incomplete) override {
+    std::lock_guard lock(mu_);
+    if (!summary) {
+      return Fail(Code::kUnavailable, "no stats yet");
+    }
+    if (incomplete) {
+      *incomplete = summary_incomplete;
+    }
+    return *summary;
+  }
+
   std::vector<std::string> Requests() {
     std::lock_guard lock(mu_);
     return log_requests;
@@ -60,6 +71,8 @@ class FakeHost : public HostInterface {
   std::optional<Error> running_error;
   std::map<std::string, std::string> logs;  // "ns/pod/container[/previous]" -> path
   std::atomic<bool> running_flag{true};
+  std::optional<cadvisor::Summary> summary;
+  bool summary_incomplete = false;
 
  private:
   std::mutex mu_;

@@ -124,6 +124,36 @@ TEST_F(HttpServerTest, RunningPodsListsWhatTheRuntimeRuns) {
   EXPECT_EQ(Get(Url("/runningpods")).status, 500);
 }
 
+TEST_F(HttpServerTest, StatsSummaryAndResourceMetrics) {
+  Serve(Endpoints::kAll);
+  EXPECT_EQ(Get(Url("/stats/summary")).status, 500);  // the host has none yet
+  cadvisor::Summary summary;
+  summary.node.node_name = "n1";
+  summary.node.cpu = cadvisor::CpuStats{clock_.Now(), 5, 7'000'000'000};
+  cadvisor::PodStats pod;
+  pod.name = "web";
+  pod.namespace_ = "default";
+  pod.uid = "uid-1";
+  pod.containers.push_back({.name = "app"});
+  summary.pods.push_back(pod);
+  host_.summary = summary;
+  host_.summary_incomplete = true;
+
+  auto r = Get(Url("/stats/summary"));
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.content_type, "application/json");
+  auto j = api::k8s::Json::parse(r.body);
+  EXPECT_EQ(j["node"]["nodeName"], "n1");
+  EXPECT_EQ(j["pods"][0]["podRef"]["uid"], "uid-1");
+
+  r = Get(Url("/metrics/resource"));
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("node_cpu_usage_seconds_total 7.000000000 "), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("resource_scrape_error 1\n"), std::string::npos) << r.body;
+  EXPECT_EQ(Get(Url("/metrics/nope")).status, 404);
+}
+
 TEST_F(HttpServerTest, ContainerLogsWithOptions) {
   Serve(Endpoints::kAll);
   auto r = Get(Url("/containerLogs/default/web/app"));
