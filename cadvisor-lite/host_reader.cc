@@ -54,6 +54,10 @@ Result<HostSample> HostReader::Read() const {
       mem.total > h.memory_working_set_bytes ? mem.total - h.memory_working_set_bytes : 0;
   if (auto load = ReadFile(proc_root_ + "/loadavg")) {
     h.load = ParseLoadAvg(*load);
+    if (h.load) h.processes = h.load->total_threads;
+  }
+  if (auto pid_max = ReadFile(proc_root_ + "/sys/kernel/pid_max")) {
+    h.max_pid = ParseSingleValue(*pid_max);
   }
   return h;
 }

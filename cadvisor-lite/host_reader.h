@@ -21,6 +21,8 @@ struct HostSample {
   uint64_t memory_rss_bytes = 0;
   uint64_t page_faults = 0, major_page_faults = 0;
   std::optional<LoadAvg> load;
+  std::optional<uint64_t> max_pid;    // /proc/sys/kernel/pid_max
+  std::optional<uint64_t> processes;  // tasks running now (loadavg's total)
 };
 
 class HostReader {

@@ -16,6 +16,7 @@
 #include "api/cri/grpc_client.h"
 #include "api/k8s/bootstrap_token.h"
 #include "api/k8s/client/rest_api_client.h"
+#include "api/k8s/yaml.h"
 #include "cli/daemons.h"
 #include "cli/progress.h"
 #include "common/file.h"
@@ -103,6 +104,27 @@ Status StartRuntime(Daemons& daemons, const NodeOptions& o, Progress& p) {
   return Ok();
 }
 
+// The kubelet's configuration: the user's --kubelet-config fields, with the ports and the
+// manifest directory capstan's flags chose (JSON, which the kubelet reads as YAML does).
+Result<std::string> KubeletConfig(const NodeOptions& o) {
+  api::k8s::Json config = api::k8s::Json::object();
+  if (!o.kubelet_config.empty()) {
+    CAPSTAN_ASSIGN_OR_RETURN(std::string text, ReadFile(o.kubelet_config));
+    auto parsed = api::k8s::ParseJsonOrYaml(text);
+    if (!parsed || !parsed->is_object()) {
+      return Fail(Code::kInvalidArgument, "--kubelet-config {}: not a YAML or JSON object{}",
+                  o.kubelet_config, parsed ? "" : ": " + parsed.error().message());
+    }
+    config = std::move(*parsed);
+  }
+  config["apiVersion"] = "kubelet.config.k8s.io/v1beta1";
+  config["kind"] = "KubeletConfiguration";
+  config["port"] = o.kubelet_port;
+  config["healthzPort"] = o.kubelet_healthz_port;
+  config["staticPodPath"] = o.manifests;
+  return config.dump(2);
+}
+
 // capstan-kubelet joining with `bootstrap` (a join token's kubeconfig).
 Status StartKubelet(Daemons& daemons, const NodeOptions& o, Progress& p,
                     const pki::KubeconfigSpec& bootstrap) {
@@ -111,10 +133,7 @@ Status StartKubelet(Daemons& daemons, const NodeOptions& o, Progress& p,
   CAPSTAN_TRY(MkdirAll(dir, 0700));
   CAPSTAN_TRY(MkdirAll(o.manifests, 0755));
   CAPSTAN_TRY(pki::WriteKubeconfig(dir + "/bootstrap.kubeconfig", bootstrap));
-  std::string config = fmt::format(
-      "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
-      "port: {}\nhealthzPort: {}\nstaticPodPath: {}\n",
-      o.kubelet_port, o.kubelet_healthz_port, o.manifests);
+  CAPSTAN_ASSIGN_OR_RETURN(std::string config, KubeletConfig(o));
   CAPSTAN_TRY(WriteFileAtomic(dir + "/config.yaml", config, 0600));
   std::vector<std::string> argv = {bin + "/capstan-kubelet",
                                    "--config",

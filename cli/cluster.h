@@ -19,6 +19,9 @@ struct NodeOptions {
   int kubelet_port = 10250;
   int kubelet_healthz_port = 10248;
   std::vector<std::string> insecure_registries;  // plain-http registries, e.g. 127.0.0.1:5000
+  // A KubeletConfiguration (YAML or JSON) whose fields the node's kubelet gets (evictionHard,
+  // maxPods, ...); port, healthzPort and staticPodPath stay capstan's. Empty: none.
+  std::string kubelet_config;
   std::chrono::seconds timeout{120};
 };
 

@@ -21,6 +21,8 @@ void NodeFlags(CLI::App* cmd, capstan::cli::NodeOptions& o) {
   cmd->add_option("--kubelet-port", o.kubelet_port, "the kubelet API's port (10250)");
   cmd->add_option("--kubelet-healthz-port", o.kubelet_healthz_port,
                   "the kubelet's healthz port (10248)");
+  cmd->add_option("--kubelet-config", o.kubelet_config,
+                  "KubeletConfiguration fields for this node's kubelet (YAML or JSON file)");
   cmd->add_option("--insecure-registry", o.insecure_registries,
                   "a registry reached over plain http, e.g. 127.0.0.1:5000 (repeatable)");
   int timeout = static_cast<int>(o.timeout.count());

@@ -124,6 +124,12 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   // no pod cgroups (cgroupsPerQOS off, or no cgroup manager).
   std::string PodCgroupName(const api::k8s::Pod& pod) const;
   std::string KubepodsCgroupName() const;
+  // The pods that hold resources: admitted and not finished (kubelet_eviction.cc).
+  std::vector<api::k8s::Pod> ActivePods() const;
+  // Evicts the pod as the eviction manager decided: Failed with reason Evicted and
+  // `message`, an Evicted event, its containers killed (`grace_period_override` 0: at once).
+  void EvictPod(const api::k8s::Pod& pod, const std::string& message,
+                std::optional<int64_t> grace_period_override);
   prober::ProberManager& probes() { return probes_; }
 
   // PodSyncer.

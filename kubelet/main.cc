@@ -25,6 +25,7 @@
 #include "kubelet/cluster_join.h"
 #include "kubelet/config/flags.h"
 #include "kubelet/events/api_recorder.h"
+#include "kubelet/eviction/eviction_manager.h"
 #include "kubelet/kubelet.h"
 #include "kubelet/kubelet_server_host.h"
 #include "kubelet/lifecycle/admission.h"
@@ -279,6 +280,20 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   stats_deps.pods = [&k] { return k.GetPods(); };
   stats_deps.pod_cgroup = [&k](const api::k8s::Pod& pod) { return k.PodCgroupName(pod); };
   kubelet::stats::SummaryProvider stats(stats_options, stats_deps);
+  // Node-pressure eviction from the same stats, every 10 s.
+  auto thresholds = kubelet::eviction::ParseThresholds(cfg->eviction_hard, cfg->eviction_soft,
+                                                       cfg->eviction_soft_grace_period);
+  if (!thresholds) {
+    kLog.Error("eviction thresholds", {{"error", thresholds.error().message()}});
+    return 1;
+  }
+  kubelet::eviction::EvictionOptions eviction_options;
+  eviction_options.thresholds = std::move(*thresholds);
+  eviction_options.pressure_transition_period =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg->eviction_pressure_transition_period);
+  eviction_options.max_pod_grace_period = cfg->eviction_max_pod_grace_period;
+  eviction_options.memory_capacity_bytes = opts.memory_capacity_bytes;
+  kubelet::eviction::EvictionManager eviction(std::move(eviction_options), &clock);
   kubelet::KubeletServerHost server_host(&k, api_cri->get(), &stats);
   kubelet::server::ServerDeps server_deps{&server_host, &clock};
   server_deps.authorizer = sar.get();
@@ -308,7 +323,13 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     api::cri::RuntimeService* health_cri = api_cri->get();
     reporter = std::make_unique<kubelet::nodestatus::NodeReporter>(
         api.get(), &clock, std::move(facts),
-        [health_cri] { return kubelet::nodestatus::HealthFromRuntime(health_cri); },
+        [health_cri, &eviction] {
+          auto health = kubelet::nodestatus::HealthFromRuntime(health_cri);
+          health.memory_pressure = eviction.MemoryPressure();
+          health.disk_pressure = eviction.DiskPressure();
+          health.pid_pressure = eviction.PidPressure();
+          return health;
+        },
         reporter_options);
   }
   if (recorder) recorder->NodeEvent(kubelet::events::kNormal, "Starting", "Starting kubelet.");
@@ -383,10 +404,18 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       }
     });
   }
-  // Keeps CPU rates fresh between scrapes while someone scrapes (idle otherwise).
+  // Every 10 s: eviction decides from fresh stats, and CPU rates stay fresh between scrapes.
   std::thread stats_housekeeping([&] {
     for (int tick = 1; !stop; ++tick) {
-      if (tick % 50 == 0) stats.Housekeep();  // every 10 s
+      if (tick % 50 == 0) {
+        if (eviction.Enabled()) {
+          auto summary = stats.Get(false);
+          if (auto victim = eviction.Synchronize(summary, k.ActivePods())) {
+            k.EvictPod(victim->pod, victim->message, victim->grace_period_override);
+          }
+        }
+        stats.Housekeep();
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });

@@ -1,5 +1,7 @@
 #include "api/k8s/quantity.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <limits>
 
@@ -149,6 +151,16 @@ std::string Quantity::ToString() const {
     return std::to_string(milli_ / 1000);
   }
   return std::to_string(milli_) + "m";
+}
+
+std::string FormatBinarySI(int64_t bytes) {
+  static const char* kSuffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  int i = 0;
+  while (bytes != 0 && bytes % 1024 == 0 && i < 6) {
+    bytes /= 1024;
+    ++i;
+  }
+  return fmt::format("{}{}", bytes, kSuffixes[i]);
 }
 
 }  // namespace capstan::api::k8s

@@ -38,4 +38,8 @@ class Quantity {
   std::string text_;
 };
 
+// A count of bytes in resource.Quantity's canonical BinarySI form: the largest binary suffix
+// that keeps the number whole ("100Mi", "46448Ki", "1000").
+std::string FormatBinarySI(int64_t bytes);
+
 }  // namespace capstan::api::k8s

@@ -4,6 +4,7 @@
 // select among those Nodes and Pods.
 #include <fmt/format.h>
 
+#include "api/k8s/quantity.h"
 #include "control-plane/apiserver/handlers.h"
 #include "control-plane/apiserver/table.h"
 
@@ -18,18 +19,6 @@ std::string CpuQuantity(uint64_t nano_cores) {
   return fmt::format("{}n", nano_cores);
 }
 
-// Bytes in resource.Quantity's canonical BinarySI form: the largest binary suffix that keeps
-// the number whole ("100Mi", "1234Ki", "1000").
-std::string MemoryQuantity(uint64_t bytes) {
-  static const char* kSuffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-  int i = 0;
-  while (bytes != 0 && bytes % 1024 == 0 && i < 6) {
-    bytes /= 1024;
-    ++i;
-  }
-  return fmt::format("{}{}", bytes, kSuffixes[i]);
-}
-
 // A window as Go's time.Duration prints it ("15.002s", "1m30s").
 std::string GoDuration(std::chrono::nanoseconds d) {
   int64_t ns = d.count();
@@ -42,7 +31,8 @@ std::string GoDuration(std::chrono::nanoseconds d) {
 }
 
 Json Usage(const metrics::Usage& u) {
-  return {{"cpu", CpuQuantity(u.nano_cores)}, {"memory", MemoryQuantity(u.memory_bytes)}};
+  return {{"cpu", CpuQuantity(u.nano_cores)},
+          {"memory", api::k8s::FormatBinarySI(static_cast<int64_t>(u.memory_bytes))}};
 }
 
 Json Metadata(const Json& source, WallTime now, bool namespaced) {

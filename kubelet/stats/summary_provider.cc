@@ -88,6 +88,9 @@ cadvisor::NodeStats SummaryProvider::NodeStats(WallTime now, bool only_cpu_and_m
                         h->memory_rss_bytes, h->memory_total_bytes);
       n.memory->page_faults = h->page_faults;
       n.memory->major_page_faults = h->major_page_faults;
+      n.max_pid = h->max_pid;
+      n.cur_proc = h->processes;
+      n.rlimit_time = now;
     } else {
       kLog.Warn("reading the node's stats", {{"error", h.error().message()}});
       incomplete = true;

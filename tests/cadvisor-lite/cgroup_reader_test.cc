@@ -111,6 +111,7 @@ TEST_F(FixtureTree, HostOnV1ReadsTheRootCgroup) {
   Write("cpuacct/cpuacct.usage", "123000000000\n");
   Write("proc/meminfo", "MemTotal: 8000000 kB\nMemFree: 1000000 kB\n");
   Write("proc/loadavg", "1.00 0.50 0.25 2/100 999\n");
+  Write("proc/sys/kernel/pid_max", "4194304\n");
   CgroupReader cgroups(dir_);
   HostReader host(&cgroups, dir_ + "/proc");
   auto h = host.Read();
@@ -120,6 +121,8 @@ TEST_F(FixtureTree, HostOnV1ReadsTheRootCgroup) {
   EXPECT_EQ(h->memory_available_bytes, 8000000ull * 1024 - 3000000000u);
   ASSERT_TRUE(h->load);
   EXPECT_DOUBLE_EQ(h->load->one, 1.0);
+  EXPECT_EQ(h->processes, 100u);
+  EXPECT_EQ(h->max_pid, 4194304u);
 }
 
 TEST_F(FixtureTree, HostOnV2FallsBackToProc) {
