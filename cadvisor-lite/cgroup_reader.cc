@@ -88,9 +88,7 @@ Result<CgroupSample> CgroupReader::ReadV1(std::string_view path) const {
   }
   s.memory_usage_bytes = *usage;
   auto stat = ReadKeyed(mem + "/memory.stat");
-  uint64_t inactive = Get(stat, "total_inactive_file");
-  s.memory_working_set_bytes =
-      s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+  s.memory_working_set_bytes = WorkingSet(s.memory_usage_bytes, Get(stat, "total_inactive_file"));
   s.memory_rss_bytes = Get(stat, "total_rss");
   s.page_faults = Get(stat, "total_pgfault");
   s.major_page_faults = Get(stat, "total_pgmajfault");
@@ -127,9 +125,7 @@ Result<CgroupSample> CgroupReader::ReadV2(std::string_view path) const {
   s.cpu_throttled_ns = Get(cpu, "throttled_usec") * 1000;
   s.memory_usage_bytes = ReadValue(dir + "/memory.current").value_or(0);
   auto stat = ReadKeyed(dir + "/memory.stat");
-  uint64_t inactive = Get(stat, "inactive_file");
-  s.memory_working_set_bytes =
-      s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+  s.memory_working_set_bytes = WorkingSet(s.memory_usage_bytes, Get(stat, "inactive_file"));
   s.memory_rss_bytes = Get(stat, "anon");
   s.page_faults = Get(stat, "pgfault");
   s.major_page_faults = Get(stat, "pgmajfault");

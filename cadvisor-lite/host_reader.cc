@@ -41,9 +41,7 @@ Result<HostSample> HostReader::Read() const {
   } else {
     // cAdvisor's machine-level fallback: what is not free, less the reclaimable file cache.
     h.memory_usage_bytes = mem.total - std::min(mem.free, mem.total);
-    uint64_t ws_reclaimable = mem.inactive_file;
-    h.memory_working_set_bytes =
-        h.memory_usage_bytes > ws_reclaimable ? h.memory_usage_bytes - ws_reclaimable : 0;
+    h.memory_working_set_bytes = WorkingSet(h.memory_usage_bytes, mem.inactive_file);
     if (auto stat = ReadFile(proc_root_ + "/stat")) {
       if (auto cpu = ParseProcStatCpu(*stat)) {
         h.cpu_usage_ns = cpu->Busy() * NanosPerClockTick();

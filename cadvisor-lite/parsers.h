@@ -53,6 +53,11 @@ struct IoBytes {
 IoBytes ParseIoStatV2(std::string_view text);
 IoBytes ParseBlkioServiceBytesV1(std::string_view text);
 
+// The working set as cAdvisor and the kubelet define it: usage less the inactive file cache.
+inline uint64_t WorkingSet(uint64_t usage, uint64_t inactive_file) {
+  return usage > inactive_file ? usage - inactive_file : 0;
+}
+
 // v1 hugetlb.<size>.usage_in_bytes and v2 hugetlb.<size>.current name their page size in the
 // file name: "hugetlb.2MB.usage_in_bytes" -> "2MB".
 std::optional<std::string> HugetlbPageSize(std::string_view file_name);

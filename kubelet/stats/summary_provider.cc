@@ -294,7 +294,9 @@ cadvisor::Summary SummaryProvider::Get(bool only_cpu_and_memory, bool* incomplet
 void SummaryProvider::Housekeep() {
   int64_t last = last_asked_ns_;
   auto now = deps_.clock->Monotonic().time_since_epoch();
-  if (last != 0 && now - std::chrono::nanoseconds(last) < options_.active_window) {
+  auto since_asked = now - std::chrono::nanoseconds(last);
+  // Asked within the last few seconds (eviction's round just now): the samples are fresh.
+  if (last != 0 && since_asked >= std::chrono::seconds(5) && since_asked < options_.active_window) {
     int64_t keep = last;
     Get(true);
     last_asked_ns_ = keep;  // sampling is not asking: idle nodes stop sampling

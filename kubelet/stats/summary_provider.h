@@ -55,7 +55,8 @@ class SummaryProvider {
   // A summary as of now. Missing parts (a pod whose cgroup just went, a runtime that gives
   // no stats) are left out rather than failing the whole; `incomplete` says whether any was.
   cadvisor::Summary Get(bool only_cpu_and_memory, bool* incomplete = nullptr);
-  // Called periodically: samples when someone asked recently, and forgets gone containers.
+  // Called periodically: samples when someone asked in the last few minutes but not the last
+  // few seconds (then the samples are fresh), and forgets gone containers.
   void Housekeep();
 
  private:
