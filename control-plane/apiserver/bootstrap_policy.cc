@@ -85,7 +85,9 @@ Json ViewRules() {
        Rule({"batch"}, {"cronjobs", "cronjobs/status", "jobs", "jobs/status"}, kRead),
        Rule({"discovery.k8s.io"}, {"endpointslices"}, kRead),
        Rule({"policy"}, {"poddisruptionbudgets", "poddisruptionbudgets/status"}, kRead),
-       Rule({"networking.k8s.io"}, {"ingresses", "ingresses/status", "networkpolicies"}, kRead)});
+       Rule({"networking.k8s.io"}, {"ingresses", "ingresses/status", "networkpolicies"}, kRead),
+       // metrics-server aggregates this into view (system:aggregated-metrics-reader).
+       Rule({"metrics.k8s.io"}, {"pods", "nodes"}, kRead)});
 }
 
 Json EditRules() {

@@ -108,17 +108,19 @@ void AddPaths(const ResourceInfo& r, Json& paths, Json& schemas, bool v3) {
       if (!schemas.contains(name)) schemas[name] = v3 ? ToV3(defs.at(name)) : defs.at(name);
     }
   }
+  // Only the operations the kind serves (discovery's verbs): a review kind is create-only,
+  // metrics are get and list.
+  auto serves = [&](const char* verb) {
+    return std::find(r.verbs.begin(), r.verbs.end(), verb) != r.verbs.end();
+  };
   std::string collection = CollectionPath(r);
-  Json& c = paths[collection];
-  c["get"] = Operation(r, "list", ref, v3);
-  if (std::find(r.verbs.begin(), r.verbs.end(), "create") != r.verbs.end()) {
-    c["post"] = Operation(r, "post", ref, v3);
-  }
-  Json& item = paths[collection + "/{name}"];
-  item["get"] = Operation(r, "get", ref, v3);
-  item["put"] = Operation(r, "put", ref, v3);
-  item["patch"] = Operation(r, "patch", ref, v3);
-  item["delete"] = Operation(r, "delete", ref, v3);
+  if (serves("list")) paths[collection]["get"] = Operation(r, "list", ref, v3);
+  if (serves("create")) paths[collection]["post"] = Operation(r, "post", ref, v3);
+  std::string item = collection + "/{name}";
+  if (serves("get")) paths[item]["get"] = Operation(r, "get", ref, v3);
+  if (serves("update")) paths[item]["put"] = Operation(r, "put", ref, v3);
+  if (serves("patch")) paths[item]["patch"] = Operation(r, "patch", ref, v3);
+  if (serves("delete")) paths[item]["delete"] = Operation(r, "delete", ref, v3);
 }
 
 std::string Hash(const std::string& s) {

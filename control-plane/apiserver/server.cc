@@ -66,7 +66,9 @@ metrics::TargetsFunc ScrapeTargets(Registry* registry, const ResourceRegistry* r
       bool ready = false;
       const Json& conditions = Lookup(node, {"status", "conditions"});
       for (const auto& c : conditions.is_array() ? conditions : Json::array()) {
-        ready |= c.value("type", "") == "Ready" && c.value("status", "") == "True";
+        // Stored objects passed validation, but a hostile status must not stop the scraper.
+        ready |=
+            StringOr(Lookup(c, {"type"})) == "Ready" && StringOr(Lookup(c, {"status"})) == "True";
       }
       auto address = internal::KubeletAddress(node);
       if (!ready || !address) continue;

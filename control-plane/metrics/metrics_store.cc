@@ -9,18 +9,28 @@ namespace {
 // A container first seen at most this long after it started is measured from its start.
 constexpr std::chrono::seconds kMeasureFromStartWithin{90};
 
-WallTime FromSeconds(double s) {
-  return FromUnixNanos(static_cast<int64_t>(std::llround(s * 1e9)));
+bool Sane(double v) { return std::isfinite(v) && v >= 0 && v < 1.8e19; }
+
+// Seconds as nanoseconds, or nothing when out of range (a hostile or broken kubelet must
+// not overflow the conversion). 1.8e10 s is 570 core-years, beyond any real counter.
+std::optional<uint64_t> Nanos(double seconds) {
+  if (!(seconds >= 0 && seconds < 1.8e10)) return std::nullopt;
+  return static_cast<uint64_t>(seconds * 1e9 + 0.5);
 }
 
-bool Sane(double v) { return std::isfinite(v) && v >= 0 && v < 1.8e19; }
+// A Unix time in seconds, bounded to int64 nanoseconds (before the year 2262).
+std::optional<WallTime> FromSeconds(double s) {
+  if (!(s >= 0 && s < 9.2e9)) return std::nullopt;
+  return FromUnixNanos(static_cast<int64_t>(s * 1e9));
+}
 
 }  // namespace
 
 NodeScrape ScrapeFromSamples(const std::vector<Sample>& samples, WallTime scraped_at) {
   NodeScrape out;
   auto at = [&](const Sample& s) {
-    return s.timestamp_ms ? FromUnixNanos(*s.timestamp_ms * 1'000'000) : scraped_at;
+    bool usable = s.timestamp_ms && *s.timestamp_ms >= 0 && *s.timestamp_ms < 9'200'000'000'000;
+    return usable ? FromUnixNanos(*s.timestamp_ms * 1'000'000) : scraped_at;
   };
   auto container = [&](const Sample& s) -> Point* {
     std::string ns = s.Label("namespace"), pod = s.Label("pod"), name = s.Label("container");
@@ -32,14 +42,14 @@ NodeScrape ScrapeFromSamples(const std::vector<Sample>& samples, WallTime scrape
     if (s.name == "node_cpu_usage_seconds_total") {
       if (!out.node) out.node = Point{at(s)};
       out.node->at = at(s);
-      out.node->cpu_ns = static_cast<uint64_t>(std::llround(s.value * 1e9));
+      out.node->cpu_ns = Nanos(s.value);
     } else if (s.name == "node_memory_working_set_bytes") {
       if (!out.node) out.node = Point{at(s)};
       out.node->memory_bytes = static_cast<uint64_t>(s.value);
     } else if (s.name == "container_cpu_usage_seconds_total") {
       if (Point* p = container(s)) {
         p->at = at(s);
-        p->cpu_ns = static_cast<uint64_t>(std::llround(s.value * 1e9));
+        p->cpu_ns = Nanos(s.value);
       }
     } else if (s.name == "container_memory_working_set_bytes") {
       if (Point* p = container(s)) {
@@ -79,7 +89,11 @@ std::optional<Usage> UsageBetween(const Point* previous, const Point& current) {
 void MetricsStore::Store(const std::string& node, NodeScrape scrape) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = nodes_.try_emplace(node);
-  if (!inserted) it->second.previous = std::move(it->second.current);
+  // Only a later answer moves the window on: the same sample served twice (a kubelet that
+  // caches) would otherwise leave previous == current and no rate to compute.
+  const auto& held = it->second.current.node;
+  bool later = !held || !scrape.node || scrape.node->at > held->at;
+  if (!inserted && later) it->second.previous = std::move(it->second.current);
   it->second.current = std::move(scrape);
 }
 

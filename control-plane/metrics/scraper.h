@@ -40,6 +40,7 @@ class Scraper {
 
  private:
   void Loop();
+  bool Stopping();
 
   TargetsFunc targets_;
   FetchFunc fetch_;

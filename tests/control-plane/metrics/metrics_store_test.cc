@@ -78,9 +78,40 @@ TEST(MetricsStore, ARestartedContainerCountsFromItsNewStart) {
 TEST(MetricsStore, RetainForgetsNodesThatAreGone) {
   MetricsStore store;
   store.Store("n1", Scrape(kT0, 100, 5, kT0 - seconds(10)));
+  store.Store("n1", Scrape(kT0 + seconds(15), 115, 10, kT0 - seconds(10)));
+  ASSERT_TRUE(store.NodeUsage("n1"));
+  store.Retain({"n1"});
+  EXPECT_TRUE(store.NodeUsage("n1"));
   store.Retain({"n2"});
   EXPECT_TRUE(store.PodUsages("").empty());
   EXPECT_FALSE(store.NodeUsage("n1"));
+}
+
+TEST(MetricsStore, TheSameAnswerTwiceKeepsTheWindow) {
+  MetricsStore store;
+  WallTime old_start = kT0 - std::chrono::hours(1);
+  store.Store("n1", Scrape(kT0, 100, 50, old_start));
+  store.Store("n1", Scrape(kT0 + seconds(15), 115, 65, old_start));
+  store.Store("n1", Scrape(kT0 + seconds(15), 115, 65, old_start));  // a cached answer
+  auto u = store.NodeUsage("n1");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->window, seconds(15));
+  EXPECT_EQ(store.PodUsages("").size(), 1u);
+}
+
+TEST(ScrapeFromSamples, DropsValuesThatWouldOverflow) {
+  std::string text =
+      "node_cpu_usage_seconds_total 1e19 1767225600000\n"
+      "container_cpu_usage_seconds_total{container=\"a\",namespace=\"d\",pod=\"p\"} 1 "
+      "99999999999999999\n"
+      "container_start_time_seconds{container=\"a\",namespace=\"d\",pod=\"p\"} 1e300\n";
+  auto scrape = ScrapeFromSamples(ParsePrometheusText(text), kT0);
+  ASSERT_TRUE(scrape.node);
+  EXPECT_FALSE(scrape.node->cpu_ns);
+  const Point& a = scrape.pods["d/p"]["a"];
+  EXPECT_EQ(a.at, kT0);  // the timestamp out of range: the scrape's own time
+  EXPECT_EQ(a.cpu_ns, 1'000'000'000u);
+  EXPECT_FALSE(a.started);
 }
 
 TEST(UsageBetween, NeedsCpuAndMemoryAndTimeMovingForward) {

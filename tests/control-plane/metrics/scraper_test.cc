@@ -13,7 +13,7 @@ namespace {
 TEST(Scraper, StoresWhatEachKubeletAnswersAndSkipsFailures) {
   testing::FakeClock clock;
   MetricsStore store;
-  int fetches = 0;
+  std::atomic<int> fetches{0};
   std::string answer = "node_cpu_usage_seconds_total 10\nnode_memory_working_set_bytes 100\n";
   Scraper scraper(
       [] {
@@ -35,6 +35,30 @@ TEST(Scraper, StoresWhatEachKubeletAnswersAndSkipsFailures) {
   EXPECT_EQ(u->nano_cores, 1'000'000'000u);
   EXPECT_EQ(u->memory_bytes, 200u);
   EXPECT_FALSE(store.NodeUsage("down"));
+}
+
+TEST(Scraper, ANodeThatStopsAnsweringLosesItsMetrics) {
+  testing::FakeClock clock;
+  MetricsStore store;
+  bool up = true;
+  Scraper scraper(
+      [] {
+        return std::vector<ScrapeTarget>{{"n1", "127.0.0.1", 10250}};
+      },
+      [&](const ScrapeTarget&) -> Result<std::string> {
+        if (!up) return Fail(Code::kUnavailable, "timed out");
+        return std::string(
+            "node_cpu_usage_seconds_total 10\n"
+            "node_memory_working_set_bytes 100\n");
+      },
+      &store, &clock);
+  scraper.ScrapeOnce();
+  clock.Advance(std::chrono::seconds(15));
+  scraper.ScrapeOnce();
+  ASSERT_TRUE(store.NodeUsage("n1"));
+  up = false;
+  scraper.ScrapeOnce();
+  EXPECT_FALSE(store.NodeUsage("n1"));  // not its last figures served as current
 }
 
 TEST(Scraper, StartAndStopPromptly) {
