@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <filesystem>
+#include <set>
+#include <utility>
+
 namespace capstan::cadvisor {
 
 Result<FsInfo> StatFilesystem(const std::string& path) {
@@ -38,6 +42,33 @@ FilesUsage DirectFilesUsage(const std::string& dir) {
     ++u.inodes;
   }
   ::closedir(d);
+  return u;
+}
+
+FilesUsage TreeUsage(const std::string& dir) {
+  FilesUsage u;
+  struct stat root {};
+  if (::lstat(dir.c_str(), &root) != 0) {
+    return u;
+  }
+  std::set<std::pair<dev_t, ino_t>> linked;  // hard-linked inodes, counted once
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) {
+      continue;  // gone while walking
+    }
+    if (st.st_dev != root.st_dev) {
+      it.disable_recursion_pending();  // another filesystem mounted here (du -x)
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && !linked.insert({st.st_dev, st.st_ino}).second) {
+      continue;
+    }
+    u.bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    ++u.inodes;
+  }
   return u;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Filesystem figures for the summary: a filesystem's size and free space (statvfs), and what
-// a few files use (a container's log files: a stat per file, never a tree walk).
+// Filesystem figures for the summary: a filesystem's size and free space (statvfs), what a
+// few files use (a container's log files: a stat per file), and what a tree uses (a
+// writable layer, a volume: a walk, which callers cache).
 
 #include <cstdint>
 #include <string>
@@ -21,5 +22,8 @@ struct FilesUsage {
 };
 // The regular files directly in `dir` (not below it); a missing dir uses nothing.
 FilesUsage DirectFilesUsage(const std::string& dir);
+// Everything below `dir` on its filesystem, as `du -x` counts it: symlinks not followed,
+// hard-linked files once, mounts below it skipped. A missing dir uses nothing.
+FilesUsage TreeUsage(const std::string& dir);
 
 }  // namespace capstan::cadvisor

@@ -1,8 +1,7 @@
 // ContainerStats and ListContainerStats from the containers' cgroups.
-#include <sys/stat.h>
+#include <set>
 
-#include <filesystem>
-
+#include "cadvisor-lite/fs_usage.h"
 #include "common/time.h"
 #include "cri/runtime/label_filter.h"
 #include "cri/runtime/runtime.h"
@@ -11,22 +10,37 @@ namespace capstan::cri::runtime {
 
 namespace {
 
-// Bytes and inodes the container wrote (its overlay upper dir).
-std::pair<uint64_t, uint64_t> WritableLayerUsage(const std::string& dir) {
-  uint64_t bytes = 0, inodes = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0) {
-      bytes += static_cast<uint64_t>(st.st_blocks) * 512;
-      ++inodes;
-    }
-  }
-  return {bytes, inodes};
-}
+// As containerd, whose snapshot usage is refreshed every 10 s: crictl stats and the kubelet
+// see a writable layer at most that old, and a container is walked at most that often.
+constexpr auto kLayerUsageMaxAge = std::chrono::seconds(10);
 
 }  // namespace
+
+std::pair<uint64_t, uint64_t> Runtime::WritableLayerUsage(const std::string& id) {
+  auto now = clock_.Monotonic();
+  {
+    std::lock_guard lock(layer_usage_mu_);
+    auto it = layer_usage_.find(id);
+    if (it != layer_usage_.end() && now - it->second.at < kLayerUsageMaxAge) {
+      return {it->second.bytes, it->second.inodes};
+    }
+  }
+  // Walked without the lock held: two callers may both walk, which costs only time.
+  // The overlay upper dir: what the container wrote.
+  auto u = cadvisor::TreeUsage(records_.ContainerDir(id) + "/upper");
+  std::lock_guard lock(layer_usage_mu_);
+  layer_usage_[id] = LayerUsage{now, u.bytes, u.inodes};
+  return {u.bytes, u.inodes};
+}
+
+void Runtime::ForgetLayerUsageOfGoneContainers() {
+  std::set<std::string> live;
+  for (const auto& c : records_.Containers()) live.insert(c->id);
+  std::lock_guard lock(layer_usage_mu_);
+  for (auto it = layer_usage_.begin(); it != layer_usage_.end();) {
+    it = live.count(it->first) ? std::next(it) : layer_usage_.erase(it);
+  }
+}
 
 void Runtime::FillCgroupUsage(const std::string& key, int64_t now, const oci::CgroupStats& st,
                               v1::CpuUsage* cpu, v1::MemoryUsage* memory) {
@@ -60,7 +74,7 @@ void Runtime::FillContainerStats(ContainerRecord& c, v1::ContainerStats* out) {
   if (auto st = deps_.cgroups->Stats(c.cgroup_path)) {
     FillCgroupUsage(c.id, now, *st, out->mutable_cpu(), out->mutable_memory());
   }
-  auto [bytes, inodes] = WritableLayerUsage(records_.ContainerDir(c.id) + "/upper");
+  auto [bytes, inodes] = WritableLayerUsage(c.id);
   auto* fs = out->mutable_writable_layer();
   fs->set_timestamp(now);
   fs->mutable_fs_id()->set_mountpoint(config_.root);
@@ -79,6 +93,7 @@ Result<v1::ListContainerStatsResponse> Runtime::ListContainerStats(
     const v1::ListContainerStatsRequest& req) {
   v1::ListContainerStatsResponse resp;
   cpu_rates_.Prune();  // forget containers that are gone
+  ForgetLayerUsageOfGoneContainers();
   const auto& f = req.filter();
   for (const auto& c : records_.Containers()) {
     {

@@ -5,6 +5,7 @@
 // recovered by Create, so the daemon can be killed at any point.
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,6 +74,10 @@ class Runtime : public api::cri::RuntimeService {
       const v1::PodSandboxStatsRequest& req) override;
   Result<v1::ListPodSandboxStatsResponse> ListPodSandboxStats(
       const v1::ListPodSandboxStatsRequest& req) override;
+  Result<v1::ListMetricDescriptorsResponse> ListMetricDescriptors(
+      const v1::ListMetricDescriptorsRequest& req) override;
+  Result<v1::ListPodSandboxMetricsResponse> ListPodSandboxMetrics(
+      const v1::ListPodSandboxMetricsRequest& req) override;
 
   // Every change of a sandbox or container, as containerd sends them (events.cc).
   capstan::Status GetContainerEvents(const v1::GetEventsRequest& req,
@@ -107,6 +112,11 @@ class Runtime : public api::cri::RuntimeService {
   void FillCgroupUsage(const std::string& key, int64_t now, const oci::CgroupStats& st,
                        v1::CpuUsage* cpu, v1::MemoryUsage* memory);
   void FillSandboxStats(SandboxRecord& s, v1::PodSandboxStats* out);
+  // Bytes and inodes in the container's writable layer. A walk is remembered for 10 s, so
+  // asks (the kubelet's ListContainerStats and ListPodSandboxStats, which carries the
+  // containers too, back to back; crictl) do not each walk every file.
+  std::pair<uint64_t, uint64_t> WritableLayerUsage(const std::string& id);
+  void ForgetLayerUsageOfGoneContainers();
 
   Deps deps_;
   const runtime::RuntimeConfig& config_;
@@ -114,6 +124,12 @@ class Runtime : public api::cri::RuntimeService {
   EventBroadcaster events_;
   RealClock clock_;
   cadvisor::RateTracker cpu_rates_{&clock_};  // usageNanoCores per container and sandbox
+  struct LayerUsage {
+    std::chrono::steady_clock::time_point at;
+    uint64_t bytes = 0, inodes = 0;
+  };
+  std::mutex layer_usage_mu_;
+  std::map<std::string, LayerUsage> layer_usage_;
   std::unique_ptr<ExitWatcher> watcher_;
   // Notified whenever a container's record turns EXITED.
   std::mutex exit_mu_;
