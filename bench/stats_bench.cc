@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cadvisor-lite/metrics_text.h"
 #include "kubelet/kuberuntime/labels.h"
 #include "kubelet/stats/summary_provider.h"
 

@@ -120,26 +120,6 @@ Json ToJson(const PodStats& p) {
   return j;
 }
 
-// Prometheus label values escape backslash, quote and newline.
-std::string LabelValue(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-int64_t Millis(WallTime t) { return UnixNanos(t) / 1000000; }
-
-std::string Seconds(uint64_t ns) { return fmt::format("{:.9f}", static_cast<double>(ns) / 1e9); }
-
 }  // namespace
 
 Json SummaryToJson(const Summary& s) {
@@ -176,82 +156,6 @@ Json SummaryToJson(const Summary& s) {
     pods.push_back(ToJson(p));
   }
   return {{"node", std::move(node)}, {"pods", std::move(pods)}};
-}
-
-std::string ResourceMetricsText(const Summary& s, bool scrape_error) {
-  std::string out;
-  auto header = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out += fmt::format("# HELP {} [STABLE] {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  auto container_labels = [](const PodStats& p, const ContainerStats& c) {
-    return fmt::format("container=\"{}\",namespace=\"{}\",pod=\"{}\"", LabelValue(c.name),
-                       LabelValue(p.namespace_), LabelValue(p.name));
-  };
-  auto pod_labels = [](const PodStats& p) {
-    return fmt::format("namespace=\"{}\",pod=\"{}\"", LabelValue(p.namespace_), LabelValue(p.name));
-  };
-
-  header("container_cpu_usage_seconds_total", "counter",
-         "Cumulative cpu time consumed by the container in core-seconds");
-  for (const auto& p : s.pods) {
-    for (const auto& c : p.containers) {
-      if (c.cpu && c.cpu->usage_core_nano_seconds) {
-        out +=
-            fmt::format("container_cpu_usage_seconds_total{{{}}} {} {}\n", container_labels(p, c),
-                        Seconds(*c.cpu->usage_core_nano_seconds), Millis(c.cpu->time));
-      }
-    }
-  }
-  header("container_memory_working_set_bytes", "gauge",
-         "Current working set of the container in bytes");
-  for (const auto& p : s.pods) {
-    for (const auto& c : p.containers) {
-      if (c.memory && c.memory->working_set_bytes) {
-        out +=
-            fmt::format("container_memory_working_set_bytes{{{}}} {} {}\n", container_labels(p, c),
-                        *c.memory->working_set_bytes, Millis(c.memory->time));
-      }
-    }
-  }
-  header("container_start_time_seconds", "gauge",
-         "Start time of the container since unix epoch in seconds");
-  for (const auto& p : s.pods) {
-    for (const auto& c : p.containers) {
-      out += fmt::format("container_start_time_seconds{{{}}} {} {}\n", container_labels(p, c),
-                         Seconds(static_cast<uint64_t>(UnixNanos(c.start_time))),
-                         Millis(c.start_time));
-    }
-  }
-  header("node_cpu_usage_seconds_total", "counter",
-         "Cumulative cpu time consumed by the node in core-seconds");
-  if (s.node.cpu && s.node.cpu->usage_core_nano_seconds) {
-    out += fmt::format("node_cpu_usage_seconds_total {} {}\n",
-                       Seconds(*s.node.cpu->usage_core_nano_seconds), Millis(s.node.cpu->time));
-  }
-  header("node_memory_working_set_bytes", "gauge", "Current working set of the node in bytes");
-  if (s.node.memory && s.node.memory->working_set_bytes) {
-    out += fmt::format("node_memory_working_set_bytes {} {}\n", *s.node.memory->working_set_bytes,
-                       Millis(s.node.memory->time));
-  }
-  header("pod_cpu_usage_seconds_total", "counter",
-         "Cumulative cpu time consumed by the pod in core-seconds");
-  for (const auto& p : s.pods) {
-    if (p.cpu && p.cpu->usage_core_nano_seconds) {
-      out += fmt::format("pod_cpu_usage_seconds_total{{{}}} {} {}\n", pod_labels(p),
-                         Seconds(*p.cpu->usage_core_nano_seconds), Millis(p.cpu->time));
-    }
-  }
-  header("pod_memory_working_set_bytes", "gauge", "Current working set of the pod in bytes");
-  for (const auto& p : s.pods) {
-    if (p.memory && p.memory->working_set_bytes) {
-      out += fmt::format("pod_memory_working_set_bytes{{{}}} {} {}\n", pod_labels(p),
-                         *p.memory->working_set_bytes, Millis(p.memory->time));
-    }
-  }
-  header("resource_scrape_error", "gauge",
-         "1 if there was an error while getting container metrics, 0 otherwise");
-  out += fmt::format("resource_scrape_error {}\n", scrape_error ? 1 : 0);
-  return out;
 }
 
 }  // namespace capstan::cadvisor

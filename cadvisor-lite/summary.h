@@ -1,7 +1,6 @@
 #pragma once
-// The kubelet's stats, in the shapes its API serves them: the Summary of
-// /stats/summary (k8s.io/kubelet/pkg/apis/stats/v1alpha1, JSON) and the resource metrics of
-// /metrics/resource (Prometheus text, what metrics-server and capstan-server scrape).
+// The kubelet's stats, in the shape /stats/summary serves them
+// (k8s.io/kubelet/pkg/apis/stats/v1alpha1, JSON); metrics_text.h has them as Prometheus text.
 // Unset optionals are left out of the JSON, as the Go types' omitempty pointers are.
 
 #include <cstdint>
@@ -84,10 +83,5 @@ struct Summary {
 };
 
 nlohmann::json SummaryToJson(const Summary& summary);
-
-// /metrics/resource in the Prometheus text format (0.0.4): the node's, pods' and
-// containers' cumulative CPU seconds and working set, container start times, and
-// resource_scrape_error (1 when `scrape_error`, the stats were incomplete).
-std::string ResourceMetricsText(const Summary& summary, bool scrape_error);
 
 }  // namespace capstan::cadvisor

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "common/process.h"
 #include "integration/kubelet/kubelet_node.h"
@@ -95,6 +98,82 @@ TEST_F(NodeApi, ContainerLogsWithTheirOptions) {
   // The secure port serves the pods too.
   EXPECT_NE(Https("/pods").find("\"" + pod + "\""), std::string::npos);
   EXPECT_NE(Https("/runningpods/").find("\"" + pod + "\""), std::string::npos);
+}
+
+// What `crictl stats` shows (the runtime's ListContainerStats) and what /stats/summary
+// serves agree; /metrics/cadvisor and /metrics carry the same pod.
+TEST_F(NodeApi, StatsSummaryAgreesWithTheRuntimesContainerStats) {
+  if (!std::filesystem::exists("/usr/bin/curl")) {
+    GTEST_SKIP() << "curl is not installed (apt install curl)";
+  }
+  WriteManifest("held.yaml", PodYaml("held", R"(
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: IMAGE
+    command: ["sh", "-c", "dd if=/dev/zero of=/layer bs=1M count=4 2>/dev/null; exec sleep 3600"]
+)",
+                                     Image()));
+  std::string pod = PodName("held");
+  ASSERT_TRUE(Eventually([&] { return Running(pod).size() == 1; }, 60));
+  std::string id = Running(pod)[0].id();
+
+  struct Figures {
+    uint64_t working_set = 0, layer = 0, cpu = 0;
+  };
+  auto from_cri = [&]() -> std::optional<Figures> {
+    grpc::ClientContext ctx;
+    v1::ContainerStatsRequest req;
+    req.set_container_id(id);
+    v1::ContainerStatsResponse resp;
+    if (!runtime().ContainerStats(&ctx, req, &resp).ok()) return std::nullopt;
+    const auto& s = resp.stats();
+    return Figures{s.memory().working_set_bytes().value(), s.writable_layer().used_bytes().value(),
+                   s.cpu().usage_core_nano_seconds().value()};
+  };
+  auto from_summary = [&]() -> std::optional<Figures> {
+    auto j = nlohmann::json::parse(Https("/stats/summary"), nullptr, false);
+    if (!j.is_object() || !j["pods"].is_array()) return std::nullopt;
+    for (const auto& p : j["pods"]) {
+      if (p["podRef"]["name"] != pod) continue;
+      for (const auto& c : p["containers"]) {
+        if (c["name"] != "app") continue;
+        return Figures{c["memory"].value("workingSetBytes", uint64_t{0}),
+                       c["rootfs"].value("usedBytes", uint64_t{0}),
+                       c["cpu"].value("usageCoreNanoSeconds", uint64_t{0})};
+      }
+    }
+    return std::nullopt;
+  };
+  // The layer is written in the container's first moments; the runtime measures it at most
+  // every 10 s.
+  std::optional<Figures> cri, summary;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        cri = from_cri();
+        summary = from_summary();
+        return cri && summary && cri->layer >= (4u << 20) && summary->layer >= (4u << 20);
+      },
+      30));
+  EXPECT_EQ(summary->layer, cri->layer);
+  uint64_t ws_diff = std::max(cri->working_set, summary->working_set) -
+                     std::min(cri->working_set, summary->working_set);
+  EXPECT_LT(ws_diff, 1u << 20) << cri->working_set << " vs " << summary->working_set;
+  EXPECT_GT(summary->cpu, 0u);
+  uint64_t cpu_diff = std::max(cri->cpu, summary->cpu) - std::min(cri->cpu, summary->cpu);
+  EXPECT_LT(cpu_diff, 100'000'000u) << "an idle container's CPU moved by " << cpu_diff;
+
+  std::string cadvisor = Https("/metrics/cadvisor");
+  EXPECT_NE(cadvisor.find("container_memory_working_set_bytes{container=\"app\",namespace="
+                          "\"default\",pod=\"" +
+                          pod + "\"}"),
+            std::string::npos)
+      << cadvisor;
+  std::string own = Https("/metrics");
+  EXPECT_NE(own.find("kubelet_running_pods 1\n"), std::string::npos) << own;
+  EXPECT_NE(own.find("kubelet_running_containers{container_state=\"running\"} 1\n"),
+            std::string::npos)
+      << own;
 }
 
 TEST_F(NodeApi, PreviousGivesTheLogOfTheLastInstance) {

@@ -4,7 +4,9 @@
 
 #include "api/k8s/codec.h"
 #include "api/k8s/validation.h"
+#include "cadvisor-lite/metrics_text.h"
 #include "common/log.h"
+#include "kubelet/server/kubelet_metrics.h"
 #include "kubelet/server/log_query.h"
 
 namespace capstan::kubelet::server {
@@ -108,6 +110,12 @@ HttpResponse Router::Route(std::string_view path, std::string_view query) const 
   if (s.size() == 2 && s[0] == "metrics" && s[1] == "resource") {
     return ResourceMetrics();
   }
+  if (s.size() == 2 && s[0] == "metrics" && s[1] == "cadvisor") {
+    return CadvisorMetrics();
+  }
+  if (s.size() == 1 && s[0] == "metrics") {
+    return Prometheus(KubeletMetricsText(options_.node_name, host_->GetPods()));
+  }
   if (options_.endpoints == Endpoints::kReadOnly) {
     return NotFound();
   }
@@ -118,6 +126,13 @@ HttpResponse Router::Route(std::string_view path, std::string_view query) const 
     return ContainerLogs(s[1], s[2], s[3], query);
   }
   return NotFound();
+}
+
+HttpResponse Router::Prometheus(std::string text) {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = std::move(text);
+  return r;
 }
 
 HttpResponse Router::Pods() const { return PodList(host_->GetPods()); }
@@ -144,10 +159,16 @@ HttpResponse Router::ResourceMetrics() const {
     kLog.Warn("resource metrics", {{"error", summary.error().message()}});
     return Text(500, summary.error().message());
   }
-  HttpResponse r;
-  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = cadvisor::ResourceMetricsText(*summary, incomplete);
-  return r;
+  return Prometheus(cadvisor::ResourceMetricsText(*summary, incomplete));
+}
+
+HttpResponse Router::CadvisorMetrics() const {
+  auto summary = host_->GetSummary(false, nullptr);
+  if (!summary) {
+    kLog.Warn("cadvisor metrics", {{"error", summary.error().message()}});
+    return Text(500, summary.error().message());
+  }
+  return Prometheus(cadvisor::CadvisorMetricsText(*summary));
 }
 
 HttpResponse Router::RunningPods() const {

@@ -5,6 +5,8 @@
 //
 //   GET /healthz                                     "ok"                      all ports
 //   GET /pods                                        v1 PodList (JSON)         secure, read-only
+//   GET /stats/summary                               stats Summary (JSON)      secure, read-only
+//   GET /metrics, /metrics/resource, /metrics/cadvisor  Prometheus text        secure, read-only
 //   GET /runningpods/                                v1 PodList from the CRI   secure
 //   GET /containerLogs/{namespace}/{pod}/{container} the log (text, streamed)  secure
 //       ?follow&previous&timestamps&tailLines=&limitBytes=&sinceSeconds=&sinceTime=
@@ -36,7 +38,7 @@ struct HttpResponse {
 
 enum class Endpoints {
   kHealthzOnly,  // the healthz port
-  kReadOnly,     // the read-only port: /healthz, /pods
+  kReadOnly,     // the read-only port: /healthz, /pods, stats and metrics
   kAll,          // the secure port
 };
 
@@ -65,6 +67,8 @@ class Router {
   HttpResponse RunningPods() const;
   HttpResponse StatsSummary(std::string_view query) const;
   HttpResponse ResourceMetrics() const;
+  HttpResponse CadvisorMetrics() const;
+  static HttpResponse Prometheus(std::string text);
   HttpResponse ContainerLogs(const std::string& ns, const std::string& pod,
                              const std::string& container, std::string_view query) const;
 

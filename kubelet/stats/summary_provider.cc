@@ -264,6 +264,7 @@ cadvisor::Summary SummaryProvider::Get(bool only_cpu_and_memory, bool* incomplet
       p.memory = Memory(now, usage_sum, ws_sum, rss_sum, std::nullopt);
     }
     if (!only_cpu_and_memory) {
+      p.volumes = Volumes(pod, now, nodefs, eph_bytes, eph_inodes);
       p.ephemeral_storage = UsageOn(now, nodefs, eph_bytes, eph_inodes);
       if (auto sb = sandbox_stats.find(meta.uid);
           sb != sandbox_stats.end() && sb->second.linux().has_network()) {
@@ -278,7 +279,10 @@ cadvisor::Summary SummaryProvider::Get(bool only_cpu_and_memory, bool* incomplet
           add(nu.default_interface());  // first: the summary's inline interface
         }
         for (const auto& i : nu.interfaces()) {
-          add(i);
+          // containerd lists the default interface in both places.
+          if (!nu.has_default_interface() || i.name() != nu.default_interface().name()) {
+            add(i);
+          }
         }
         p.network = std::move(net);
       }
@@ -289,6 +293,54 @@ cadvisor::Summary SummaryProvider::Get(bool only_cpu_and_memory, bool* incomplet
     *incomplete_out = incomplete;
   }
   return summary;
+}
+
+cadvisor::FilesUsage SummaryProvider::CachedTreeUsage(const std::string& dir) {
+  auto now = deps_.clock->Monotonic();
+  {
+    std::lock_guard lock(volumes_mu_);
+    auto it = volume_usage_.find(dir);
+    if (it != volume_usage_.end() && now - it->second.walked < options_.volume_stats_period) {
+      it->second.asked = now;
+      return it->second.usage;
+    }
+  }
+  auto usage = cadvisor::TreeUsage(dir);  // without the lock: a walk may take a while
+  std::lock_guard lock(volumes_mu_);
+  volume_usage_[dir] = TreeSample{now, now, usage};
+  return usage;
+}
+
+std::vector<cadvisor::VolumeStats> SummaryProvider::Volumes(
+    const api::k8s::Pod& pod, WallTime now, const std::optional<cadvisor::FsInfo>& nodefs,
+    uint64_t& eph_bytes, uint64_t& eph_inodes) {
+  std::vector<cadvisor::VolumeStats> out;
+  for (const auto& v : pod.spec.volumes) {
+    const char* plugin = v.empty_dir      ? "kubernetes.io~empty-dir"
+                         : v.config_map   ? "kubernetes.io~configmap"
+                         : v.secret       ? "kubernetes.io~secret"
+                         : v.downward_api ? "kubernetes.io~downward-api"
+                         : v.projected    ? "kubernetes.io~projected"
+                                          : nullptr;  // hostPath: none; PVCs: their driver's
+    if (!plugin) continue;
+    std::string dir =
+        options_.root_dir + "/pods/" + pod.metadata.uid + "/volumes/" + plugin + "/" + v.name;
+    cadvisor::VolumeStats vs;
+    vs.name = v.name;
+    if (v.empty_dir && v.empty_dir->medium == "Memory") {
+      // A tmpfs of its own: its statfs is the volume, and it is memory, not ephemeral storage.
+      auto fs = StatFs(dir);
+      if (!fs) continue;
+      vs.fs = UsageOn(now, *fs, fs->used_bytes, fs->inodes - fs->inodes_free);
+    } else {
+      auto usage = CachedTreeUsage(dir);
+      vs.fs = UsageOn(now, nodefs, usage.bytes, usage.inodes);
+      eph_bytes += usage.bytes;
+      eph_inodes += usage.inodes;
+    }
+    out.push_back(std::move(vs));
+  }
+  return out;
 }
 
 void SummaryProvider::Housekeep() {
@@ -302,6 +354,12 @@ void SummaryProvider::Housekeep() {
     last_asked_ns_ = keep;  // sampling is not asking: idle nodes stop sampling
   }
   rates_.Prune();
+  // Volumes nobody asked about for a while (their pod is gone) are forgotten.
+  auto mono = deps_.clock->Monotonic();
+  std::lock_guard lock(volumes_mu_);
+  for (auto it = volume_usage_.begin(); it != volume_usage_.end();) {
+    it = mono - it->second.asked > options_.active_window ? volume_usage_.erase(it) : std::next(it);
+  }
 }
 
 }  // namespace capstan::kubelet::stats

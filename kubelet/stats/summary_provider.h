@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct SummaryProviderOptions {
   std::string kubepods_cgroup = "/kubepods";  // the "pods" system container ("" none)
   WallTime node_start_time;
   std::chrono::minutes active_window{5};  // sample in Housekeep while asked within this
+  // How often a volume's tree is walked (upstream's volumeStatsAggPeriod).
+  std::chrono::seconds volume_stats_period{60};
 };
 
 class SummaryProvider {
@@ -69,11 +72,24 @@ class SummaryProvider {
   cadvisor::MemoryStats Memory(WallTime now, uint64_t usage, uint64_t working_set, uint64_t rss,
                                std::optional<uint64_t> limit);
   Result<cadvisor::FsInfo> StatFs(const std::string& path) const;
+  // The pod's local volumes (emptyDir, configMap, secret, downwardAPI, projected); adds what
+  // the disk-backed ones use to the pod's ephemeral storage.
+  std::vector<cadvisor::VolumeStats> Volumes(const api::k8s::Pod& pod, WallTime now,
+                                             const std::optional<cadvisor::FsInfo>& nodefs,
+                                             uint64_t& eph_bytes, uint64_t& eph_inodes);
+  // A volume directory's usage, walked at most every volume_stats_period.
+  cadvisor::FilesUsage CachedTreeUsage(const std::string& dir);
 
   SummaryProviderOptions options_;
   SummaryProviderDeps deps_;
   cadvisor::RateTracker rates_;
   std::atomic<int64_t> last_asked_ns_{0};  // Monotonic, 0: never
+  struct TreeSample {
+    std::chrono::steady_clock::time_point walked, asked;
+    cadvisor::FilesUsage usage;
+  };
+  std::mutex volumes_mu_;
+  std::map<std::string, TreeSample> volume_usage_;  // by directory
 };
 
 }  // namespace capstan::kubelet::stats

@@ -1,4 +1,5 @@
 #include "cadvisor-lite/summary.h"
+#include "cadvisor-lite/metrics_text.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -70,6 +71,24 @@ TEST(ResourceMetricsText, EscapesLabelValues) {
   Summary s = Sample();
   s.pods[0].containers[0].name = "a\"b\\c";
   EXPECT_THAT(ResourceMetricsText(s, false), HasSubstr("container=\"a\\\"b\\\\c\""));
+}
+
+TEST(CadvisorMetricsText, NamesAndLabelsAsCadvisor) {
+  std::string text = CadvisorMetricsText(Sample());
+  const std::string app = "{container=\"app\",namespace=\"default\",pod=\"web\"";
+  EXPECT_THAT(text, HasSubstr("container_cpu_usage_seconds_total" + app +
+                              "} 30.000000000 1767225600000\n"));
+  EXPECT_THAT(text, HasSubstr("container_cpu_usage_seconds_total{container=\"\",id=\"/\","
+                              "namespace=\"\",pod=\"\"} 90.000000000 1767225600000\n"));
+  EXPECT_THAT(text, HasSubstr("container_memory_usage_bytes" + app + "} 105 "));
+  EXPECT_THAT(text, HasSubstr("container_memory_rss" + app + "} 90 "));
+  EXPECT_THAT(text, HasSubstr("container_network_receive_bytes_total{container=\"\",namespace="
+                              "\"default\",pod=\"web\",interface=\"eth0\"} 10 "));
+  EXPECT_THAT(text, HasSubstr("container_network_transmit_errors_total{container=\"\","
+                              "namespace=\"default\",pod=\"web\",interface=\"eth0\"} 2 "));
+  EXPECT_THAT(text, HasSubstr("container_start_time_seconds" + app + "} 1767225600\n"));
+  EXPECT_THAT(text, HasSubstr("machine_memory_bytes 5000\n"));  // working set + available
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("pgfault")));      // the sample has none
 }
 
 }  // namespace

@@ -152,6 +152,47 @@ TEST_F(HttpServerTest, StatsSummaryAndResourceMetrics) {
   EXPECT_NE(r.body.find("node_cpu_usage_seconds_total 7.000000000 "), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("resource_scrape_error 1\n"), std::string::npos) << r.body;
   EXPECT_EQ(Get(Url("/metrics/nope")).status, 404);
+
+  r = Get(Url("/metrics/cadvisor"));
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_NE(r.body.find("container_cpu_usage_seconds_total{container=\"\",id=\"/\",namespace=\"\","
+                        "pod=\"\"} 7.000000000 "),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("container_start_time_seconds{container=\"app\",namespace=\"default\","
+                        "pod=\"web\"} "),
+            std::string::npos)
+      << r.body;
+}
+
+TEST_F(HttpServerTest, KubeletMetricsCountPodsAndTheProcess) {
+  api::k8s::ContainerStatus running;
+  running.name = "app";
+  running.container_id = "capstan://1";
+  running.state.running = api::k8s::ContainerStateRunning{};
+  api::k8s::ContainerStatus exited = running;
+  exited.name = "init";
+  exited.state = {};
+  exited.state.terminated = api::k8s::ContainerStateTerminated{};
+  host_.pods[0].status.container_statuses = {running};
+  host_.pods[0].status.init_container_statuses = {exited};
+  Serve(Endpoints::kReadOnly);
+  auto r = Get(Url("/metrics"));
+  ASSERT_EQ(r.status, 200) << r.error;
+  for (const char* line :
+       {"kubelet_running_pods 1\n", "kubelet_running_containers{container_state=\"running\"} 1\n",
+        "kubelet_running_containers{container_state=\"exited\"} 1\n",
+        "kubelet_running_containers{container_state=\"created\"} 0\n"}) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << r.body;
+  }
+  // This test process's own figures.
+  auto value = [&](const std::string& name) {
+    auto at = r.body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(r.body.substr(at + name.size() + 2));
+  };
+  EXPECT_GT(value("process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(value("process_open_fds"), 2);
+  EXPECT_GT(value("process_start_time_seconds"), 1.7e9);
 }
 
 TEST_F(HttpServerTest, ContainerLogsWithOptions) {

@@ -201,5 +201,36 @@ TEST_F(SummaryProviderTest, ARuntimeThatFailsMakesTheSummaryIncomplete) {
   EXPECT_TRUE(s.pods.empty());
 }
 
+TEST_F(SummaryProviderTest, LocalVolumesAreMeasuredAndCountAsEphemeralStorage) {
+  api::k8s::Volume scratch;
+  scratch.name = "scratch";
+  scratch.empty_dir = api::k8s::EmptyDirVolumeSource{};
+  api::k8s::Volume host;
+  host.name = "host";
+  host.host_path = api::k8s::HostPathVolumeSource{};
+  pods_[1].spec.volumes = {scratch, host};
+  std::string vol = "pods/uid-b/volumes/kubernetes.io~empty-dir/scratch/";
+  Write(vol + "a", std::string(64 << 10, 'x'));
+  Write(vol + "deep/b", std::string(64 << 10, 'y'));
+
+  auto s = provider_->Get(false);
+  const auto* b = FindPod(s, "uid-b");
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(b->volumes.size(), 1u);  // hostPath has no stats of its own
+  EXPECT_EQ(b->volumes[0].name, "scratch");
+  uint64_t used = b->volumes[0].fs.used_bytes.value_or(0);
+  EXPECT_GE(used, 128u << 10);
+  EXPECT_EQ(b->volumes[0].fs.inodes_used, 3u);  // a, deep, deep/b
+  // The writable layer (4096 from the runtime), the logs (none) and the volume.
+  EXPECT_EQ(b->ephemeral_storage->used_bytes, 4096 + used);
+
+  // Walked at most once a minute: a file written now shows after the period.
+  Write(vol + "c", std::string(64 << 10, 'z'));
+  EXPECT_EQ(FindPod(provider_->Get(false), "uid-b")->volumes[0].fs.used_bytes, used);
+  clock_.Advance(seconds(61));
+  EXPECT_GT(FindPod(provider_->Get(false), "uid-b")->volumes[0].fs.used_bytes, used);
+  EXPECT_TRUE(FindPod(provider_->Get(true), "uid-b")->volumes.empty());  // cpu and memory only
+}
+
 }  // namespace
 }  // namespace capstan::kubelet::stats
