@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "kubelet/cm/qos.h"
 #include "kubelet/events/recorder.h"
+#include "kubelet/eviction/eviction_manager.h"
 
 namespace capstan::kubelet {
 namespace {
@@ -278,7 +279,16 @@ bool Kubelet::Admit(const api::k8s::Pod& pod) {
     rejected_.insert(pod.metadata.uid);
     return false;
   }
-  if (!deps_.node_info || pod.metadata.deletion_timestamp) return true;
+  if (pod.metadata.deletion_timestamp) return true;
+  // The eviction manager's handler first, as upstream registers it: a node under pressure
+  // refuses pods it would soon have to evict.
+  if (deps_.node_pressure) {
+    if (auto message = eviction::RejectUnderPressure(pod, deps_.node_pressure())) {
+      RejectPod(pod, "Evicted", *message);
+      return false;
+    }
+  }
+  if (!deps_.node_info) return true;
   auto node = deps_.node_info();
   if (!node) return true;  // the Node is not known yet: the scheduler's word stands
   // The pods that hold resources: admitted, not finished (terminating ones still count).
@@ -295,23 +305,28 @@ bool Kubelet::Admit(const api::k8s::Pod& pod) {
   }
   auto verdict = lifecycle::CanAdmitPod(pod, *node, active);
   if (verdict.admit) return true;
+  RejectPod(pod, verdict.reason, verdict.message);
+  return false;
+}
+
+void Kubelet::RejectPod(const api::k8s::Pod& pod, const std::string& reason,
+                        const std::string& message) {
   kLog.Info("pod rejected", {{"pod", pod.metadata.namespace_ + "/" + pod.metadata.name},
-                             {"reason", verdict.reason},
-                             {"message", verdict.message}});
+                             {"reason", reason},
+                             {"message", message}});
   {
     std::lock_guard lock(mu_);
     rejected_.insert(pod.metadata.uid);
   }
   if (deps_.recorder) {
-    deps_.recorder->PodEvent(pod, "", events::kWarning, verdict.reason, verdict.message);
+    deps_.recorder->PodEvent(pod, "", events::kWarning, reason, message);
   }
   api::k8s::PodStatus status;
   status.phase = "Failed";
-  status.reason = verdict.reason;
-  status.message = "Pod was rejected: " + verdict.message;
+  status.reason = reason;
+  status.message = "Pod was rejected: " + message;
   status.qos_class = cm::QosClassName(cm::ComputePodQos(pod));
   status_.SetPodStatus(pod, std::move(status));
-  return false;
 }
 
 void Kubelet::HandlePlegEvents() {

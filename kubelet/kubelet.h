@@ -93,6 +93,9 @@ struct KubeletDeps {
   // The Node as the API has it, for admission (null, or nullopt before it is known: pods
   // are admitted as scheduled).
   std::function<std::optional<lifecycle::NodeInfo>()> node_info;
+  // The pressure conditions the node is under now ("MemoryPressure", ...), for the eviction
+  // admit handler (null: none).
+  std::function<std::vector<std::string>()> node_pressure;
   // Bound service-account tokens for projected volumes (null: no API server).
   decltype(volumes::DataSources::service_account_token) service_account_token;
 };
@@ -130,6 +133,8 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   // `message`, an Evicted event, its containers killed (`grace_period_override` 0: at once).
   void EvictPod(const api::k8s::Pod& pod, const std::string& message,
                 std::optional<int64_t> grace_period_override);
+  // Removes every unused image image GC may remove (reclaim under disk pressure).
+  void DeleteUnusedImages();
   prober::ProberManager& probes() { return probes_; }
 
   // PodSyncer.
@@ -147,6 +152,8 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   void HandleSourceUpdates();
   // Admission of a new pod from a source; false: rejected (Failed status and event set).
   bool Admit(const api::k8s::Pod& pod);
+  // A pod refused at admission: never started, Failed with `reason`, and a Warning event.
+  void RejectPod(const api::k8s::Pod& pod, const std::string& reason, const std::string& message);
   bool IsRejected(const std::string& uid) const;
   void HandlePlegEvents();
   void HandleProbeResults();

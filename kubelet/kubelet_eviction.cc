@@ -50,4 +50,13 @@ void Kubelet::EvictPod(const api::k8s::Pod& pod, const std::string& message,
   workers_.UpdatePod(std::move(kill));
 }
 
+void Kubelet::DeleteUnusedImages() {
+  auto freed = image_gc_.DeleteUnusedImages();
+  if (!freed) {
+    kLog.Warn("deleting unused images", {{"error", freed.error().message()}});
+  } else {
+    kLog.Info("deleted unused images", {{"bytesFreed", *freed}});
+  }
+}
+
 }  // namespace capstan::kubelet

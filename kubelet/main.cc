@@ -246,6 +246,28 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       return t->GetServiceAccountToken(pod, p);
     };
   }
+  // Node-pressure eviction from the stats summary, every 10 s (started below); its pressure
+  // conditions also gate admission.
+  auto thresholds = kubelet::eviction::ParseThresholds(cfg->eviction_hard, cfg->eviction_soft,
+                                                       cfg->eviction_soft_grace_period);
+  if (!thresholds) {
+    kLog.Error("eviction thresholds", {{"error", thresholds.error().message()}});
+    return 1;
+  }
+  kubelet::eviction::EvictionOptions eviction_options;
+  eviction_options.thresholds = std::move(*thresholds);
+  eviction_options.pressure_transition_period =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg->eviction_pressure_transition_period);
+  eviction_options.max_pod_grace_period = cfg->eviction_max_pod_grace_period;
+  eviction_options.memory_capacity_bytes = opts.memory_capacity_bytes;
+  kubelet::eviction::EvictionManager eviction(std::move(eviction_options), &clock);
+  deps.node_pressure = [&eviction] {
+    std::vector<std::string> conditions;
+    if (eviction.MemoryPressure()) conditions.push_back("MemoryPressure");
+    if (eviction.DiskPressure()) conditions.push_back("DiskPressure");
+    if (eviction.PidPressure()) conditions.push_back("PIDPressure");
+    return conditions;
+  };
   if (!flags.kubeconfig.empty()) opts.sources.push_back(kubelet::sources::kApiSource);
   kubelet::Kubelet k(opts, deps);
   // The runtime may start after us (systemd ordering is a hint): keep asking.
@@ -280,20 +302,6 @@ int Run(const kubelet::config::KubeletFlags& flags) {
   stats_deps.pods = [&k] { return k.GetPods(); };
   stats_deps.pod_cgroup = [&k](const api::k8s::Pod& pod) { return k.PodCgroupName(pod); };
   kubelet::stats::SummaryProvider stats(stats_options, stats_deps);
-  // Node-pressure eviction from the same stats, every 10 s.
-  auto thresholds = kubelet::eviction::ParseThresholds(cfg->eviction_hard, cfg->eviction_soft,
-                                                       cfg->eviction_soft_grace_period);
-  if (!thresholds) {
-    kLog.Error("eviction thresholds", {{"error", thresholds.error().message()}});
-    return 1;
-  }
-  kubelet::eviction::EvictionOptions eviction_options;
-  eviction_options.thresholds = std::move(*thresholds);
-  eviction_options.pressure_transition_period =
-      std::chrono::duration_cast<std::chrono::seconds>(cfg->eviction_pressure_transition_period);
-  eviction_options.max_pod_grace_period = cfg->eviction_max_pod_grace_period;
-  eviction_options.memory_capacity_bytes = opts.memory_capacity_bytes;
-  kubelet::eviction::EvictionManager eviction(std::move(eviction_options), &clock);
   kubelet::KubeletServerHost server_host(&k, api_cri->get(), &stats);
   kubelet::server::ServerDeps server_deps{&server_host, &clock};
   server_deps.authorizer = sar.get();
@@ -410,7 +418,9 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       if (tick % 50 == 0) {
         if (eviction.Enabled()) {
           auto summary = stats.Get(false);
-          if (auto victim = eviction.Synchronize(summary, k.ActivePods())) {
+          kubelet::eviction::NodeReclaim reclaim{[&k] { k.DeleteUnusedImages(); },
+                                                 [&stats] { return stats.Get(false); }};
+          if (auto victim = eviction.Synchronize(summary, k.ActivePods(), reclaim)) {
             k.EvictPod(victim->pod, victim->message, victim->grace_period_override);
           }
         }

@@ -37,6 +37,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
                                                                &endpoints_, &endpoint_slices_));
+  controllers_.push_back(std::make_unique<NodeTaintController>(api, clock, &nodes_));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{

@@ -12,6 +12,7 @@
 #include "control-plane/controllers/endpoints_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/job_controller.h"
+#include "control-plane/controllers/node_taint_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
 

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Node-pressure eviction on `capstan up`: with evictionHard memory.available set just below
 # what this machine has free, a BestEffort pod that takes 3 GB is evicted with upstream's
-# reason, message and event, the node reports MemoryPressure, and a Guaranteed pod stays.
+# reason, message and event, the node reports MemoryPressure and is tainted for it, new
+# pods are kept off it (by the scheduler, and by the kubelet's admission), and a
+# Guaranteed pod stays.
 # Needs root and 6 GiB free memory.
 # Usage: capstan_eviction.sh BIN_DIR FIXTURES_DIR [KUBECTL]
 set -u
@@ -107,9 +109,25 @@ check "an Evicted event" contains 'The node was low on resource: memory' \
 check "the node reports MemoryPressure" eventually 60 bash -c \
   "[[ \$('$kubectl' get node $node -o jsonpath='{.status.conditions[?(@.type==\"MemoryPressure\")].status}') == True ]]"
 check "the Guaranteed pod stays" matches '^steady +1/1 +Running ' k get pod steady --no-headers
+# While the condition holds (the transition period): the node is tainted, the scheduler
+# keeps new pods off it, and the kubelet refuses a BestEffort pod bound to it directly.
+check "capstan-server taints the node memory-pressure:NoSchedule" eventually 30 bash -c \
+  "'$kubectl' get node $node -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{\"\\n\"}{end}' | grep -qx node.kubernetes.io/memory-pressure:NoSchedule"
+sed -e 's/name: hog/name: late/' -e 's/sh, -c, .*$/sleep, "3600"]/' "$tmp/hog.yaml" >"$tmp/late.yaml"
+check "a BestEffort pod bound to the node" contains 'created' k apply -f "$tmp/late.yaml"
+check "is refused by the kubelet under MemoryPressure" eventually 30 bash -c \
+  "[[ \$('$kubectl' get pod late -o jsonpath='{.status.phase} {.status.reason} {.status.message}') == 'Failed Evicted Pod was rejected: The node had condition: [MemoryPressure]. ' ]]"
+sed -e 's/name: late/name: waiting/' -e '/nodeName:/d' "$tmp/late.yaml" >"$tmp/waiting.yaml"
+check "a pod left to the scheduler" contains 'created' k apply -f "$tmp/waiting.yaml"
+check "waits: the node's taint is not tolerated" eventually 30 bash -c \
+  "'$kubectl' get pod waiting -o jsonpath='{.status.conditions[?(@.type==\"PodScheduled\")].message}' | grep -q 'node.kubernetes.io/memory-pressure'"
 check "after the transition period, no pressure" eventually 120 bash -c \
   "[[ \$('$kubectl' get node $node -o jsonpath='{.status.conditions[?(@.type==\"MemoryPressure\")].status}') == False ]]"
 check "and the Guaranteed pod still runs" matches '^steady +1/1 +Running ' k get pod steady --no-headers
+check "the taint is gone" eventually 30 bash -c \
+  "! '$kubectl' get node $node -o jsonpath='{.spec.taints[*].key}' | grep -q memory-pressure"
+check "and the waiting pod is scheduled and runs" eventually 90 bash -c \
+  "'$kubectl' get pod waiting --no-headers | grep -Eq '^waiting +1/1 +Running '"
 
 echo "$passed passed, $failed failed"
 if ((failed > 0)); then

@@ -3,13 +3,24 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "api/k8s/quantity.h"
+#include "api/k8s/scheduling/node_fit.h"
+#include "common/log.h"
+#include "kubelet/cm/qos.h"
 #include "kubelet/podworkers/pod_workers.h"
 
 namespace capstan::kubelet::eviction {
 
 namespace {
+
+const log::Logger kLog("eviction");
+
+bool IsDiskSignal(Signal s) {
+  return s == Signal::kNodeFsAvailable || s == Signal::kNodeFsInodesFree ||
+         s == Signal::kImageFsAvailable;
+}
 
 constexpr int32_t kSystemCriticalPriority = 2000000000;
 
@@ -76,6 +87,19 @@ bool IsEvictable(const api::k8s::Pod& pod) {
   return pod.spec.priority.value_or(0) < kSystemCriticalPriority;
 }
 
+std::optional<std::string> RejectUnderPressure(const api::k8s::Pod& pod,
+                                               const std::vector<std::string>& conditions) {
+  if (conditions.empty() || !IsEvictable(pod)) return std::nullopt;
+  bool memory_only = conditions.size() == 1 && conditions[0] == "MemoryPressure";
+  if (memory_only) {
+    if (cm::ComputePodQos(pod) != cm::QosClass::kBestEffort) return std::nullopt;
+    api::k8s::scheduling::Taint taint{"node.kubernetes.io/memory-pressure", "", "NoSchedule"};
+    if (api::k8s::scheduling::ToleratesTaint(pod.spec.tolerations, taint)) return std::nullopt;
+  }
+  // Go's %v of a []string: "[MemoryPressure DiskPressure]".
+  return fmt::format("The node had condition: [{}]. ", fmt::join(conditions, " "));
+}
+
 std::vector<const api::k8s::Pod*> RankForEviction(Signal signal,
                                                   const std::vector<api::k8s::Pod>& pods,
                                                   const cadvisor::Summary& summary) {
@@ -119,10 +143,12 @@ bool EvictionManager::HasCondition(const std::string& condition) const {
          clock_->Monotonic() - it->second < options_.pressure_transition_period;
 }
 
-std::optional<EvictionDecision> EvictionManager::Synchronize(
-    const cadvisor::Summary& summary, const std::vector<api::k8s::Pod>& pods) {
+std::optional<EvictionDecision> EvictionManager::Synchronize(const cadvisor::Summary& first_summary,
+                                                             const std::vector<api::k8s::Pod>& pods,
+                                                             const NodeReclaim& reclaim) {
   auto now = clock_->Monotonic();
-  Observations observed = Observe(summary, options_.memory_capacity_bytes);
+  const cadvisor::Summary* summary_ptr = &first_summary;
+  Observations observed = Observe(first_summary, options_.memory_capacity_bytes);
   std::vector<Threshold> met = ThresholdsMet(options_.thresholds, observed);
   std::optional<Threshold> acting;  // the threshold to act on: hard first
   {
@@ -139,6 +165,21 @@ std::optional<EvictionDecision> EvictionManager::Synchronize(
     first_met_ = std::move(still_met);
   }
   if (!acting) return std::nullopt;
+
+  cadvisor::Summary after_reclaim;
+  if (IsDiskSignal(acting->signal) && reclaim.delete_unused_images && reclaim.summary) {
+    reclaim.delete_unused_images();
+    after_reclaim = reclaim.summary();
+    summary_ptr = &after_reclaim;
+    observed = Observe(after_reclaim, options_.memory_capacity_bytes);
+    std::vector<Threshold> still = ThresholdsMet({*acting}, observed);
+    if (still.empty()) {
+      kLog.Info("deleting unused images freed enough; no pod evicted",
+                {{"signal", SignalName(acting->signal)}});
+      return std::nullopt;
+    }
+  }
+  const cadvisor::Summary& summary = *summary_ptr;
 
   std::vector<api::k8s::Pod> candidates;
   for (const auto& p : pods) {

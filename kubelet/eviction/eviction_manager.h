@@ -8,6 +8,7 @@
 // acts on the decision (kubelet/kubelet_eviction.cc).
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,14 @@ struct EvictionDecision {
   std::optional<int64_t> grace_period_override;  // hard: 0
 };
 
+// Node-level reclaim before any pod is evicted (upstream's reclaimNodeLevelResources): under
+// a disk signal, unused images are deleted, the summary is read again, and a pod is evicted
+// only if the threshold is still met. Either function may be null (no reclaim).
+struct NodeReclaim {
+  std::function<void()> delete_unused_images;
+  std::function<cadvisor::Summary()> summary;
+};
+
 class EvictionManager {
  public:
   EvictionManager(EvictionOptions options, const Clock* clock);
@@ -42,7 +51,8 @@ class EvictionManager {
   // One round: updates the conditions and returns the pod to evict, if any. `pods` are the
   // active pods (admitted, not finished).
   std::optional<EvictionDecision> Synchronize(const cadvisor::Summary& summary,
-                                              const std::vector<api::k8s::Pod>& pods);
+                                              const std::vector<api::k8s::Pod>& pods,
+                                              const NodeReclaim& reclaim = {});
 
   bool Enabled() const { return !options_.thresholds.empty(); }
   bool MemoryPressure() const { return HasCondition("MemoryPressure"); }
@@ -63,6 +73,14 @@ class EvictionManager {
 
 // Whether the kubelet may evict the pod: not a static pod, not system-critical priority.
 bool IsEvictable(const api::k8s::Pod& pod);
+
+// Upstream's eviction admit handler: while the node is under `conditions` (MemoryPressure,
+// DiskPressure, PIDPressure), which new pods it refuses. Under MemoryPressure alone only
+// BestEffort pods are refused, unless they tolerate the memory-pressure taint; under any
+// other pressure every pod is. Static and system-critical pods always pass. Returns the
+// rejection message (reason "Evicted"), or nothing to admit.
+std::optional<std::string> RejectUnderPressure(const api::k8s::Pod& pod,
+                                               const std::vector<std::string>& conditions);
 
 // The pods in eviction order for `signal` (the first is evicted); pods without stats last.
 std::vector<const api::k8s::Pod*> RankForEviction(Signal signal,

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -121,6 +122,13 @@ Status ImageGCManager::GarbageCollect() {
                 to_free, mountpoint, freed);
   }
   return Ok();
+}
+
+Result<int64_t> ImageGCManager::DeleteUnusedImages() {
+  std::lock_guard lock(mu_);
+  WallTime free_time = clock_->Now();
+  CAPSTAN_ASSIGN_OR_RETURN(auto in_use, DetectImagesLocked(free_time));
+  return FreeSpaceLocked(std::numeric_limits<int64_t>::max(), free_time, in_use);
 }
 
 Result<int64_t> ImageGCManager::FreeSpaceLocked(int64_t bytes_to_free, WallTime free_time,

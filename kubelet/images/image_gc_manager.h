@@ -54,6 +54,9 @@ class ImageGCManager {
   Status DetectImages();
   // One pass (see above).
   Status GarbageCollect();
+  // Every image it may remove, whatever the thresholds (the eviction manager's reclaim under
+  // disk pressure, before it evicts pods). Returns the bytes freed.
+  Result<int64_t> DeleteUnusedImages();
 
   struct Record {
     WallTime first_detected;

@@ -168,5 +168,74 @@ TEST(EvictionManager, StaticAndCriticalPodsAreNeverChosen) {
   EXPECT_TRUE(m.MemoryPressure());
 }
 
+TEST(EvictionManager, DiskPressureDeletesUnusedImagesBeforeAnyPod) {
+  testing::FakeClock clock;
+  EvictionOptions o;
+  o.thresholds = *ParseThresholds({{"nodefs.available", "60Mi"}}, {}, {});
+  EvictionManager m(o, &clock);
+  std::vector<api::k8s::Pod> pods = {MakePod("app", 0)};
+  cadvisor::Summary s = NodeWithAvailable(1000, 500);  // nodefs: 50Mi of 100Mi available
+  s.pods = {Stats(pods[0], 10)};
+  int deletions = 0;
+  int64_t available_after = 80;
+  NodeReclaim reclaim{[&] { ++deletions; },
+                      [&] {
+                        cadvisor::Summary after = s;
+                        after.node.fs->available_bytes = available_after * kMi;
+                        return after;
+                      }};
+  EXPECT_FALSE(m.Synchronize(s, pods, reclaim));  // the images freed enough
+  EXPECT_EQ(deletions, 1);
+  EXPECT_TRUE(m.DiskPressure());
+
+  available_after = 55;  // not enough: then a pod goes
+  auto d = m.Synchronize(s, pods, reclaim);
+  EXPECT_EQ(deletions, 2);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->pod.metadata.name, "app");
+  EXPECT_EQ(d->message.rfind("The node was low on resource: ephemeral-storage. ", 0), 0u)
+      << d->message;
+}
+
+TEST(EvictionManager, MemoryPressureReclaimsNoImages) {
+  testing::FakeClock clock;
+  EvictionOptions o;
+  o.thresholds = *ParseThresholds({{"memory.available", "100Mi"}}, {}, {});
+  o.memory_capacity_bytes = 1000 * kMi;
+  EvictionManager m(o, &clock);
+  std::vector<api::k8s::Pod> pods = {MakePod("hog", 0)};
+  cadvisor::Summary s = NodeWithAvailable(1000, 50);
+  s.pods = {Stats(pods[0], 300)};
+  int deletions = 0;
+  NodeReclaim reclaim{[&] { ++deletions; }, [&] { return s; }};
+  EXPECT_TRUE(m.Synchronize(s, pods, reclaim));
+  EXPECT_EQ(deletions, 0);
+}
+
+TEST(RejectUnderPressure, AsUpstreamsEvictionAdmitHandler) {
+  auto best_effort = MakePod("be", 0);
+  auto burstable = MakePod("burstable", 100);
+  burstable.spec.containers[0].resources.limits.clear();
+  EXPECT_FALSE(RejectUnderPressure(best_effort, {}));
+
+  EXPECT_EQ(RejectUnderPressure(best_effort, {"MemoryPressure"}),
+            "The node had condition: [MemoryPressure]. ");
+  EXPECT_FALSE(RejectUnderPressure(burstable, {"MemoryPressure"}));
+  auto tolerant = best_effort;
+  api::k8s::Toleration t;
+  t.key = "node.kubernetes.io/memory-pressure";
+  t.operator_ = "Exists";
+  t.effect = "NoSchedule";
+  tolerant.spec.tolerations.push_back(t);
+  EXPECT_FALSE(RejectUnderPressure(tolerant, {"MemoryPressure"}));
+
+  EXPECT_EQ(RejectUnderPressure(burstable, {"MemoryPressure", "DiskPressure"}),
+            "The node had condition: [MemoryPressure DiskPressure]. ");
+  EXPECT_TRUE(RejectUnderPressure(burstable, {"PIDPressure"}));
+  auto static_pod = best_effort;
+  static_pod.metadata.annotations["kubernetes.io/config.source"] = "file";
+  EXPECT_FALSE(RejectUnderPressure(static_pod, {"DiskPressure"}));
+}
+
 }  // namespace
 }  // namespace capstan::kubelet::eviction
