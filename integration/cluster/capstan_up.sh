@@ -444,8 +444,11 @@ spec:
 PODS
 check "pods to measure" contains 'created' k apply -f "$tmp/top.yaml"
 check "discovery lists metrics.k8s.io" contains 'metrics.k8s.io/v1beta1' k api-versions
-check "kubectl top pod: the burner near one core" eventually 90 bash -c \
-  "'$kubectl' top pod burner --no-headers | awk '{ v = \$2+0 } END { exit !(NR == 1 && v >= 800 && v <= 1200) }'"
+check "the burner runs" eventually 60 bash -c "'$kubectl' get pod burner | grep -q Running"
+# Within 30 s of running (a scrape every 15 s; a new container is measured from its start).
+# The bounds allow for a loaded 2-core CI machine sharing the core.
+check "kubectl top pod: the burner near one core" eventually 30 bash -c \
+  "'$kubectl' top pod burner --no-headers | awk '{ v = \$2+0 } END { exit !(NR == 1 && v >= 600 && v <= 1200) }'"
 check "kubectl top pod: the holder near 100Mi" eventually 60 bash -c \
   "'$kubectl' top pod holder --no-headers | awk '{ v = \$3+0 } END { exit !(NR == 1 && v >= 95 && v <= 120) }'"
 check "kubectl top node" eventually 60 bash -c \
