@@ -282,6 +282,7 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
   if (sub == "binding" || sub == "eviction") return internal::HandleBinding(c);
   if (sub == "token") return internal::HandleTokenRequest(c);
   if (sub == "log" && resource->kind == "Pod") return internal::HandlePodLog(c);
+  if (sub == "proxy" && resource->kind == "Node") return internal::HandleNodeProxy(c);
   if (!sub.empty() && sub != "status" && sub != "approval") {
     RespondError(writer,
                  MethodNotAllowedError(fmt::format("the {} subresource is not served yet", sub)));

@@ -38,6 +38,8 @@ void HandleScale(const HandlerContext& c);
 void HandleBinding(const HandlerContext& c);
 // pods/NAME/log: proxied to the pod's kubelet (pod_logs.cc).
 void HandlePodLog(const HandlerContext& c);
+// nodes/NAME/proxy/PATH: a GET proxied to the node's kubelet (node_proxy.cc).
+void HandleNodeProxy(const HandlerContext& c);
 // The kubelet's address from its Node: InternalIP, else Hostname, and its port.
 std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& node);
 // metrics.k8s.io NodeMetrics and PodMetrics (metrics_api.cc).

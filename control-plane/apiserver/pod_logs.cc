@@ -6,7 +6,21 @@
 #include "api/k8s/client/rest_client.h"
 #include "control-plane/apiserver/handlers.h"
 
-namespace capstan::control_plane::apiserver::internal {
+namespace capstan::control_plane::apiserver {
+
+Result<std::unique_ptr<api::k8s::client::RestClient>> KubeletConnection::Client(
+    const std::string& host, int port, std::chrono::milliseconds timeout) const {
+  api::k8s::client::RestConfig config;
+  config.host = host;
+  config.port = port;
+  config.ca_pem = ca_pem;
+  config.client_cert_pem = client_cert_pem;
+  config.client_key_pem = client_key_pem;
+  config.timeout = timeout;
+  return api::k8s::client::RestClient::Create(config);
+}
+
+namespace internal {
 namespace {
 
 constexpr int kDefaultKubeletPort = 10250;
@@ -131,13 +145,7 @@ void HandlePodLog(const HandlerContext& c) {
   auto address = KubeletAddress(*node);
   if (!address) return RespondError(c.writer, address.error());
 
-  api::k8s::client::RestConfig config;
-  config.host = address->first;
-  config.port = address->second;
-  config.ca_pem = c.kubelet->ca_pem;
-  config.client_cert_pem = c.kubelet->client_cert_pem;
-  config.client_key_pem = c.kubelet->client_key_pem;
-  auto client = api::k8s::client::RestClient::Create(config);
+  auto client = c.kubelet->Client(address->first, address->second);
   if (!client) return RespondError(c.writer, InternalError(client.error().message()));
   std::string path = fmt::format("/containerLogs/{}/{}/{}{}", c.info.namespace_, c.info.name,
                                  *container, KubeletQuery(c.info));
@@ -172,4 +180,5 @@ void HandlePodLog(const HandlerContext& c) {
   c.writer.EndStream();
 }
 
-}  // namespace capstan::control_plane::apiserver::internal
+}  // namespace internal
+}  // namespace capstan::control_plane::apiserver

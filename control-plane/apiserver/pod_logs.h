@@ -5,7 +5,10 @@
 // API, presenting its kubelet client certificate and verifying the kubelet's serving
 // certificate against the cluster CA. With follow=true the lines stream as they come.
 
+#include <memory>
 #include <string>
+
+#include "api/k8s/client/rest_client.h"
 
 namespace capstan::control_plane::apiserver {
 
@@ -14,6 +17,10 @@ struct KubeletConnection {
   std::string client_cert_pem;
   std::string client_key_pem;
   bool configured() const { return !client_cert_pem.empty(); }
+  // A client of the kubelet at host:port, as the API server's kubelet client.
+  Result<std::unique_ptr<api::k8s::client::RestClient>> Client(
+      const std::string& host, int port,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 };
 
 }  // namespace capstan::control_plane::apiserver

@@ -82,14 +82,8 @@ metrics::TargetsFunc ScrapeTargets(Registry* registry, const ResourceRegistry* r
 metrics::FetchFunc ScrapeFetcher(const KubeletConnection& kubelet) {
   return [kubelet](const metrics::ScrapeTarget& target) -> Result<std::string> {
     if (!kubelet.configured()) return Fail(Code::kFailedPrecondition, "no kubelet client");
-    api::k8s::client::RestConfig config;
-    config.host = target.host;
-    config.port = target.port;
-    config.ca_pem = kubelet.ca_pem;
-    config.client_cert_pem = kubelet.client_cert_pem;
-    config.client_key_pem = kubelet.client_key_pem;
-    config.timeout = std::chrono::seconds(10);
-    CAPSTAN_ASSIGN_OR_RETURN(auto client, api::k8s::client::RestClient::Create(config));
+    CAPSTAN_ASSIGN_OR_RETURN(auto client,
+                             kubelet.Client(target.host, target.port, std::chrono::seconds(10)));
     CAPSTAN_ASSIGN_OR_RETURN(auto response, client->Do("GET", "/metrics/resource"));
     if (response.status != 200) {
       return Fail(Code::kUnavailable, "kubelet answered {}: {}", response.status,

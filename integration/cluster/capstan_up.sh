@@ -457,6 +457,21 @@ check "top pod -A --containers --sort-by=cpu puts the burner first" eventually 3
   "'$kubectl' top pod -A --containers --sort-by=cpu --no-headers | head -1 | grep -Eq '^default +burner +spin '"
 check "top pod -l selects by label, sorted by memory" eventually 30 bash -c \
   "[[ \$('$kubectl' top pod -l top=yes --sort-by=memory --no-headers | awk '{print \$1}' | tr '\n' ' ') == 'holder burner ' ]]"
+# The kubelet's stats and metrics through the API server's node proxy, as users read them.
+cat >"$tmp/summary_check.py" <<'PY'
+import json, sys
+node, s = sys.argv[1], json.load(sys.stdin)
+holder = [p for p in s["pods"] if p["podRef"]["name"] == "holder"][0]
+assert s["node"]["nodeName"] == node, s["node"]["nodeName"]
+assert holder["volume"][0]["name"] == "mem", holder.get("volume")
+assert holder["volume"][0]["usedBytes"] >= 100 << 20, holder["volume"]
+PY
+check "nodes/proxy: the kubelet's /stats/summary with the holder's memory volume" eventually 30 bash -c \
+  "'$kubectl' get --raw /api/v1/nodes/$node/proxy/stats/summary | python3 '$tmp/summary_check.py' '$node'"
+check "nodes/proxy: /metrics/cadvisor has the burner's CPU" contains 'container_cpu_usage_seconds_total{container="spin",namespace="default",pod="burner"}' \
+  k get --raw "/api/v1/nodes/$node/proxy/metrics/cadvisor"
+check "nodes/proxy: /metrics counts the running pods" matches '^kubelet_running_pods [1-9]' \
+  k get --raw "/api/v1/nodes/$node/proxy/metrics"
 check "delete the measured pods" contains 'deleted' k delete -f "$tmp/top.yaml" --wait=false
 
 check "a config map to keep" contains 'created' k create configmap kept --from-literal=k=v

@@ -1,6 +1,6 @@
-// pods/log: the API server relays a container's log from the pod's kubelet over mutually
-// authenticated TLS. A fake kubelet (capstan's HTTPS server with a CA-signed certificate)
-// answers /containerLogs.
+// pods/log and nodes/proxy: the API server relays a container's log, or any GET, from the
+// kubelet over mutually authenticated TLS. A fake kubelet (capstan's HTTPS server with a
+// CA-signed certificate) answers /containerLogs and /stats/summary.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -57,6 +57,9 @@ class FakeKubelet {
         std::lock_guard lock(mu_);
         targets.push_back(req.target);
         callers.push_back(req.client_certificate ? req.client_certificate->common_name : "");
+      }
+      if (req.target.rfind("/stats/summary", 0) == 0) {
+        return w.Respond(200, "application/json", R"({"node":{"nodeName":"node-a"}})");
       }
       if (req.target.rfind("/containerLogs/app/web/c2", 0) != 0) {
         return w.Respond(404, "text/plain", "no such container");
@@ -176,6 +179,23 @@ TEST_F(PodLogsTest, ErrorsInUpstreamsWords) {
   w = Get("/api/v1/namespaces/app/pods/web/log?container=c1");
   EXPECT_EQ(w.status, 404) << w.body;
   EXPECT_NE(w.body.find("no such container"), std::string::npos) << w.body;
+}
+
+TEST_F(PodLogsTest, NodeProxyRelaysAGetToTheKubelet) {
+  auto w = Get("/api/v1/nodes/node-a/proxy/stats/summary?only_cpu_and_memory=true");
+  EXPECT_EQ(w.status, 200) << w.body;
+  EXPECT_EQ(w.content_type, "application/json");
+  EXPECT_EQ(w.body, R"({"node":{"nodeName":"node-a"}})");
+  w = Get("/api/v1/nodes/node-a/proxy/nope");
+  EXPECT_EQ(w.status, 404);  // the kubelet's own answer
+  w = Get("/api/v1/nodes/node-a/proxy/stats/../containerLogs/app/web/c2");
+  EXPECT_EQ(w.status, 400) << w.body;
+  w = Get("/api/v1/nodes/node-b/proxy/stats/summary");
+  EXPECT_EQ(w.status, 404) << w.body;
+  std::lock_guard lock(kubelet_->mu_);
+  ASSERT_EQ(kubelet_->targets.size(), 2u);
+  EXPECT_EQ(kubelet_->targets[0], "/stats/summary?only_cpu_and_memory=true");
+  EXPECT_EQ(kubelet_->callers[0], "kube-apiserver-kubelet-client");
 }
 
 TEST_F(PodLogsTest, AKubeletWithAnUntrustedCertificateIsNotTalkedTo) {
