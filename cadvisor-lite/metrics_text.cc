@@ -4,10 +4,7 @@
 
 namespace capstan::cadvisor {
 
-namespace {
-
-// Prometheus label values escape backslash, quote and newline.
-std::string LabelValue(std::string_view v) {
+std::string PrometheusLabelValue(std::string_view v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') {
@@ -22,14 +19,17 @@ std::string LabelValue(std::string_view v) {
   return out;
 }
 
+namespace {
+
 int64_t Millis(WallTime t) { return UnixNanos(t) / 1000000; }
 
 std::string Seconds(uint64_t ns) { return fmt::format("{:.9f}", static_cast<double>(ns) / 1e9); }
 
 // {container, namespace, pod} as cAdvisor labels a container's cgroup ("" for a pod's own).
 std::string ContainerLabels(const PodStats& p, std::string_view container) {
-  return fmt::format("container=\"{}\",namespace=\"{}\",pod=\"{}\"", LabelValue(container),
-                     LabelValue(p.namespace_), LabelValue(p.name));
+  return fmt::format("container=\"{}\",namespace=\"{}\",pod=\"{}\"",
+                     PrometheusLabelValue(container), PrometheusLabelValue(p.namespace_),
+                     PrometheusLabelValue(p.name));
 }
 
 }  // namespace
@@ -39,12 +39,9 @@ std::string ResourceMetricsText(const Summary& s, bool scrape_error) {
   auto header = [&](std::string_view name, std::string_view type, std::string_view help) {
     out += fmt::format("# HELP {} [STABLE] {}\n# TYPE {} {}\n", name, help, name, type);
   };
-  auto container_labels = [](const PodStats& p, const ContainerStats& c) {
-    return fmt::format("container=\"{}\",namespace=\"{}\",pod=\"{}\"", LabelValue(c.name),
-                       LabelValue(p.namespace_), LabelValue(p.name));
-  };
   auto pod_labels = [](const PodStats& p) {
-    return fmt::format("namespace=\"{}\",pod=\"{}\"", LabelValue(p.namespace_), LabelValue(p.name));
+    return fmt::format("namespace=\"{}\",pod=\"{}\"", PrometheusLabelValue(p.namespace_),
+                       PrometheusLabelValue(p.name));
   };
 
   header("container_cpu_usage_seconds_total", "counter",
@@ -52,9 +49,9 @@ std::string ResourceMetricsText(const Summary& s, bool scrape_error) {
   for (const auto& p : s.pods) {
     for (const auto& c : p.containers) {
       if (c.cpu && c.cpu->usage_core_nano_seconds) {
-        out +=
-            fmt::format("container_cpu_usage_seconds_total{{{}}} {} {}\n", container_labels(p, c),
-                        Seconds(*c.cpu->usage_core_nano_seconds), Millis(c.cpu->time));
+        out += fmt::format("container_cpu_usage_seconds_total{{{}}} {} {}\n",
+                           ContainerLabels(p, c.name), Seconds(*c.cpu->usage_core_nano_seconds),
+                           Millis(c.cpu->time));
       }
     }
   }
@@ -63,9 +60,9 @@ std::string ResourceMetricsText(const Summary& s, bool scrape_error) {
   for (const auto& p : s.pods) {
     for (const auto& c : p.containers) {
       if (c.memory && c.memory->working_set_bytes) {
-        out +=
-            fmt::format("container_memory_working_set_bytes{{{}}} {} {}\n", container_labels(p, c),
-                        *c.memory->working_set_bytes, Millis(c.memory->time));
+        out += fmt::format("container_memory_working_set_bytes{{{}}} {} {}\n",
+                           ContainerLabels(p, c.name), *c.memory->working_set_bytes,
+                           Millis(c.memory->time));
       }
     }
   }
@@ -73,7 +70,7 @@ std::string ResourceMetricsText(const Summary& s, bool scrape_error) {
          "Start time of the container since unix epoch in seconds");
   for (const auto& p : s.pods) {
     for (const auto& c : p.containers) {
-      out += fmt::format("container_start_time_seconds{{{}}} {} {}\n", container_labels(p, c),
+      out += fmt::format("container_start_time_seconds{{{}}} {} {}\n", ContainerLabels(p, c.name),
                          Seconds(static_cast<uint64_t>(UnixNanos(c.start_time))),
                          Millis(c.start_time));
     }
@@ -205,7 +202,7 @@ std::string CadvisorMetricsText(const Summary& s) {
       if (!p.network) continue;
       for (const auto& i : p.network->interfaces) {
         out += fmt::format("{}{{{},interface=\"{}\"}} {} {}\n", n.name, ContainerLabels(p, ""),
-                           LabelValue(i.name), i.*n.field, Millis(p.network->time));
+                           PrometheusLabelValue(i.name), i.*n.field, Millis(p.network->time));
       }
     }
   }

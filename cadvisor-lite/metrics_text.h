@@ -4,6 +4,7 @@
 //   /metrics/cadvisor: cAdvisor's container_* and machine_* series, for Prometheus.
 
 #include <string>
+#include <string_view>
 
 #include "cadvisor-lite/summary.h"
 
@@ -18,5 +19,8 @@ std::string ResourceMetricsText(const Summary& summary, bool scrape_error);
 // bytes, pod network counters per interface, container start times, and the machine's
 // memory capacity.
 std::string CadvisorMetricsText(const Summary& summary);
+
+// A label value as the text format writes it: backslash, quote and newline escaped.
+std::string PrometheusLabelValue(std::string_view v);
 
 }  // namespace capstan::cadvisor

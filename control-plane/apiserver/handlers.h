@@ -40,6 +40,8 @@ void HandleBinding(const HandlerContext& c);
 void HandlePodLog(const HandlerContext& c);
 // nodes/NAME/proxy/PATH: a GET proxied to the node's kubelet (node_proxy.cc).
 void HandleNodeProxy(const HandlerContext& c);
+// 503 ServiceUnavailable: no kubelet client, or the kubelet could not be reached.
+ApiError KubeletUnavailable(const std::string& message);
 // The kubelet's address from its Node: InternalIP, else Hostname, and its port.
 std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& node);
 // metrics.k8s.io NodeMetrics and PodMetrics (metrics_api.cc).

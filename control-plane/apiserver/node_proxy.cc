@@ -29,10 +29,8 @@ void HandleNodeProxy(const HandlerContext& c) {
     return RespondError(c.writer, MethodNotAllowedError("nodes/proxy answers GET here"));
   }
   if (c.kubelet == nullptr || !c.kubelet->configured()) {
-    ApiError e = InternalError("this server has no client certificate for kubelets");
-    e.code = 503;
-    e.reason = "ServiceUnavailable";
-    return RespondError(c.writer, e);
+    return RespondError(c.writer,
+                        KubeletUnavailable("this server has no client certificate for kubelets"));
   }
   std::string path = ProxiedPath(c.info);
   // The kubelet refuses what is not one of its endpoints; a path that climbs is refused
@@ -54,11 +52,9 @@ void HandleNodeProxy(const HandlerContext& c) {
   if (!client) return RespondError(c.writer, InternalError(client.error().message()));
   auto response = (*client)->Do("GET", path + query);
   if (!response) {
-    ApiError e = InternalError(fmt::format("error trying to reach the kubelet of node {}: {}",
-                                           c.info.name, response.error().message()));
-    e.code = 503;
-    e.reason = "ServiceUnavailable";
-    return RespondError(c.writer, e);
+    return RespondError(
+        c.writer, KubeletUnavailable(fmt::format("error trying to reach the kubelet of node {}: {}",
+                                                 c.info.name, response.error().message())));
   }
   // As kube-apiserver's proxy: the kubelet's answer as it came, status included.
   c.writer.Respond(response->status,

@@ -98,6 +98,13 @@ std::string KubeletQuery(const RequestInfo& info) {
 
 }  // namespace
 
+ApiError KubeletUnavailable(const std::string& message) {
+  ApiError e = InternalError(message);
+  e.code = 503;
+  e.reason = "ServiceUnavailable";
+  return e;
+}
+
 std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& node) {
   std::string host;
   for (const char* type : {"InternalIP", "ExternalIP", "Hostname"}) {
@@ -123,10 +130,8 @@ void HandlePodLog(const HandlerContext& c) {
     return RespondError(c.writer, MethodNotAllowedError("pods/log answers GET"));
   }
   if (c.kubelet == nullptr || !c.kubelet->configured()) {
-    ApiError e = InternalError("this server has no client certificate for kubelets");
-    e.code = 503;
-    e.reason = "ServiceUnavailable";
-    return RespondError(c.writer, e);
+    return RespondError(c.writer,
+                        KubeletUnavailable("this server has no client certificate for kubelets"));
   }
   auto pod = c.registry.Get(c.resource, c.info.namespace_, c.info.name);
   if (!pod) return RespondError(c.writer, pod.error());

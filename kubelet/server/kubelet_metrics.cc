@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cadvisor-lite/metrics_text.h"
 #include "common/file.h"
 
 namespace capstan::kubelet::server {
@@ -65,19 +66,6 @@ ProcessFigures ReadProcessFigures() {
   return f;
 }
 
-std::string LabelValue(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string KubeletMetricsText(const std::string& node_name,
@@ -87,7 +75,8 @@ std::string KubeletMetricsText(const std::string& node_name,
     out += fmt::format("# HELP {} [ALPHA] {}\n# TYPE {} gauge\n", name, help, name);
   };
   gauge("kubelet_node_name", "The node's name. The count is always 1.");
-  out += fmt::format("kubelet_node_name{{node=\"{}\"}} 1\n", LabelValue(node_name));
+  out += fmt::format("kubelet_node_name{{node=\"{}\"}} 1\n",
+                     cadvisor::PrometheusLabelValue(node_name));
 
   int64_t running_pods = 0;
   std::map<std::string, int64_t> containers = {{"created", 0}, {"exited", 0}, {"running", 0}};
