@@ -32,12 +32,20 @@ void HandleNodeProxy(const HandlerContext& c) {
     return RespondError(c.writer,
                         KubeletUnavailable("this server has no client certificate for kubelets"));
   }
-  std::string path = ProxiedPath(c.info);
-  // The kubelet refuses what is not one of its endpoints; a path that climbs is refused
-  // here all the same, before it reaches another host.
-  if (path[0] != '/' || path.find("/../") != std::string::npos || path.ends_with("/..")) {
-    return RespondError(c.writer, BadRequestError("invalid proxy path"));
+  // The path arrives decoded: each segment is encoded again before it goes on the request
+  // line, so a %0d%0a, a space or a %3F cannot change the request the kubelet reads.
+  std::string decoded = ProxiedPath(c.info), path;
+  for (size_t at = 1; at <= decoded.size();) {
+    size_t slash = decoded.find('/', at);
+    if (slash == std::string::npos) slash = decoded.size();
+    std::string segment = decoded.substr(at, slash - at);
+    if (segment == ".." || segment == ".") {
+      return RespondError(c.writer, BadRequestError("invalid proxy path"));
+    }
+    path += "/" + api::k8s::client::QueryEscape(segment);
+    at = slash + 1;
   }
+  if (path.empty()) path = "/";
   auto node = c.registry.Get(c.resource, "", c.info.name);
   if (!node) return RespondError(c.writer, node.error());
   auto address = KubeletAddress(*node);

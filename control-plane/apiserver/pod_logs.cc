@@ -111,8 +111,9 @@ std::expected<std::pair<std::string, int>, ApiError> KubeletAddress(const Json& 
     for (const auto& a : Lookup(node, {"status", "addresses"}).is_array()
                              ? Lookup(node, {"status", "addresses"})
                              : Json::array()) {
-      if (host.empty() && StringOr(a.value("type", Json())) == type) {
-        host = StringOr(a.value("address", Json()));
+      // Lookup, not value(): an element that is not an object must not throw.
+      if (host.empty() && StringOr(Lookup(a, {"type"})) == type) {
+        host = StringOr(Lookup(a, {"address"}));
       }
     }
   }

@@ -190,11 +190,15 @@ TEST_F(PodLogsTest, NodeProxyRelaysAGetToTheKubelet) {
   EXPECT_EQ(w.status, 404);  // the kubelet's own answer
   w = Get("/api/v1/nodes/node-a/proxy/stats/../containerLogs/app/web/c2");
   EXPECT_EQ(w.status, 400) << w.body;
+  // A decoded CR LF or space must not reach the kubelet's request line as such.
+  w = Get("/api/v1/nodes/node-a/proxy/healthz%20HTTP/1.1%0d%0aX:%20y");
+  EXPECT_EQ(w.status, 404) << w.body;
   w = Get("/api/v1/nodes/node-b/proxy/stats/summary");
   EXPECT_EQ(w.status, 404) << w.body;
   std::lock_guard lock(kubelet_->mu_);
-  ASSERT_EQ(kubelet_->targets.size(), 2u);
+  ASSERT_EQ(kubelet_->targets.size(), 3u);
   EXPECT_EQ(kubelet_->targets[0], "/stats/summary?only_cpu_and_memory=true");
+  EXPECT_EQ(kubelet_->targets[2], "/healthz%20HTTP/1.1%0D%0AX%3A%20y");
   EXPECT_EQ(kubelet_->callers[0], "kube-apiserver-kubelet-client");
 }
 
