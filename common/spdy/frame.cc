@@ -1,5 +1,7 @@
 #include "common/spdy/frame.h"
 
+#include "common/spdy/wire.h"
+
 namespace capstan::spdy {
 
 namespace {
@@ -7,17 +9,8 @@ namespace {
 constexpr uint32_t kMaxLength = 0xFFFFFF;
 constexpr uint32_t kMaxStreamId = 0x7FFFFFFF;
 
-void PutU32(std::string& out, uint32_t v) {
-  out += static_cast<char>(v >> 24);
-  out += static_cast<char>(v >> 16);
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v);
-}
-
-uint32_t GetU32(std::string_view s, size_t at) {
-  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])); };
-  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-}
+using wire::GetU32;
+using wire::PutU32;
 
 Status CheckStreamId(uint32_t id) {
   if (id > kMaxStreamId) return Fail(Code::kInvalidArgument, "stream id {} is too large", id);

@@ -2,23 +2,12 @@
 
 #include <initializer_list>
 
+#include "common/spdy/wire.h"
+
 namespace capstan::spdy {
 
-namespace {
-
-void PutU32(std::string& out, uint32_t v) {
-  out += static_cast<char>(v >> 24);
-  out += static_cast<char>(v >> 16);
-  out += static_cast<char>(v >> 8);
-  out += static_cast<char>(v);
-}
-
-uint32_t GetU32(std::string_view s, size_t at) {
-  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])); };
-  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
-}
-
-}  // namespace
+using wire::GetU32;
+using wire::PutU32;
 
 std::string HeaderValue(const HeaderBlock& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
