@@ -83,6 +83,16 @@ int Run(cri::runtime::RuntimeConfig config) {
   }
   (*images)->SetInUseCheck(
       [rt = runtime->get()](std::string_view id) { return rt->ImageInUse(id); });
+  cri::streaming::StreamingOptions stream_options;
+  stream_options.address = config.stream_address;
+  stream_options.port = config.stream_port;
+  stream_options.limits.idle_timeout = std::chrono::seconds(config.stream_idle_timeout_seconds);
+  auto streaming = cri::streaming::StreamingServer::Start(stream_options, runtime->get());
+  if (!streaming) {
+    kLog.Error("starting the streaming server", {{"error", streaming.error().message()}});
+    return 1;
+  }
+  (*runtime)->SetStreamingServer(streaming->get());
   cri::runtime::ImageServiceImpl image_service(images->get());
   auto runtime_grpc = cri::server::NewRuntimeGrpcService(runtime->get());
   auto image_grpc = cri::server::NewImageGrpcService(&image_service);
@@ -103,7 +113,10 @@ int Run(cri::runtime::RuntimeConfig config) {
   }
   ::chmod(path.c_str(), 0660);
   kLog.Info("serving CRI",
-            {{"address", "unix://" + path}, {"root", config.root}, {"state", config.state}});
+            {{"address", "unix://" + path},
+             {"streaming", config.stream_address + ":" + std::to_string((*streaming)->port())},
+             {"root", config.root},
+             {"state", config.state}});
   NotifyReady("serving CRI on unix://" + path);
 
   // SIGTERM/SIGINT stop the daemon; containers keep running under their monitors.
@@ -111,6 +124,7 @@ int Run(cri::runtime::RuntimeConfig config) {
   NotifyStopping();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   server->Wait();
+  (*streaming)->Stop();
   return 0;
 }
 

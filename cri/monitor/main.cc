@@ -2,11 +2,14 @@
 // uses to run a command inside a running container (exec mode).
 //
 //   capstan-monitor run --id ID --spec FILE --log-path FILE --exit-file FILE --pid-file FILE
-//       [--oom-file FILE] [--sync-fd N] [--tty] [--stdin] [--pid-mode container|node|target]
-//       [--pidns PATH]
+//       [--oom-file FILE] [--sync-fd N] [--tty] [--stdin] [--stdin-once] [--attach-socket PATH]
+//       [--pid-mode container|node|target] [--pidns PATH]
 //   capstan-monitor exec --spec FILE --pid PID --error-file FILE [--tty] [--timeout S] -- ARGS...
+//   capstan-monitor exec --spec FILE --pid PID --stream-fd N [--tty] [--stdin] -- ARGS...
+//       (streaming: stdio relayed over the stdio-protocol socket N, see exec_stream.h)
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "cri/monitor/exec_stream.h"
 #include "cri/monitor/monitor.h"
+#include "cri/monitor/stdio_protocol.h"
 #include "cri/oci/init.h"
 
 namespace {
@@ -49,6 +54,10 @@ int RunMode(int argc, char** argv) {
       o.tty = true;
     else if (a == "--stdin")
       o.stdin_open = true;
+    else if (a == "--stdin-once")
+      o.stdin_once = true;
+    else if (a == "--attach-socket")
+      o.attach_socket = next();
     else if (a == "--pid-mode")
       o.pid_mode = next();
     else if (a == "--pidns")
@@ -81,6 +90,8 @@ int RunMode(int argc, char** argv) {
 
 int ExecMode(int argc, char** argv) {
   std::string spec_path, error_file;
+  int stream_fd = -1;
+  bool stdin_open = false;
   capstan::cri::oci::ExecRequest req;
   int i = 2;
   for (; i < argc; ++i) {
@@ -96,6 +107,10 @@ int ExecMode(int argc, char** argv) {
       req.target_pid = std::atoi(next().c_str());
     else if (a == "--error-file")
       error_file = next();
+    else if (a == "--stream-fd")
+      stream_fd = std::atoi(next().c_str());
+    else if (a == "--stdin")
+      stdin_open = true;
     else if (a == "--tty")
       req.tty = true;
     else if (a == "--timeout")
@@ -105,6 +120,19 @@ int ExecMode(int argc, char** argv) {
   }
   for (; i < argc; ++i) {
     req.args.emplace_back(argv[i]);
+  }
+  if (stream_fd >= 0) {
+    ::fcntl(stream_fd, F_SETFD, FD_CLOEXEC);
+    if (req.target_pid <= 0 || req.args.empty()) {
+      return Usage();
+    }
+    auto spec = capstan::cri::oci::LoadSpec(spec_path);
+    if (!spec) {
+      std::string packet = capstan::cri::monitor::ExitPacket(127, spec.error().message());
+      (void)!::send(stream_fd, packet.data(), packet.size(), MSG_NOSIGNAL);
+      return 1;
+    }
+    return capstan::cri::monitor::RunExecStream(*spec, req, stream_fd, stdin_open);
   }
   int error_fd = ::open(error_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (error_fd < 0 || req.target_pid <= 0 || req.args.empty()) {

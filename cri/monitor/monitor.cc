@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "common/process.h"
 #include "common/time.h"
 #include "common/unique_fd.h"
+#include "cri/monitor/attach_hub.h"
 #include "cri/monitor/exit_status.h"
 #include "cri/monitor/log_writer.h"
 #include "cri/oci/init.h"
@@ -55,7 +57,9 @@ struct Stdio {
 // Receives one fd sent with SCM_RIGHTS; invalid when the peer closed without sending.
 UniqueFd ReceiveFd(int sock) {
   char byte;
-  struct iovec iov {&byte, 1};
+  struct iovec iov {
+    &byte, 1
+  };
   char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
   msg.msg_iov = &iov;
@@ -176,6 +180,11 @@ int RunMonitor(const MonitorOptions& opts) {
       return 1;
     }
   }
+  // Listening before the container runs: an Attach right after StartContainer finds it.
+  AttachHub attach;
+  if (!opts.attach_socket.empty()) {
+    (void)attach.Listen(opts.attach_socket);
+  }
   pid_t pid = ::fork();
   if (pid < 0) {
     Sync(opts.sync_fd, "error fork\n");
@@ -230,6 +239,15 @@ int RunMonitor(const MonitorOptions& opts) {
   watch(io->out_r.get());
   watch(io->err_r.get());
   watch(sigfd.get());
+  if (attach.listen_fd() >= 0) {
+    watch(attach.listen_fd());
+  }
+  // Where attached clients' input goes: the stdin pipe, or the pty. Non-blocking: a container
+  // that does not read its input must not stall the monitor (input beyond the pipe is lost).
+  int input_fd = opts.tty ? io->out_r.get() : io->stdin_w.get();
+  if (io->stdin_w) {
+    ::fcntl(io->stdin_w.get(), F_SETFL, ::fcntl(io->stdin_w.get(), F_GETFL) | O_NONBLOCK);
+  }
 
   bool exited = false;
   int wait_status = 0;
@@ -267,11 +285,33 @@ int RunMonitor(const MonitorOptions& opts) {
         }
         continue;
       }
+      if (fd == attach.listen_fd()) {
+        watch(attach.Accept());
+        continue;
+      }
+      if (attach.IsClient(fd)) {
+        auto in = attach.Read(fd);
+        using Kind = AttachHub::Input::Kind;
+        if (in.kind == Kind::kStdin && opts.stdin_open && input_fd >= 0) {
+          (void)!::write(input_fd, in.data.data(), in.data.size());
+        } else if (in.kind == Kind::kStdinClose && opts.stdin_once && !opts.tty) {
+          io->stdin_w.Reset();  // the container reads EOF
+          input_fd = -1;
+        } else if (in.kind == Kind::kResize && opts.tty && io->out_r) {
+          struct winsize ws {};
+          ws.ws_col = in.width;
+          ws.ws_row = in.height;
+          ::ioctl(io->out_r.get(), TIOCSWINSZ, &ws);
+        }
+        continue;  // a client that left was dropped (closing its fd unwatched it)
+      }
       UniqueFd& src = fd == io->out_r.get() ? io->out_r : io->err_r;
       Stream stream = fd == io->err_r.get() ? Stream::kStderr : Stream::kStdout;
       n = ::read(fd, buf, sizeof(buf));
       if (n > 0) {
         log.Write(stream, std::string_view(buf, static_cast<size_t>(n)));
+        attach.Broadcast(stream == Stream::kStderr ? StdioMessage::kStderr : StdioMessage::kStdout,
+                         std::string_view(buf, static_cast<size_t>(n)));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         ::epoll_ctl(ep.get(), EPOLL_CTL_DEL, fd, nullptr);
         src.Reset();
@@ -279,6 +319,7 @@ int RunMonitor(const MonitorOptions& opts) {
     }
   }
   log.Flush();
+  attach.Close();  // attached clients see the end of the stream
 
   ExitStatus status;
   status.finished_at_ns = UnixNanos(WallNow());

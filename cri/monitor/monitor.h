@@ -17,6 +17,10 @@ struct MonitorOptions {
   int sync_fd = -1;      // "ok <pid>\n" or "error <message>\n" for capstan-cri, then closed
   bool tty = false;
   bool stdin_open = false;
+  bool stdin_once = false;  // the first attached client that closes stdin closes the container's
+  // A SOCK_SEQPACKET socket for `crictl attach` / `kubectl attach`, speaking the stdio
+  // protocol (stdio_protocol.h): clients get the output as it is logged and may write stdin.
+  std::string attach_socket;
   std::string pid_mode = "container";  // container | node | target
   std::string pidns_path;              // for target
 };

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -131,7 +133,9 @@ Status SetUpConsole(int console_fd) {
     return FailErrno("opening {}", name);
   }
   char byte = 0;
-  struct iovec iov {&byte, 1};
+  struct iovec iov {
+    &byte, 1
+  };
   char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
   msg.msg_iov = &iov;
@@ -300,7 +304,13 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
     }
   }
   // A PID namespace applies to children only: fork once more. The child reports its own
-  // failures through a pipe of ours, which we pass on to `error_fd`.
+  // failures through a pipe of ours, which we pass on to `error_fd`. SIGTERM (a streaming
+  // client that went away) takes the command's whole process group down, as a timeout does.
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &term, nullptr);
+  UniqueFd sigfd(::signalfd(-1, &term, SFD_CLOEXEC));
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     Die(error_fd, ErrnoError(errno, "pipe"));
@@ -311,11 +321,19 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
   }
   if (child == 0) {
     ::close(pipe_fds[0]);
+    ::sigprocmask(SIG_UNBLOCK, &term, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // Its own process group, so that a timeout takes down whatever the command started.
-    ::setpgid(0, 0);
+    // Its own process group, so that a timeout takes down whatever the command started (with
+    // a terminal, the session setsid makes is one; setsid would fail for a group leader).
+    if (!req.tty) {
+      ::setpgid(0, 0);
+    }
     die_if(ApplyRlimits(spec.process.rlimits), "rlimits");
-    die_if(SetTerminal(req.tty), "terminal");
+    if (req.tty && req.console_fd >= 0) {
+      die_if(SetUpConsole(req.console_fd), "terminal");
+    } else {
+      die_if(SetTerminal(req.tty), "terminal");
+    }
     FinishAndExec(spec, req.args, pipe_fds[1]);
   }
   ::close(pipe_fds[1]);
@@ -326,17 +344,22 @@ void RunExecInit(const ContainerSpec& spec, const ExecRequest& req, int error_fd
     child_error.append(buf, static_cast<size_t>(n));
   }
   int status = 0;
-  if (req.timeout_seconds > 0 && child_error.empty()) {
+  if (child_error.empty()) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
-    struct pollfd pfd {
-      pidfd, POLLIN, 0
-    };
-    if (pidfd >= 0 && ::poll(&pfd, 1, req.timeout_seconds * 1000) == 0) {
+    struct pollfd pfds[2] = {{pidfd, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    int timeout_ms = req.timeout_seconds > 0 ? req.timeout_seconds * 1000 : -1;
+    int ready = -1;
+    while (pidfd >= 0 && (ready = ::poll(pfds, 2, timeout_ms)) < 0 && errno == EINTR) {
+    }
+    bool timed_out = ready == 0;
+    if (timed_out || (ready > 0 && (pfds[1].revents & POLLIN) && !(pfds[0].revents & POLLIN))) {
       ::kill(-child, SIGKILL);
       ::kill(child, SIGKILL);
       ::waitpid(child, &status, 0);
-      const char msg[] = "timed out";
-      (void)!::write(error_fd, msg, sizeof(msg) - 1);
+      if (timed_out) {
+        const char msg[] = "timed out";
+        (void)!::write(error_fd, msg, sizeof(msg) - 1);
+      }
       _exit(137);
     }
   }

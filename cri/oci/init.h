@@ -21,6 +21,9 @@ struct ExecRequest {
   pid_t target_pid = 0;
   std::vector<std::string> args;
   bool tty = false;
+  // With tty: a socket the command's pty master is sent over (SCM_RIGHTS). The pty is made in
+  // the container's devpts, as a container's console is. Without it, fd 0 must be a tty.
+  int console_fd = -1;
   // 0: none. On expiry the command's whole process group is killed and "timed out" is
   // reported on the error fd.
   int timeout_seconds = 0;

@@ -35,7 +35,7 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view text) {
     }
     CAPSTAN_TRY(CheckKeys(doc, "the top level",
                           {"root", "state", "listen", "cgroup_driver", "cgroup_root", "cni",
-                           "registry", "runtime", "monitor_path"}));
+                           "registry", "runtime", "monitor_path", "streaming"}));
     auto str = [&](const YAML::Node& n, const char* key, std::string& out) {
       if (n[key]) {
         current = key;
@@ -69,6 +69,21 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view text) {
       if (reg["mirrors"]) {
         current = "registry.mirrors";
         c.registry_mirrors = reg["mirrors"].as<std::map<std::string, std::vector<std::string>>>();
+      }
+    }
+    if (auto st = doc["streaming"]) {
+      CAPSTAN_TRY(CheckKeys(st, "streaming", {"address", "port", "idle_timeout_seconds"}));
+      str(st, "address", c.stream_address);
+      if (st["port"]) {
+        current = "streaming.port";
+        c.stream_port = st["port"].as<int>();
+        if (c.stream_port < 0 || c.stream_port > 65535) {
+          return Fail(Code::kInvalidArgument, "config: streaming.port must be 0 to 65535");
+        }
+      }
+      if (st["idle_timeout_seconds"]) {
+        current = "streaming.idle_timeout_seconds";
+        c.stream_idle_timeout_seconds = st["idle_timeout_seconds"].as<int64_t>();
       }
     }
     if (auto rt = doc["runtime"]) {

@@ -9,6 +9,10 @@
 //   registry:
 //     insecure: ["127.0.0.1:5000"]
 //     mirrors: {docker.io: ["http://127.0.0.1:5000"]}
+//   streaming:                      # Exec/Attach/PortForward URLs (loopback: the kubelet proxies)
+//     address: 127.0.0.1
+//     port: 0                       # 0: any free port
+//     idle_timeout_seconds: 14400
 //   runtime:
 //     default_rlimits: {RLIMIT_NOFILE: [1048576, 1048576]}
 //     shm_size: 67108864
@@ -42,6 +46,9 @@ struct RuntimeConfig {
   int64_t pids_limit = 0;  // per-container pids.max (CRI-O's pids_limit); 0 = unlimited
   uint64_t max_exec_output = 16 << 20;
   std::string monitor_path;  // capstan-monitor; default: beside the capstan-cri binary
+  std::string stream_address = "127.0.0.1";
+  int stream_port = 0;
+  int64_t stream_idle_timeout_seconds = 4 * 3600;
 };
 
 // Parses the YAML text over the defaults; unknown keys and wrong types are InvalidArgument

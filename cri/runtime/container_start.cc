@@ -119,6 +119,8 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
                                    dir + "/exit.json",
                                    "--pid-file",
                                    dir + "/pid",
+                                   "--attach-socket",
+                                   dir + "/attach",
                                    "--sync-fd",
                                    "3"};
   if (!oom_file.empty()) {
@@ -129,6 +131,9 @@ Result<v1::StartContainerResponse> Runtime::StartContainer(const v1::StartContai
   }
   if (c->config.stdin()) {
     args.push_back("--stdin");
+  }
+  if (c->config.stdin_once()) {
+    args.push_back("--stdin-once");
   }
   auto spec = oci::LoadSpec(dir + "/spec.json");
   if (!spec) {

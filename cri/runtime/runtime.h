@@ -21,10 +21,11 @@
 #include "cri/runtime/event_broadcaster.h"
 #include "cri/runtime/exit_watcher.h"
 #include "cri/runtime/record_store.h"
+#include "cri/streaming/server.h"
 
 namespace capstan::cri::runtime {
 
-class Runtime : public api::cri::RuntimeService {
+class Runtime : public api::cri::RuntimeService, public streaming::StreamingBackend {
  public:
   struct Deps {
     runtime::RuntimeConfig config;
@@ -35,6 +36,9 @@ class Runtime : public api::cri::RuntimeService {
   // Loads every record, reconciles it with what is running, cleans what a crash left.
   static Result<std::unique_ptr<Runtime>> Create(Deps deps);
   ~Runtime() override;
+
+  // Where Exec, Attach and PortForward send their clients (not owned; set before serving).
+  void SetStreamingServer(streaming::StreamingServer* server) { streaming_ = server; }
 
   // Whether any container (in any state) is built on the image: its layers are mounted.
   bool ImageInUse(std::string_view image_id) const;
@@ -67,6 +71,14 @@ class Runtime : public api::cri::RuntimeService {
   Result<v1::ReopenContainerLogResponse> ReopenContainerLog(
       const v1::ReopenContainerLogRequest& req) override;
   Result<v1::ExecSyncResponse> ExecSync(const v1::ExecSyncRequest& req) override;
+  Result<v1::ExecResponse> Exec(const v1::ExecRequest& req) override;
+  Result<v1::AttachResponse> Attach(const v1::AttachRequest& req) override;
+  Result<v1::PortForwardResponse> PortForward(const v1::PortForwardRequest& req) override;
+
+  // The streaming server's callbacks (container_stream.cc).
+  Result<streaming::StdioConnection> OpenExec(const streaming::StreamRequest& req) override;
+  Result<streaming::StdioConnection> OpenAttach(const streaming::StreamRequest& req) override;
+  Result<UniqueFd> DialPort(const std::string& sandbox_id, int32_t port) override;
   Result<v1::ContainerStatsResponse> ContainerStats(const v1::ContainerStatsRequest& req) override;
   Result<v1::ListContainerStatsResponse> ListContainerStats(
       const v1::ListContainerStatsRequest& req) override;
@@ -131,6 +143,7 @@ class Runtime : public api::cri::RuntimeService {
   std::mutex layer_usage_mu_;
   std::map<std::string, LayerUsage> layer_usage_;
   std::unique_ptr<ExitWatcher> watcher_;
+  streaming::StreamingServer* streaming_ = nullptr;
   // Notified whenever a container's record turns EXITED.
   std::mutex exit_mu_;
   std::condition_variable exit_cv_;

@@ -1,0 +1,109 @@
+#include "cri/streaming/spdy_connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace capstan::cri::streaming {
+
+namespace {
+constexpr size_t kMaxDataFrame = 32 * 1024;
+}
+
+SpdyConnection::SpdyConnection(int fd, std::string_view leftover) : fd_(fd), leftover_(leftover) {}
+
+Result<std::vector<spdy::Frame>> SpdyConnection::Read(bool& closed) {
+  if (!leftover_.empty()) {
+    reader_.Feed(leftover_);
+    leftover_.clear();
+  }
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n > 0) {
+      reader_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      if (static_cast<size_t>(n) < sizeof(buf)) break;
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) closed = true;
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  std::vector<spdy::Frame> frames;
+  for (;;) {
+    CAPSTAN_ASSIGN_OR_RETURN(auto frame, reader_.Next());
+    if (!frame) break;
+    if (auto* ping = std::get_if<spdy::Ping>(&*frame)) {
+      Queue(*ping);  // echoed back, as the spec asks of the receiver of a peer's ping
+      continue;
+    }
+    if (std::holds_alternative<spdy::Settings>(*frame) ||
+        std::holds_alternative<spdy::WindowUpdate>(*frame)) {
+      continue;
+    }
+    if (std::holds_alternative<spdy::GoAway>(*frame)) {
+      closed = true;
+      continue;
+    }
+    frames.push_back(std::move(*frame));
+  }
+  return frames;
+}
+
+void SpdyConnection::Queue(const spdy::Frame& frame) {
+  auto bytes = writer_.Encode(frame);
+  if (!bytes) {
+    failed_ = true;  // only values we chose could fail here: a bug, end the connection
+    return;
+  }
+  if (out_offset_ > 0 && out_offset_ == out_.size()) {
+    out_.clear();
+    out_offset_ = 0;
+  }
+  out_.append(*bytes);
+}
+
+void SpdyConnection::Reply(uint32_t stream_id) {
+  spdy::SynReply reply;
+  reply.stream_id = stream_id;
+  Queue(reply);
+}
+
+void SpdyConnection::Data(uint32_t stream_id, std::string_view data, bool fin) {
+  do {
+    size_t n = std::min(data.size(), kMaxDataFrame);
+    spdy::DataFrame frame;
+    frame.stream_id = stream_id;
+    frame.data = std::string(data.substr(0, n));
+    data.remove_prefix(n);
+    frame.flags = fin && data.empty() ? spdy::kFlagFin : 0;
+    Queue(frame);
+  } while (!data.empty());
+}
+
+void SpdyConnection::Reset(uint32_t stream_id, uint32_t status) {
+  Queue(spdy::RstStream{stream_id, status});
+}
+
+void SpdyConnection::GoAway() { Queue(spdy::GoAway{0, 0}); }
+
+bool SpdyConnection::Flush() {
+  while (!failed_ && pending() > 0) {
+    ssize_t n = ::send(fd_, out_.data() + out_offset_, pending(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_offset_ += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      break;
+    } else {
+      failed_ = true;
+    }
+  }
+  if (pending() == 0) {
+    out_.clear();
+    out_offset_ = 0;
+  }
+  return !failed_;
+}
+
+}  // namespace capstan::cri::streaming
