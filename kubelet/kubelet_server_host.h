@@ -22,8 +22,20 @@ class KubeletServerHost : public server::HostInterface {
   Result<server::LogTarget> ContainerLog(const std::string& ns, const std::string& pod,
                                          const std::string& container, bool previous) override;
   Result<cadvisor::Summary> GetSummary(bool only_cpu_and_memory, bool* incomplete) override;
+  Result<std::string> GetStreamingUrl(const server::StreamRequest& request) override;
+  Result<std::string> RunInContainer(const std::string& ns, const std::string& pod,
+                                     const std::string& uid, const std::string& container,
+                                     const std::vector<std::string>& cmd) override;
 
  private:
+  // The pod `ns`/`name` (with `uid` when not empty) the kubelet runs, and its runtime status.
+  Result<std::pair<api::k8s::Pod, container::PodStatus>> FindPod(const std::string& ns,
+                                                                 const std::string& name,
+                                                                 const std::string& uid);
+  // The running container `name` of that pod: its runtime id.
+  Result<std::string> RunningContainer(const std::string& ns, const std::string& pod,
+                                       const std::string& uid, const std::string& name);
+
   Kubelet* kubelet_;
   api::cri::RuntimeService* runtime_;
   stats::SummaryProvider* stats_;

@@ -2,16 +2,46 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
 namespace capstan::integration {
+
+SpdyClient::~SpdyClient() {
+  if (ssl_) SSL_free(ssl_);
+  if (ctx_) SSL_CTX_free(ctx_);
+}
+
+ssize_t SpdyClient::RawSend(const void* data, size_t n) {
+  if (!fd_) return -1;
+  if (ssl_) return SSL_write(ssl_, data, static_cast<int>(n));
+  return ::send(fd_.get(), data, n, MSG_NOSIGNAL);
+}
+
+ssize_t SpdyClient::RawRecv(void* data, size_t n) {
+  if (!fd_) return -1;
+  if (ssl_) return SSL_read(ssl_, data, static_cast<int>(n));
+  return ::recv(fd_.get(), data, n, 0);
+}
+
+bool SpdyClient::Readable(int timeout_ms) {
+  if (ssl_ && SSL_pending(ssl_) > 0) return true;
+  pollfd p{fd_.get(), POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
 
 Result<std::unique_ptr<SpdyClient>> SpdyClient::Connect(const std::string& url,
                                                         const std::vector<std::string>& protocols,
                                                         int* status_out, std::string* body_out) {
-  if (url.rfind("http://", 0) != 0) return Fail(Code::kInvalidArgument, "not http: {}", url);
-  std::string rest = url.substr(7);
+  bool tls = url.rfind("https://", 0) == 0;
+  if (!tls && url.rfind("http://", 0) != 0) {
+    return Fail(Code::kInvalidArgument, "not http: {}", url);
+  }
+  std::string rest = url.substr(tls ? 8 : 7);
   std::string hostport = rest.substr(0, rest.find('/'));
   std::string path = rest.substr(hostport.size());
   std::string host = hostport.substr(0, hostport.rfind(':'));
@@ -25,20 +55,29 @@ Result<std::unique_ptr<SpdyClient>> SpdyClient::Connect(const std::string& url,
   if (::connect(c->fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return FailErrno("connecting to {}", hostport);
   }
+  if (tls) {
+    c->ctx_ = SSL_CTX_new(TLS_client_method());
+    c->ssl_ = SSL_new(c->ctx_);
+    SSL_set_fd(c->ssl_, c->fd_.get());
+    if (SSL_connect(c->ssl_) != 1) return Fail(Code::kUnavailable, "TLS handshake failed");
+  }
   std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + hostport +
                     "\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n";
   for (const auto& p : protocols) req += "X-Stream-Protocol-Version: " + p + "\r\n";
   req += "Content-Length: 0\r\n\r\n";
-  if (::send(c->fd_.get(), req.data(), req.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(req.size())) {
+  if (c->RawSend(req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
     return FailErrno("sending the upgrade");
   }
   std::string head;
   char ch;
   while (head.find("\r\n\r\n") == std::string::npos) {
-    pollfd p{c->fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0 || ::recv(c->fd_.get(), &ch, 1, 0) != 1) {
-      return Fail(Code::kUnavailable, "no answer to the upgrade (got {:?})", head);
+    ssize_t got = c->Readable(10000) ? c->RawRecv(&ch, 1) : 0;
+    if (got != 1) {
+      int ssl_error = c->ssl_ ? SSL_get_error(c->ssl_, static_cast<int>(got)) : 0;
+      char reason[256] = "";
+      ERR_error_string_n(ERR_peek_error(), reason, sizeof(reason));
+      return Fail(Code::kUnavailable, "no answer to the upgrade (got {:?}; ssl error {} {}, {})",
+                  head, ssl_error, reason, std::strerror(errno));
     }
     head.push_back(ch);
   }
@@ -47,7 +86,7 @@ Result<std::unique_ptr<SpdyClient>> SpdyClient::Connect(const std::string& url,
   if (status != 101) {
     if (body_out) {
       char buf[4096];
-      ssize_t n = ::recv(c->fd_.get(), buf, sizeof(buf), 0);
+      ssize_t n = c->Readable(2000) ? c->RawRecv(buf, sizeof(buf)) : 0;
       if (n > 0) body_out->assign(buf, static_cast<size_t>(n));
     }
     return Fail(Code::kFailedPrecondition, "upgrade refused: {}", head.substr(0, head.find('\r')));
@@ -66,7 +105,7 @@ uint32_t SpdyClient::Open(const spdy::HeaderBlock& headers) {
   next_id_ += 2;
   syn.headers = headers;
   auto bytes = writer_.Encode(syn);
-  if (bytes) (void)::send(fd_.get(), bytes->data(), bytes->size(), MSG_NOSIGNAL);
+  if (bytes) (void)RawSend(bytes->data(), bytes->size());
   return syn.stream_id;
 }
 
@@ -76,8 +115,7 @@ bool SpdyClient::Send(uint32_t stream_id, std::string_view data, bool fin) {
   frame.data = std::string(data);
   frame.flags = fin ? spdy::kFlagFin : 0;
   auto bytes = writer_.Encode(frame);
-  return bytes && ::send(fd_.get(), bytes->data(), bytes->size(), MSG_NOSIGNAL) ==
-                      static_cast<ssize_t>(bytes->size());
+  return bytes && RawSend(bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size());
 }
 
 bool SpdyClient::ReadUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
@@ -87,10 +125,9 @@ bool SpdyClient::ReadUntil(const std::function<bool()>& done, std::chrono::milli
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    if (!Readable(static_cast<int>(left.count()))) continue;
     char buf[65536];
-    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
+    ssize_t n = RawRecv(buf, sizeof(buf));
     if (n <= 0) {
       closed = true;
     } else {

@@ -15,11 +15,16 @@
 #include "common/spdy/frame.h"
 #include "common/unique_fd.h"
 
+struct ssl_ctx_st;
+struct ssl_st;
+
 namespace capstan::integration {
 
 class SpdyClient {
  public:
-  // Connects to `url` (http://host:port/path) and asks to upgrade to SPDY/3.1 with these
+  ~SpdyClient();
+  // Connects to `url` (http:// or https://host:port/path; TLS without verifying the server,
+  // as `curl -k`) and asks to upgrade to SPDY/3.1 with these
   // X-Stream-Protocol-Version values. Fails unless the answer is 101; `status_out` gets the
   // status code (and `body_out` the body) of a refusal.
   static Result<std::unique_ptr<SpdyClient>> Connect(const std::string& url,
@@ -44,7 +49,13 @@ class SpdyClient {
   bool closed = false;                   // GOAWAY or EOF
 
  private:
+  ssize_t RawSend(const void* data, size_t n);
+  ssize_t RawRecv(void* data, size_t n);
+  bool Readable(int timeout_ms);
+
   UniqueFd fd_;
+  ::ssl_ctx_st* ctx_ = nullptr;
+  ::ssl_st* ssl_ = nullptr;
   std::string protocol_;
   spdy::FrameWriter writer_;
   spdy::FrameReader reader_;

@@ -19,6 +19,16 @@ struct LogTarget {
   std::function<bool()> is_running;  // asked while following; null: not running
 };
 
+// An exec, attach or port-forward the API asked for (upstream's /exec, /attach, /portForward).
+struct StreamRequest {
+  enum class Kind { kExec, kAttach, kPortForward } kind = Kind::kExec;
+  std::string ns, pod, uid;  // uid: empty unless the path named one
+  std::string container;     // exec, attach
+  std::vector<std::string> cmd;
+  bool tty = false, stdin = false, stdout = false, stderr = false;
+  std::vector<int32_t> ports;  // port-forward (may be empty: the client names ports per stream)
+};
+
 class HostInterface {
  public:
   virtual ~HostInterface() = default;
@@ -38,6 +48,18 @@ class HostInterface {
   // /metrics/resource); `incomplete` is set when some could not be read.
   virtual Result<cadvisor::Summary> GetSummary(bool only_cpu_and_memory, bool* incomplete) {
     return Fail(Code::kUnimplemented, "stats are not available");
+  }
+  // The runtime's streaming URL for the request (CRI Exec, Attach, PortForward), which the
+  // server proxies the client's upgraded connection to. Errors: NotFound (pod, container),
+  // FailedPrecondition (not running), others from the runtime.
+  virtual Result<std::string> GetStreamingUrl(const StreamRequest& request) {
+    return Fail(Code::kUnimplemented, "streaming is not available");
+  }
+  // Runs `cmd` in the container to completion (POST /run): its stdout and stderr.
+  virtual Result<std::string> RunInContainer(const std::string& ns, const std::string& pod,
+                                             const std::string& uid, const std::string& container,
+                                             const std::vector<std::string>& cmd) {
+    return Fail(Code::kUnimplemented, "run is not available");
   }
 };
 

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
@@ -87,6 +88,22 @@ inline std::optional<PeerCertificate> PeerOf(SSL* ssl, bool verify_failed) {
   }
   X509_free(cert);
   return p;
+}
+
+// Whether a comma-separated header value lists `token` (case-insensitively).
+inline bool HasToken(std::string value, std::string_view token) {
+  std::transform(value.begin(), value.end(), value.begin(), ::tolower);
+  size_t at = 0;
+  while (at <= value.size()) {
+    size_t comma = value.find(',', at);
+    if (comma == std::string::npos) comma = value.size();
+    std::string item = value.substr(at, comma - at);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item == token) return true;
+    at = comma + 1;
+  }
+  return false;
 }
 
 // One connection: reads requests, hands them to the router on the pool, writes responses
@@ -192,11 +209,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     keep_alive_ = req.keep_alive();
     std::string method(req.method_string());
     std::string target(req.target());
+    bool upgrade = req.find(http::field::upgrade) != req.end() &&
+                   HasToken(std::string(req[http::field::connection]), "upgrade");
     Lowest().expires_never();  // the router may take a while; the client is not involved
     net::post(*server_->pool, [self = this->shared_from_this(), method = std::move(method),
-                               target = std::move(target)] {
+                               target = std::move(target), upgrade] {
       auto r = std::make_shared<HttpResponse>(
-          self->server_->router->Handle(method, target, self->peer_));
+          self->server_->router->Handle(method, target, self->peer_, upgrade));
       net::post(self->stream_.get_executor(), [self, r] { self->Respond(std::move(*r)); });
     });
   }
@@ -212,6 +231,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Respond(HttpResponse r) {
     if (r.stream) {
       StartStream(std::move(r));
+      return;
+    }
+    if (!r.proxy_url.empty()) {
+      StartProxy(r.proxy_url);
       return;
     }
     auto res = std::make_shared<http::response<http::string_body>>(
@@ -331,6 +354,104 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         [self = this->shared_from_this()](beast::error_code, size_t) { self->Abort(); });
   }
 
+  // Exec, attach, port-forward: the client's request goes to the runtime's streaming server
+  // (plain HTTP on the node, e.g. http://127.0.0.1:PORT/exec/TOKEN), then bytes are relayed
+  // both ways, the runtime's 101 answer included, until either side closes.
+  void StartProxy(const std::string& url) {
+    static constexpr std::string_view kScheme = "http://";
+    std::string rest = url.rfind(kScheme, 0) == 0 ? url.substr(kScheme.size()) : "";
+    size_t slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
+    size_t colon = hostport.rfind(':');
+    beast::error_code ec;
+    std::string host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    auto address = net::ip::make_address(host, ec);
+    int port = colon == std::string::npos ? 80 : std::atoi(hostport.c_str() + colon + 1);
+    if (rest.empty() || ec || port <= 0 || port > 65535) {
+      kSessionLog.Warn("unusable streaming URL from the runtime", {{"url", url}});
+      Reply(500, "the runtime returned an unusable streaming URL", false);
+      return;
+    }
+    const auto& req = parser_->get();
+    auto head = std::make_shared<std::string>(std::string(req.method_string()) + " " + path +
+                                              " HTTP/1.1\r\nHost: " + hostport + "\r\n");
+    for (const auto& field : req) {
+      if (field.name() == http::field::host) continue;
+      *head += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+    }
+    *head += "\r\n";
+    // What the client sent past its request (nothing, usually: it waits for the 101).
+    *head += beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    backend_.emplace(stream_.get_executor());
+    backend_->async_connect(
+        tcp::endpoint(address, static_cast<unsigned short>(port)),
+        [self = this->shared_from_this(), head](beast::error_code ec) {
+          if (ec) {
+            kSessionLog.Warn("connecting to the runtime's streaming server",
+                             {{"error", ec.message()}});
+            self->Reply(502, "error connecting to the runtime's streaming server", false);
+            return;
+          }
+          net::async_write(*self->backend_, net::buffer(*head),
+                           [self, head](beast::error_code ec, size_t) {
+                             if (ec) {
+                               self->EndProxy();
+                               return;
+                             }
+                             self->RelayToRuntime();
+                             self->RelayToClient();
+                           });
+        });
+  }
+
+  void RelayToRuntime() {
+    stream_.async_read_some(net::buffer(to_runtime_), [self = this->shared_from_this()](
+                                                          beast::error_code ec, size_t n) {
+      if (ec) {
+        self->EndProxy();
+        return;
+      }
+      net::async_write(*self->backend_, net::buffer(self->to_runtime_.data(), n),
+                       [self](beast::error_code ec, size_t) {
+                         if (ec) {
+                           self->EndProxy();
+                         } else {
+                           self->RelayToRuntime();
+                         }
+                       });
+    });
+  }
+
+  void RelayToClient() {
+    backend_->async_read_some(
+        net::buffer(to_client_), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) {
+            self->EndProxy();
+            return;
+          }
+          net::async_write(self->stream_, net::buffer(self->to_client_.data(), n),
+                           [self](beast::error_code ec, size_t) {
+                             if (ec) {
+                               self->EndProxy();
+                             } else {
+                               self->RelayToClient();
+                             }
+                           });
+        });
+  }
+
+  void EndProxy() {
+    if (backend_) {
+      beast::error_code ec;
+      backend_->shutdown(tcp::socket::shutdown_both, ec);
+      backend_->close(ec);
+    }
+    Abort();
+  }
+
   // Ends the connection politely after a response.
   void Close() {
     if constexpr (kTls) {
@@ -373,6 +494,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string data_;  // the chunk being written
   char probe_ = 0;
   std::array<char, 4096> discard_;
+  std::optional<tcp::socket> backend_;  // the runtime's streaming server, when proxying
+  std::array<char, 64 * 1024> to_runtime_, to_client_;
 };
 
 }  // namespace capstan::kubelet::server::internal

@@ -1,5 +1,6 @@
 #include "kubelet/server/router.h"
 
+#include <charconv>
 #include <vector>
 
 #include "api/k8s/codec.h"
@@ -64,7 +65,7 @@ Router::Router(HostInterface* host, RouterOptions options)
     : host_(host), options_(std::move(options)) {}
 
 HttpResponse Router::Handle(std::string_view method, std::string_view target,
-                            const std::optional<PeerCertificate>& peer) const {
+                            const std::optional<PeerCertificate>& peer, bool upgrade) const {
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
@@ -83,18 +84,29 @@ HttpResponse Router::Handle(std::string_view method, std::string_view target,
       return Text(403, ForbiddenMessage(attrs, d.reason));
     }
   }
-  if (method != "GET") {
-    return Text(405, "Method Not Allowed");
-  }
-  return Route(path, query);
+  return Route(method, path, query, upgrade);
 }
 
-HttpResponse Router::Route(std::string_view path, std::string_view query) const {
+HttpResponse Router::Route(std::string_view method, std::string_view path, std::string_view query,
+                           bool upgrade) const {
   auto segs = Segments(path);
   if (!segs) {
     return Text(400, segs.error().message());
   }
   const auto& s = *segs;
+  bool streaming = !s.empty() && (s[0] == "exec" || s[0] == "attach" || s[0] == "portForward");
+  if (options_.endpoints == Endpoints::kAll && (streaming || (!s.empty() && s[0] == "run"))) {
+    if (method != "GET" && method != "POST") {
+      return Text(405, "Method Not Allowed");
+    }
+    if (s[0] == "run") {
+      return method == "POST" ? Run(s, query) : Text(405, "Method Not Allowed");
+    }
+    return Stream(s, query, upgrade);
+  }
+  if (method != "GET") {
+    return Text(405, "Method Not Allowed");
+  }
   if (s.size() == 1 && s[0] == "healthz") {
     return Text(200, "ok");
   }
@@ -126,6 +138,137 @@ HttpResponse Router::Route(std::string_view path, std::string_view query) const 
     return ContainerLogs(s[1], s[2], s[3], query);
   }
   return NotFound();
+}
+
+namespace {
+
+// Every value of `key` in a query string (command=sh&command=-c...), decoded.
+std::vector<std::string> QueryValues(std::string_view query, std::string_view key) {
+  std::vector<std::string> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    auto name = PercentDecode(pair.substr(0, eq), true);
+    if (name && *name == key) {
+      auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+      if (value) out.push_back(std::move(*value));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// A stream flag as upstream reads it: "1" or "true".
+bool QueryFlag(std::string_view query, std::string_view key) {
+  auto v = QueryValues(query, key);
+  return !v.empty() && (v.back() == "1" || v.back() == "true");
+}
+
+int StatusFor(const Error& e) {
+  switch (e.code()) {
+    case Code::kNotFound: return 404;
+    case Code::kInvalidArgument: return 400;
+    case Code::kFailedPrecondition: return 400;
+    default: return 500;
+  }
+}
+
+}  // namespace
+
+// /exec, /attach and /portForward: the runtime's URL for it, which the connection is then
+// relayed to (upstream proxies rather than redirects since 1.20; so do we).
+HttpResponse Router::Stream(const std::vector<std::string>& s, std::string_view query,
+                            bool upgrade) const {
+  StreamRequest r;
+  bool port_forward = s[0] == "portForward";
+  // /exec/ns/pod/container or /exec/ns/pod/uid/container; /portForward/ns/pod[/uid].
+  size_t want_min = port_forward ? 3 : 4, want_max = want_min + 1;
+  if (s.size() < want_min || s.size() > want_max) {
+    return NotFound();
+  }
+  r.kind = s[0] == "exec"     ? StreamRequest::Kind::kExec
+           : s[0] == "attach" ? StreamRequest::Kind::kAttach
+                              : StreamRequest::Kind::kPortForward;
+  r.ns = s[1];
+  r.pod = s[2];
+  if (!port_forward) {
+    r.container = s.back();
+    if (s.size() == want_max) r.uid = s[3];
+  } else if (s.size() == want_max) {
+    r.uid = s[3];
+  }
+  if (!api::k8s::IsDnsLabel(r.ns) || !api::k8s::IsDnsSubdomain(r.pod)) {
+    return Text(404, fmt::format("pod {:?} does not exist", r.pod));
+  }
+  if (!port_forward && !api::k8s::IsDnsLabel(r.container)) {
+    return Text(404, fmt::format("container {:?} not found in pod {:?}", r.container, r.pod));
+  }
+  if (port_forward) {
+    for (const auto& p : QueryValues(query, "port")) {
+      int port = 0;
+      auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+      if (ec != std::errc() || end != p.data() + p.size() || port <= 0 || port > 65535) {
+        return Text(400, fmt::format("invalid port {:?}", p));
+      }
+      r.ports.push_back(port);
+    }
+  } else {
+    r.cmd = QueryValues(query, "command");
+    r.tty = QueryFlag(query, "tty");
+    r.stdin = QueryFlag(query, "input");
+    r.stdout = QueryFlag(query, "output");
+    // With a terminal, stderr is the terminal too (upstream's NewOptions drops it).
+    r.stderr = QueryFlag(query, "error") && !r.tty;
+    if (!r.stdin && !r.stdout && !r.stderr) {
+      return Text(400, "you must specify at least 1 of stdin, stdout, stderr");
+    }
+    if (r.kind == StreamRequest::Kind::kExec && r.cmd.empty()) {
+      return Text(400, "you must specify a command");
+    }
+  }
+  if (!upgrade) {
+    return Text(400, "Upgrade request required");
+  }
+  auto url = host_->GetStreamingUrl(r);
+  if (!url) {
+    return Text(StatusFor(url.error()), url.error().message());
+  }
+  HttpResponse resp;
+  resp.proxy_url = std::move(*url);
+  return resp;
+}
+
+HttpResponse Router::Run(const std::vector<std::string>& s, std::string_view query) const {
+  if (s.size() != 4 && s.size() != 5) {
+    return NotFound();
+  }
+  std::vector<std::string> cmd = QueryValues(query, "cmd");
+  if (cmd.size() == 1) {
+    // ?cmd=ls -l: upstream splits a single value on spaces.
+    std::string one = cmd[0];
+    cmd.clear();
+    size_t at = 0;
+    while (at < one.size()) {
+      size_t sp = one.find(' ', at);
+      if (sp == std::string::npos) sp = one.size();
+      if (sp > at) cmd.push_back(one.substr(at, sp - at));
+      at = sp + 1;
+    }
+  }
+  if (cmd.empty()) {
+    return Text(400, "you must specify a command");
+  }
+  if (!api::k8s::IsDnsLabel(s[1]) || !api::k8s::IsDnsSubdomain(s[2]) ||
+      !api::k8s::IsDnsLabel(s.back())) {
+    return NotFound();
+  }
+  auto out = host_->RunInContainer(s[1], s[2], s.size() == 5 ? s[3] : "", s.back(), cmd);
+  if (!out) {
+    return Text(StatusFor(out.error()), out.error().message());
+  }
+  return Text(200, std::move(*out));
 }
 
 HttpResponse Router::Prometheus(std::string text) {

@@ -10,6 +10,11 @@
 //   GET /runningpods/                                v1 PodList from the CRI   secure
 //   GET /containerLogs/{namespace}/{pod}/{container} the log (text, streamed)  secure
 //       ?follow&previous&timestamps&tailLines=&limitBytes=&sinceSeconds=&sinceTime=
+//   GET|POST /exec/{namespace}/{pod}[/{uid}]/{container}?command=..&input&output&error&tty
+//   GET|POST /attach/{namespace}/{pod}[/{uid}]/{container}?input&output&error&tty
+//   GET|POST /portForward/{namespace}/{pod}[/{uid}]?port=..
+//                                                    upgrade, proxied to the runtime  secure
+//   POST /run/{namespace}/{pod}[/{uid}]/{container}?cmd=..   the command's output    secure
 //
 // Errors are plain text, as upstream's: 401 "Unauthorized", 403 "Forbidden (...)", 404 for
 // unknown paths, pods and containers, 400 for undecodable parameters, 422 for invalid ones
@@ -34,6 +39,9 @@ struct HttpResponse {
   std::string body;
   // Set: the body is this log, streamed (chunked) until the reader ends.
   std::unique_ptr<logs::LogReader> stream;
+  // Set: the client's (upgrade) request goes to this URL of the runtime's streaming server,
+  // and the connection is relayed both ways from then on, as upstream's proxyStream does.
+  std::string proxy_url;
 };
 
 enum class Endpoints {
@@ -58,11 +66,17 @@ class Router {
 
   // `target` is the request target ("/path?query"); `peer` is the verified-or-not client
   // certificate on TLS connections that presented one.
+  // `upgrade`: the request asks to switch protocols (Connection: Upgrade), as exec, attach
+  // and port-forward must.
   HttpResponse Handle(std::string_view method, std::string_view target,
-                      const std::optional<PeerCertificate>& peer) const;
+                      const std::optional<PeerCertificate>& peer, bool upgrade = false) const;
 
  private:
-  HttpResponse Route(std::string_view path, std::string_view query) const;
+  HttpResponse Route(std::string_view method, std::string_view path, std::string_view query,
+                     bool upgrade) const;
+  HttpResponse Stream(const std::vector<std::string>& segments, std::string_view query,
+                      bool upgrade) const;
+  HttpResponse Run(const std::vector<std::string>& segments, std::string_view query) const;
   HttpResponse Pods() const;
   HttpResponse RunningPods() const;
   HttpResponse StatsSummary(std::string_view query) const;
