@@ -282,6 +282,9 @@ void ApiServer::ServeResource(const HttpRequest& request, const RequestInfo& inf
   if (sub == "binding" || sub == "eviction") return internal::HandleBinding(c);
   if (sub == "token") return internal::HandleTokenRequest(c);
   if (sub == "log" && resource->kind == "Pod") return internal::HandlePodLog(c);
+  if ((sub == "exec" || sub == "attach" || sub == "portforward") && resource->kind == "Pod") {
+    return internal::HandlePodStream(c);
+  }
   if (sub == "proxy" && resource->kind == "Node") return internal::HandleNodeProxy(c);
   if (!sub.empty() && sub != "status" && sub != "approval") {
     RespondError(writer,

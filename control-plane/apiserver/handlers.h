@@ -38,6 +38,8 @@ void HandleScale(const HandlerContext& c);
 void HandleBinding(const HandlerContext& c);
 // pods/NAME/log: proxied to the pod's kubelet (pod_logs.cc).
 void HandlePodLog(const HandlerContext& c);
+// pods/exec, pods/attach, pods/portforward (pod_stream.cc).
+void HandlePodStream(const HandlerContext& c);
 // nodes/NAME/proxy/PATH: a GET proxied to the node's kubelet (node_proxy.cc).
 void HandleNodeProxy(const HandlerContext& c);
 // 503 ServiceUnavailable: no kubelet client, or the kubelet could not be reached.

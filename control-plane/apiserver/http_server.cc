@@ -7,9 +7,11 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
@@ -245,6 +247,8 @@ class ConnectionWriter : public ResponseWriter {
     return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
+  Status ProxyUpgrade(const UpgradeTarget& target) override;
+
   bool responded() const { return responded_; }
   bool reusable() const { return !failed_ && !streaming_ && keep_alive_; }
 
@@ -257,6 +261,87 @@ class ConnectionWriter : public ResponseWriter {
   bool streaming_ = false;
   bool failed_ = false;
 };
+
+// The relay of an upgraded connection: one read and one write outstanding each way, on an
+// io_context of the connection's own, run by its thread.
+template <typename Client, typename Upstream>
+class Relay : public std::enable_shared_from_this<Relay<Client, Upstream>> {
+ public:
+  Relay(Client& client, Upstream& upstream) : client_(client), upstream_(upstream) {}
+  void Start() {
+    Pump(client_, upstream_, up_);
+    Pump(upstream_, client_, down_);
+  }
+
+ private:
+  template <typename From, typename To>
+  void Pump(From& from, To& to, std::array<char, 64 * 1024>& buf) {
+    from.async_read_some(net::buffer(buf), [self = this->shared_from_this(), &from, &to, &buf](
+                                               beast::error_code ec, size_t n) {
+      if (ec) return self->End();
+      net::async_write(to, net::buffer(buf.data(), n),
+                       [self, &from, &to, &buf](beast::error_code ec, size_t) {
+                         if (ec) return self->End();
+                         self->Pump(from, to, buf);
+                       });
+    });
+  }
+  void End() {
+    if (ended_) return;
+    ended_ = true;
+    beast::error_code ec;
+    beast::get_lowest_layer(client_).cancel(ec);
+    beast::get_lowest_layer(upstream_).close(ec);
+  }
+
+  Client& client_;
+  Upstream& upstream_;
+  std::array<char, 64 * 1024> up_, down_;
+  bool ended_ = false;
+};
+
+Status ConnectionWriter::ProxyUpgrade(const UpgradeTarget& target) {
+  net::io_context io;
+  ssl::context tls(ssl::context::tls_client);
+  // The stream is made once the context is complete: its SSL copies the context's settings.
+  std::optional<ssl::stream<tcp::socket>> upstream_holder;
+  try {
+    tls.set_verify_mode(ssl::verify_peer);
+    tls.add_certificate_authority(net::buffer(target.ca_pem));
+    tls.use_certificate_chain(net::buffer(target.client_cert_pem));
+    tls.use_private_key(net::buffer(target.client_key_pem), ssl::context::pem);
+    upstream_holder.emplace(io, tls);
+    tcp::endpoint endpoint(net::ip::make_address(target.host),
+                           static_cast<unsigned short>(target.port));
+    auto& socket = upstream_holder->next_layer();
+    socket.open(endpoint.protocol());
+    SetSocketTimeout(socket.native_handle(), SO_SNDTIMEO, target.connect_timeout);
+    SetSocketTimeout(socket.native_handle(), SO_RCVTIMEO, target.connect_timeout);
+    socket.connect(endpoint);
+    socket.set_option(tcp::no_delay(true));
+    SSL_set_tlsext_host_name(upstream_holder->native_handle(), target.host.c_str());
+    upstream_holder->set_verify_callback(ssl::host_name_verification(target.host));
+    upstream_holder->handshake(ssl::stream_base::client);
+    net::write(*upstream_holder, net::buffer(target.request_head));
+  } catch (const std::exception& e) {
+    return Fail(Code::kUnavailable, "{}", e.what());
+  }
+  // From here on the client belongs to the relay: its socket moves onto this io_context (and
+  // back before returning, so the connection's own teardown finds it as it left it).
+  responded_ = true;
+  failed_ = true;
+  tcp::socket& client_socket = stream_.next_layer();
+  auto original_executor = client_socket.get_executor();
+  auto protocol = client_socket.local_endpoint().protocol();
+  client_socket = tcp::socket(io, protocol, client_socket.release());
+  auto relay =
+      std::make_shared<Relay<TlsStream, ssl::stream<tcp::socket>>>(stream_, *upstream_holder);
+  relay->Start();
+  relay.reset();
+  io.run();
+  client_socket = tcp::socket(original_executor, protocol, client_socket.release());
+  return Ok();
+}
 
 }  // namespace
 
@@ -305,6 +390,8 @@ void HttpServer::Impl::Serve(uint64_t id, tcp::socket socket) {
           std::string name(field.name_string());
           std::transform(name.begin(), name.end(), name.begin(), ::tolower);
           request.headers[name] = std::string(field.value());
+          request.header_lines.emplace_back(std::string(field.name_string()),
+                                            std::string(field.value()));
         }
         request.body = std::move(req.body());
         request.client_certificate = peer;

@@ -29,7 +29,9 @@ struct ClientCertificate {
 struct HttpRequest {
   std::string method;
   std::string target;                          // "/api/v1/pods?limit=10"
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::map<std::string, std::string> headers;  // names lower-cased; a repeated one: the last
+  // Every header line in order, repeats kept (as a proxied request must carry them).
+  std::vector<std::pair<std::string, std::string>> header_lines;
   std::string body;
   std::optional<ClientCertificate> client_certificate;
   std::string remote_address;
@@ -37,7 +39,19 @@ struct HttpRequest {
   std::string Header(const std::string& lower_name) const;
 };
 
-// One response: either Respond once, or StartStream, WriteChunk..., EndStream.
+// Where ProxyUpgrade relays a connection to: a TLS server (a kubelet) that must present a
+// certificate for `host` signed by `ca_pem`, reached with a client certificate.
+struct UpgradeTarget {
+  std::string host;
+  int port = 0;
+  std::string ca_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  std::string request_head;  // the complete request line and headers to send it
+  std::chrono::milliseconds connect_timeout{10000};
+};
+
+// One response: either Respond once, StartStream, WriteChunk..., EndStream, or ProxyUpgrade.
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -49,6 +63,13 @@ class ResponseWriter {
   virtual void EndStream() = 0;
   // True once the client closed its side (a streaming handler polls it between waits).
   virtual bool ClientGone() = 0;
+  // Exec, attach, port-forward: sends target.request_head to the target, then relays bytes
+  // both ways (the target's answer, 101 or not, included) until either side closes; the
+  // connection ends with it. An error means the target could not be reached and nothing was
+  // sent to the client: the handler answers it.
+  virtual Status ProxyUpgrade(const UpgradeTarget& target) {
+    return Fail(Code::kUnimplemented, "this connection cannot be upgraded");
+  }
 };
 
 using Handler = std::function<void(const HttpRequest&, ResponseWriter&)>;
