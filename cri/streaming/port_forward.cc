@@ -36,8 +36,12 @@ class PortForwardSession {
  public:
   PortForwardSession(int fd, std::string_view leftover, const StreamRequest& request,
                      const SessionLimits& limits,
-                     const std::function<Result<UniqueFd>(int32_t)>& dial)
-      : fd_(fd), conn_(fd, leftover), request_(request), limits_(limits), dial_(dial) {}
+                     const std::function<Result<UniqueFd>(int32_t)>& dial, bool websocket_tunnel)
+      : fd_(fd),
+        conn_(fd, leftover, websocket_tunnel),
+        request_(request),
+        limits_(limits),
+        dial_(dial) {}
 
   void Run() {
     auto last_activity = Clock::now();
@@ -203,8 +207,9 @@ class PortForwardSession {
 
 void ServePortForwardSpdy(int fd, std::string_view leftover, const StreamRequest& request,
                           const SessionLimits& limits,
-                          const std::function<Result<UniqueFd>(int32_t port)>& dial) {
-  PortForwardSession(fd, leftover, request, limits, dial).Run();
+                          const std::function<Result<UniqueFd>(int32_t port)>& dial,
+                          bool websocket_tunnel) {
+  PortForwardSession(fd, leftover, request, limits, dial, websocket_tunnel).Run();
 }
 
 }  // namespace capstan::cri::streaming

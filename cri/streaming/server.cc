@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "cri/streaming/websocket.h"
 
 namespace capstan::cri::streaming {
 
@@ -222,13 +223,19 @@ class StreamingServer::Impl {
       Reply(fd, 404, "Not Found", "unknown or expired token\n");
       return;
     }
-    bool spdy = false;
-    for (const auto& v : HeaderValues(req, "upgrade")) spdy = spdy || Lower(v) == "spdy/3.1";
+    std::string upgrade_to;
+    for (const auto& v : HeaderValues(req, "upgrade")) {
+      if (Lower(v) == "spdy/3.1" || Lower(v) == "websocket") upgrade_to = Lower(v);
+    }
     bool upgrade = false;
     for (const auto& v : HeaderValues(req, "connection"))
       upgrade = upgrade || Lower(v) == "upgrade";
-    if (!spdy || !upgrade) {
+    if (upgrade_to.empty() || !upgrade) {
       Reply(fd, 400, "Bad Request", "unable to upgrade: missing upgrade headers in request\n");
+      return;
+    }
+    if (upgrade_to == "websocket") {
+      ServeWebSocket(fd, req, kind, *request, buffer);
       return;
     }
     // The first protocol the client offers that we speak; none offered means the original.
@@ -263,6 +270,7 @@ class StreamingServer::Impl {
       return;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    LogStream(*request, "spdy/" + protocol);
     if (kind == StreamRequest::Kind::kPortForward) {
       ServePortForwardSpdy(fd, buffer, *request, options_.limits, [&](int32_t port) {
         return backend_->DialPort(request->sandbox_id, port);
@@ -272,6 +280,66 @@ class StreamingServer::Impl {
     ServeRemoteCommandSpdy(fd, buffer, protocol, *request, options_.limits, [&] {
       return kind == StreamRequest::Kind::kExec ? backend_->OpenExec(*request)
                                                 : backend_->OpenAttach(*request);
+    });
+  }
+
+  static void LogStream(const StreamRequest& r, const std::string& protocol) {
+    const char* kind = r.kind == StreamRequest::Kind::kExec     ? "exec"
+                       : r.kind == StreamRequest::Kind::kAttach ? "attach"
+                                                                : "port-forward";
+    kLog.Info("stream",
+              {{"kind", kind},
+               {"id", r.kind == StreamRequest::Kind::kPortForward ? r.sandbox_id : r.container_id},
+               {"protocol", protocol}});
+  }
+
+  // A WebSocket upgrade (RFC 6455): exec and attach speak the channel protocols, port-forward
+  // the SPDY tunnel kubectl 1.31+ uses.
+  void ServeWebSocket(int fd, const http::request<http::empty_body>& req, StreamRequest::Kind kind,
+                      const StreamRequest& request, const std::string& leftover) {
+    auto keys = HeaderValues(req, "sec-websocket-key");
+    auto versions = HeaderValues(req, "sec-websocket-version");
+    if (keys.size() != 1 || versions.empty() || versions[0] != "13") {
+      Reply(fd, 400, "Bad Request", "websocket: missing or bad Sec-WebSocket-Key or Version\n");
+      return;
+    }
+    auto offered = HeaderValues(req, "sec-websocket-protocol");
+    std::string protocol;
+    if (kind == StreamRequest::Kind::kPortForward) {
+      if (std::find(offered.begin(), offered.end(), kPortForwardTunnelProtocol) != offered.end()) {
+        protocol = kPortForwardTunnelProtocol;
+      }
+    } else if (offered.empty()) {
+      protocol = "channel.k8s.io";
+    } else {
+      for (const auto& o : offered) {
+        for (auto p : kWebSocketRemoteCommandProtocols) {
+          if (protocol.empty() && o == p) protocol = p;
+        }
+      }
+    }
+    if (protocol.empty()) {
+      // Clients that also speak SPDY (kubectl) fall back to it on this answer.
+      Reply(fd, 400, "Bad Request", "websocket: unable to negotiate a subprotocol\n");
+      return;
+    }
+    if (!SendAll(fd,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                     WsAccept(keys[0]) + "\r\nSec-WebSocket-Protocol: " + protocol + "\r\n\r\n")) {
+      return;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    LogStream(request, "websocket/" + protocol);
+    if (kind == StreamRequest::Kind::kPortForward) {
+      ServePortForwardSpdy(
+          fd, leftover, request, options_.limits,
+          [&](int32_t port) { return backend_->DialPort(request.sandbox_id, port); }, true);
+      return;
+    }
+    ServeRemoteCommandWebSocket(fd, leftover, protocol, request, options_.limits, [&] {
+      return kind == StreamRequest::Kind::kExec ? backend_->OpenExec(request)
+                                                : backend_->OpenAttach(request);
     });
   }
 

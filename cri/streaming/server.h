@@ -4,9 +4,11 @@
 // (the kubelet connects to it on the same node and proxies the client's stream); each URL
 // carries a one-time token that expires (token_cache.h).
 //
-//   GET|POST /exec/{token}          SPDY/3.1 upgrade, v4/v3/v2/v1 channel.k8s.io
+//   GET|POST /exec/{token}          SPDY/3.1 upgrade: v4/v3/v2/v1 channel.k8s.io;
+//                                   WebSocket: v5, v4, v4.base64, base64, channel.k8s.io
 //   GET|POST /attach/{token}        the same
-//   GET|POST /portforward/{token}   SPDY/3.1 upgrade, portforward.k8s.io
+//   GET|POST /portforward/{token}   SPDY/3.1 upgrade: portforward.k8s.io;
+//                                   WebSocket: SPDY/3.1+portforward.k8s.io (SPDY tunneled)
 //
 // A thread per stream, bounded by max_streams; requests have a read deadline, upgraded
 // streams an idle timeout.

@@ -42,10 +42,24 @@ void ServeRemoteCommandSpdy(int fd, std::string_view leftover, const std::string
                             const StreamRequest& request, const SessionLimits& limits,
                             const std::function<Result<StdioConnection>()>& open);
 
+// The same over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io, v4.base64.channel.k8s.io,
+// base64.channel.k8s.io, channel.k8s.io), after the 101 answer.
+inline constexpr std::string_view kWebSocketRemoteCommandProtocols[] = {
+    "v5.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.channel.k8s.io", "base64.channel.k8s.io",
+    "channel.k8s.io"};
+void ServeRemoteCommandWebSocket(int fd, std::string_view leftover, const std::string& protocol,
+                                 const StreamRequest& request, const SessionLimits& limits,
+                                 const std::function<Result<StdioConnection>()>& open);
+
+// Port-forward for kubectl 1.31+: SPDY carried in WebSocket binary messages.
+inline constexpr std::string_view kPortForwardTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
+
 // `dial` connects to a port on the pod's loopback, inside its network namespace.
+// `websocket_tunnel`: the SPDY bytes travel in WebSocket binary messages.
 void ServePortForwardSpdy(int fd, std::string_view leftover, const StreamRequest& request,
                           const SessionLimits& limits,
-                          const std::function<Result<UniqueFd>(int32_t port)>& dial);
+                          const std::function<Result<UniqueFd>(int32_t port)>& dial,
+                          bool websocket_tunnel = false);
 
 // The JSON of the metav1.Status a v4 client reads on the error stream: Success, a command's
 // non-zero exit code (reason NonZeroExitCode, the code in details.causes), or an internal

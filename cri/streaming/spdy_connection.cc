@@ -9,18 +9,43 @@ namespace {
 constexpr size_t kMaxDataFrame = 32 * 1024;
 }
 
-SpdyConnection::SpdyConnection(int fd, std::string_view leftover) : fd_(fd), leftover_(leftover) {}
+SpdyConnection::SpdyConnection(int fd, std::string_view leftover, bool websocket_tunnel)
+    : fd_(fd), tunnel_(websocket_tunnel), leftover_(leftover) {}
+
+void SpdyConnection::FeedBytes(std::string_view bytes, bool& closed) {
+  if (!tunnel_) {
+    reader_.Feed(bytes);
+    return;
+  }
+  ws_reader_.Feed(bytes);
+  for (;;) {
+    auto msg = ws_reader_.Next();
+    if (!msg) {
+      failed_ = true;
+      closed = true;
+      return;
+    }
+    if (!*msg) return;
+    switch ((*msg)->opcode) {
+      case WsOpcode::kBinary:
+      case WsOpcode::kText: reader_.Feed((*msg)->data); break;
+      case WsOpcode::kPing: out_ += WsFrame(WsOpcode::kPong, (*msg)->data); break;
+      case WsOpcode::kClose: closed = true; break;
+      default: break;
+    }
+  }
+}
 
 Result<std::vector<spdy::Frame>> SpdyConnection::Read(bool& closed) {
   if (!leftover_.empty()) {
-    reader_.Feed(leftover_);
+    FeedBytes(leftover_, closed);
     leftover_.clear();
   }
   char buf[64 * 1024];
   for (;;) {
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n > 0) {
-      reader_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      FeedBytes(std::string_view(buf, static_cast<size_t>(n)), closed);
       if (static_cast<size_t>(n) < sizeof(buf)) break;
       continue;
     }
@@ -59,7 +84,7 @@ void SpdyConnection::Queue(const spdy::Frame& frame) {
     out_.clear();
     out_offset_ = 0;
   }
-  out_.append(*bytes);
+  out_.append(tunnel_ ? WsFrame(WsOpcode::kBinary, *bytes) : *bytes);
 }
 
 void SpdyConnection::Reply(uint32_t stream_id) {

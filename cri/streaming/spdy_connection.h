@@ -13,14 +13,16 @@
 
 #include "common/error.h"
 #include "common/spdy/frame.h"
+#include "cri/streaming/websocket.h"
 
 namespace capstan::cri::streaming {
 
 class SpdyConnection {
  public:
   // `fd` is a non-blocking socket the caller owns; `leftover` is what the HTTP parser read
-  // past the upgrade request.
-  SpdyConnection(int fd, std::string_view leftover);
+  // past the upgrade request. `websocket_tunnel`: the SPDY bytes travel in WebSocket binary
+  // messages (kubectl 1.31+'s port-forward, "SPDY/3.1+portforward.k8s.io").
+  SpdyConnection(int fd, std::string_view leftover, bool websocket_tunnel = false);
 
   // Frames the bytes now readable complete. `closed` is set when the peer closed the
   // connection (or sent GOAWAY). An error (a malformed frame) means the connection must go.
@@ -39,7 +41,11 @@ class SpdyConnection {
  private:
   void Queue(const spdy::Frame& frame);
 
+  void FeedBytes(std::string_view bytes, bool& closed);
+
   int fd_;
+  bool tunnel_;
+  WebSocketReader ws_reader_;
   spdy::FrameReader reader_;
   spdy::FrameWriter writer_;
   std::string leftover_;

@@ -89,6 +89,14 @@ for kubectl in "${kubectls[@]}"; do
   wait "$pf" 2>/dev/null
 done
 
+# kubectl 1.30+ speaks WebSocket for exec and 1.31+ tunnels port-forward's SPDY in it; the
+# older ones SPDY. Both reached capstan-cri through the API server and the kubelet.
+check "exec came over WebSocket (v5)" contains 'protocol=websocket/v5.channel.k8s.io' \
+  cat "$data/logs/cri.log"
+check "and over SPDY (v4)" contains 'protocol=spdy/v4.channel.k8s.io' cat "$data/logs/cri.log"
+check "port-forward over the WebSocket tunnel" contains \
+  'protocol=websocket/SPDY/3.1+portforward.k8s.io' cat "$data/logs/cri.log"
+check "and over SPDY" contains 'protocol=spdy/portforward.k8s.io' cat "$data/logs/cri.log"
 check "exec into a missing container" fails_with 'container nope is not valid for pod shell' \
   "$kubectl" exec shell -c nope -- true
 # Every exec ended with its client; a helper still running would show here, and in the pod.

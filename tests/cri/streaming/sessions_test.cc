@@ -174,5 +174,51 @@ TEST(RemoteCommandSession, ResizesReachTheHolder) {
   EXPECT_TRUE(c.fin.count(1));
 }
 
+// A v5 WebSocket client: binary messages with a channel byte, stdin closed by 255 0.
+TEST(RemoteCommandSession, WebSocketV5ChannelsAndTheirCloseSignal) {
+  int client_sp[2], stdio_sp[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, client_sp), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, stdio_sp), 0);
+  UniqueFd client_end(client_sp[0]), server_end(client_sp[1]), holder(stdio_sp[0]);
+  int session_stdio = stdio_sp[1];
+  ::fcntl(server_end.get(), F_SETFL, O_NONBLOCK);
+  StreamRequest req;
+  req.cmd = {"cat"};
+  req.stdin = req.stdout = req.stderr = true;
+  std::thread session([&] {
+    ServeRemoteCommandWebSocket(server_end.get(), "", "v5.channel.k8s.io", req, SessionLimits{},
+                                [&] {
+                                  StdioConnection c;
+                                  c.socket.Reset(session_stdio);
+                                  return Result<StdioConnection>(std::move(c));
+                                });
+  });
+  auto masked = [](std::string payload) {
+    std::string out = "\x82";
+    out.push_back(static_cast<char>(0x80 | payload.size()));
+    out += std::string(4, '\0');  // a zero mask leaves the bytes as they are
+    return out + payload;
+  };
+  std::string in = masked(std::string("\x00typed", 6)) + masked(std::string("\xff\x00", 2));
+  ASSERT_EQ(::send(client_end.get(), in.data(), in.size(), 0), static_cast<ssize_t>(in.size()));
+  char buf[1024];
+  ssize_t n = ::recv(holder.get(), buf, sizeof(buf), 0);
+  EXPECT_EQ(std::string(buf, n), monitor::StdioPacket(StdioMessage::kStdin, "typed"));
+  n = ::recv(holder.get(), buf, sizeof(buf), 0);
+  EXPECT_EQ(std::string(buf, n), monitor::StdioPacket(StdioMessage::kStdinClose));
+  std::string out = monitor::StdioPacket(StdioMessage::kStdout, "typed");
+  std::string exit = monitor::ExitPacket(0, "");
+  ::send(holder.get(), out.data(), out.size(), 0);
+  ::send(holder.get(), exit.data(), exit.size(), 0);
+  session.join();
+  // The client reads: the empty "ready" message on stdout, the output, the status, a close.
+  std::string got;
+  while ((n = ::recv(client_end.get(), buf, sizeof(buf), MSG_DONTWAIT)) > 0) got.append(buf, n);
+  EXPECT_EQ(got.substr(0, 3), std::string("\x82\x01\x01", 3));
+  EXPECT_EQ(got.substr(3, 8), std::string("\x82\x06\x01typed", 8));
+  EXPECT_NE(got.find("\x03{\"metadata\":{},\"status\":\"Success\"}"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 4), std::string("\x88\x02\x03\xe8", 4));
+}
+
 }  // namespace
 }  // namespace capstan::cri::streaming
