@@ -7,6 +7,7 @@
 //   capstan-monitor exec --spec FILE --pid PID --error-file FILE [--tty] [--timeout S] -- ARGS...
 //   capstan-monitor exec --spec FILE --pid PID --stream-fd N [--tty] [--stdin] -- ARGS...
 //       (streaming: stdio relayed over the stdio-protocol socket N, see exec_stream.h)
+//   capstan-monitor pod-init --pid-file FILE      (a pod's shared PID namespace, pod_init.h)
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 
 #include "cri/monitor/exec_stream.h"
 #include "cri/monitor/monitor.h"
+#include "cri/monitor/pod_init.h"
 #include "cri/monitor/stdio_protocol.h"
 #include "cri/oci/init.h"
 
@@ -158,6 +160,10 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "exec") == 0) {
     return ExecMode(argc, argv);
+  }
+  if (std::strcmp(argv[1], "pod-init") == 0 && argc == 4 &&
+      std::strcmp(argv[2], "--pid-file") == 0) {
+    return capstan::cri::monitor::RunPodInit(argv[3]);
   }
   return Usage();
 }

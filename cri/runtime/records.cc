@@ -37,7 +37,9 @@ std::string SandboxToJson(const SandboxRecord& r) {
          {"shm", r.shm},
          {"ip", r.ip},
          {"additional_ips", r.additional_ips},
-         {"network_ready", r.network_ready}};
+         {"network_ready", r.network_ready},
+         {"pid_init", r.pid_init},
+         {"pid_init_start", r.pid_init_start}};
   return j.dump(1);
 }
 
@@ -57,6 +59,8 @@ Result<std::shared_ptr<SandboxRecord>> SandboxFromJson(std::string_view text) {
     r->ip = j.value("ip", "");
     r->additional_ips = j.value("additional_ips", std::vector<std::string>{});
     r->network_ready = j.value("network_ready", false);
+    r->pid_init = j.value("pid_init", pid_t{0});
+    r->pid_init_start = j.value("pid_init_start", uint64_t{0});
     return r;
   } catch (const json::exception& e) {
     return Fail(Code::kInvalidArgument, "sandbox record: {}", e.what());

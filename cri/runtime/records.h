@@ -35,6 +35,10 @@ struct SandboxRecord {
   std::string ip;
   std::vector<std::string> additional_ips;
   bool network_ready = false;  // CNI ADD done and not yet torn down
+  // PID 1 of the pod's shared PID namespace (NamespaceMode POD), 0 otherwise; with its
+  // start time, so a reused pid is never taken for it.
+  pid_t pid_init = 0;
+  uint64_t pid_init_start = 0;
 };
 
 struct ContainerRecord {

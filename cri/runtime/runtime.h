@@ -109,6 +109,9 @@ class Runtime : public api::cri::RuntimeService, public streaming::StreamingBack
   capstan::Status StopContainerLocked(ContainerRecord& c, int64_t timeout_seconds);
   capstan::Status RemoveContainerLocked(ContainerRecord& c);
   capstan::Status StopSandboxLocked(SandboxRecord& s);
+  // The init of a pod-shared PID namespace (pod_pid.cc): its pid and start time.
+  Result<std::pair<pid_t, uint64_t>> StartPodInit(const std::string& state_dir);
+  void StopPodInit(pid_t pid, uint64_t start_time);
   Result<oci::ContainerSpec> BuildSpec(const ContainerRecord& c, const SandboxRecord& s,
                                        const image::Image& img, const std::string& rootfs) const;
   capstan::Status MountRootfs(const std::string& id, const image::Image& img,

@@ -83,6 +83,16 @@ Result<v1::RunPodSandboxResponse> Runtime::RunPodSandbox(const v1::RunPodSandbox
     (void)UnpinNamespace(pinned.uts);
   });
 
+  // One PID namespace for the whole pod when it asks (POD, the CRI default; the kubelet asks
+  // for it with shareProcessNamespace and for CONTAINER otherwise), as containerd's pause
+  // has one.
+  if (ns_opts.pid() == v1::POD) {
+    CAPSTAN_ASSIGN_OR_RETURN(auto init, StartPodInit(state_dir));
+    rec->pid_init = init.first;
+    rec->pid_init_start = init.second;
+  }
+  ScopeExit stop_init([&] { StopPodInit(rec->pid_init, rec->pid_init_start); });
+
   // Files every container of the pod mounts.
   CAPSTAN_TRY(WriteFileAtomic(state_dir + "/hostname", hostname + "\n", 0644));
   std::string host_resolv = ReadFile("/etc/resolv.conf").value_or("");
@@ -136,6 +146,7 @@ Result<v1::RunPodSandboxResponse> Runtime::RunPodSandbox(const v1::RunPodSandbox
   remove_dirs.Cancel();
   unpin.Cancel();
   unmount_shm.Cancel();
+  stop_init.Cancel();
   kLog.Info("sandbox ready", {{"id", rec->id}, {"pod", name}, {"ip", rec->ip}});
   // The sandbox is created and started in one step: both events, for the sandbox's own id.
   EmitEvent(rec->id, rec->id, v1::CONTAINER_CREATED_EVENT);

@@ -21,10 +21,16 @@ Status Runtime::StopSandboxLocked(SandboxRecord& s) {
     CAPSTAN_TRY(StopContainerLocked(*c, 0));
   }
   bool network_ready;
+  pid_t pid_init;
+  uint64_t pid_init_start;
   {
     std::lock_guard lock(s.mu);
     network_ready = s.network_ready;
+    pid_init = s.pid_init;
+    pid_init_start = s.pid_init_start;
   }
+  // The shared PID namespace ends with the pod (and whatever its containers left in it).
+  StopPodInit(pid_init, pid_init_start);
   if (network_ready) {
     network::PodNetworkRequest net_req{s.id, s.netns, &s.config};
     CAPSTAN_TRY_WRAP(deps_.network->TearDownPod(net_req), "tearing down the pod network");

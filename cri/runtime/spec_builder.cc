@@ -213,7 +213,20 @@ Result<oci::ContainerSpec> Runtime::BuildSpec(const ContainerRecord& c, const Sa
       spec.namespaces.pid_path = "/proc/" + std::to_string(target->pid) + "/ns/pid";
       break;
     }
-    default: break;  // CONTAINER, and POD (see README: shared PID namespaces come later)
+    case v1::POD:
+      // The pod's shared namespace, held by its init (pod_pid.cc), as containerd joins the
+      // pause container's. A sandbox made without one (PID mode CONTAINER, as the kubelet
+      // asks unless shareProcessNamespace) gives the container its own.
+      if (s.pid_init > 0) {
+        if (ProcessStartTime(s.pid_init) != s.pid_init_start) {
+          return Fail(Code::kFailedPrecondition, "the PID namespace of pod sandbox {} is gone",
+                      s.id);
+        }
+        spec.namespaces.pid = oci::NamespaceSpec::Pid::kTarget;
+        spec.namespaces.pid_path = "/proc/" + std::to_string(s.pid_init) + "/ns/pid";
+      }
+      break;
+    default: break;  // CONTAINER
   }
 
   // Security.

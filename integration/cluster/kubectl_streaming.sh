@@ -97,6 +97,26 @@ check "and over SPDY (v4)" contains 'protocol=spdy/v4.channel.k8s.io' cat "$data
 check "port-forward over the WebSocket tunnel" contains \
   'protocol=websocket/SPDY/3.1+portforward.k8s.io' cat "$data/logs/cri.log"
 check "and over SPDY" contains 'protocol=spdy/portforward.k8s.io' cat "$data/logs/cri.log"
+# shareProcessNamespace: the containers see each other's processes, PID 1 is the pod's init.
+cat >"$tmp/shared.yaml" <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: shared, namespace: default}
+spec:
+  nodeName: $node
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: $registry/busybox:latest, command: [sleep, "1001"]}
+  - {name: b, image: $registry/busybox:latest, command: [sleep, "1002"]}
+POD
+check "apply a pod sharing its PID namespace" contains 'pod/shared created' \
+  "$kubectl" apply -f "$tmp/shared.yaml"
+check "it runs" eventually 60 bash -c "'$kubectl' get pod shared | grep -Eq ' 2/2 +Running '"
+check "b sees a's process" contains 'sleep 1001' "$kubectl" exec shared -c b -- ps
+check "PID 1 is the pod's init" contains 'pod-init' "$kubectl" exec shared -c a -- cat /proc/1/cmdline
+check "the other pod's containers do not share" matches '^ +1 +root +sleep 3600' \
+  "$kubectl" exec shell -c web -- ps
 check "exec into a missing container" fails_with 'container nope is not valid for pod shell' \
   "$kubectl" exec shell -c nope -- true
 # Every exec ended with its client; a helper still running would show here, and in the pod.

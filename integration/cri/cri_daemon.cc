@@ -139,6 +139,10 @@ v1::PodSandboxConfig PodConfig(const std::string& name, const CriDaemon& d) {
   c.set_hostname(name);
   c.set_log_directory(d.dir() + "/logs/" + name);
   c.mutable_linux()->set_cgroup_parent(d.cgroup_parent() + "/" + name);
+  // A PID namespace per container, as the kubelet asks unless shareProcessNamespace (the
+  // CRI default, POD, shares one per pod).
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      v1::CONTAINER);
   return c;
 }
 
@@ -151,6 +155,8 @@ v1::ContainerConfig ContainerConfig(const std::string& name, const std::string& 
     c.add_command(a);
   }
   c.set_log_path(name + ".log");
+  c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      v1::CONTAINER);
   return c;
 }
 

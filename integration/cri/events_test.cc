@@ -71,10 +71,10 @@ TEST_F(ContainerEventsTest, StreamsTheLifecycleOfSandboxesAndContainers) {
       },
       10));
   auto about = events.About(id);
-  EXPECT_EQ(EventListener::Types(about),
-            (std::vector<v1::ContainerEventType>{v1::CONTAINER_CREATED_EVENT,
-                                                 v1::CONTAINER_STARTED_EVENT,
-                                                 v1::CONTAINER_STOPPED_EVENT}));
+  EXPECT_EQ(
+      EventListener::Types(about),
+      (std::vector<v1::ContainerEventType>{v1::CONTAINER_CREATED_EVENT, v1::CONTAINER_STARTED_EVENT,
+                                           v1::CONTAINER_STOPPED_EVENT}));
   const auto& stopped = about.back();
   EXPECT_GT(stopped.created_at(), about.front().created_at());
   EXPECT_EQ(stopped.pod_sandbox_status().id(), pod_id);
@@ -108,10 +108,10 @@ TEST_F(ContainerEventsTest, StreamsTheLifecycleOfSandboxesAndContainers) {
         return !s.empty() && s.back().container_event_type() == v1::CONTAINER_STOPPED_EVENT;
       },
       5));
-  EXPECT_EQ(EventListener::Types(events.About(pod_id)),
-            (std::vector<v1::ContainerEventType>{v1::CONTAINER_CREATED_EVENT,
-                                                 v1::CONTAINER_STARTED_EVENT,
-                                                 v1::CONTAINER_STOPPED_EVENT}));
+  EXPECT_EQ(
+      EventListener::Types(events.About(pod_id)),
+      (std::vector<v1::ContainerEventType>{v1::CONTAINER_CREATED_EVENT, v1::CONTAINER_STARTED_EVENT,
+                                           v1::CONTAINER_STOPPED_EVENT}));
 }
 
 TEST_F(ContainerEventsTest, EveryListenerGetsTheEvents) {
@@ -121,8 +121,8 @@ TEST_F(ContainerEventsTest, EveryListenerGetsTheEvents) {
   v1::PodSandboxConfig pod;
   std::string pod_id = RunPod("two-listeners", &pod);
   std::string id = StartContainer(pod_id, pod, ContainerConfig("c", image_, {"sleep", "60"}));
-  ASSERT_TRUE(WaitFor([&] { return first.About(id).size() >= 2 && second.About(id).size() >= 2; },
-                      10));
+  ASSERT_TRUE(
+      WaitFor([&] { return first.About(id).size() >= 2 && second.About(id).size() >= 2; }, 10));
   EXPECT_EQ(EventListener::Types(first.About(id)), EventListener::Types(second.About(id)));
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/process.h"
 #include "integration/cri/cri_test_env.h"
 #include "integration/cri/spdy_client.h"
 
@@ -257,6 +258,55 @@ TEST_F(StreamingTest, AttachJoinsTheContainersStdioWithoutTakingItFromTheLog) {
   std::string log = ReadLog(Status(id).log_path());
   EXPECT_NE(log.find("stdout F got one"), std::string::npos) << log;
   EXPECT_NE(log.find("stderr F err one"), std::string::npos) << log;
+}
+
+// shareProcessNamespace: one PID namespace for the pod, whose PID 1 is capstan's pod init.
+TEST_F(StreamingTest, ContainersOfAPodCanShareOnePidNamespace) {
+  CAPSTAN_REQUIRE_ROOT();
+  image_ = PullBusybox();
+  v1::PodSandboxConfig pod = PodConfig("shared-pid", *cri_);
+  pod.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+  std::string pod_id = RunPod(pod);
+  auto shared = [&](const std::string& name, std::vector<std::string> cmd) {
+    auto c = ContainerConfig(name, image_, std::move(cmd));
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+    return StartContainer(pod_id, pod, c);
+  };
+  std::string a = shared("a", {"sleep", "1001"});
+  std::string b = shared("b", {"sleep", "1002"});
+  auto cmdlines = [&](const std::string& id) {
+    return Exec(id, {"sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"}).stdout();
+  };
+  // Each sees the other, and PID 1 is the pod's init, not a container.
+  EXPECT_NE(cmdlines(a).find("sleep 1002"), std::string::npos) << cmdlines(a);
+  EXPECT_NE(cmdlines(b).find("sleep 1001"), std::string::npos) << cmdlines(b);
+  std::string init = Exec(b, {"cat", "/proc/1/cmdline"}).stdout();
+  EXPECT_NE(init.find("pod-init"), std::string::npos) << init;
+  // An orphan is reaped by the init rather than left a zombie.
+  Exec(a, {"sh", "-c", "sleep 0.1 & exit 0"});
+  EXPECT_TRUE(WaitFor([&] {
+    return Exec(b, {"sh", "-c", "grep -l '^State:.*Z' /proc/[0-9]*/status"}).stdout().empty();
+  }));
+  // A pod that asks for a namespace per container (as the kubelet does by default, and
+  // PodConfig here) has one.
+  v1::PodSandboxConfig own;
+  std::string own_id = RunPod("own-pid", &own);
+  std::string c = StartContainer(own_id, own, ContainerConfig("c", image_, {"sleep", "1003"}));
+  EXPECT_EQ(Exec(c, {"cat", "/proc/1/cmdline"}).stdout(), std::string("sleep\0"
+                                                                      "1003\0",
+                                                                      11));
+
+  // Stopping the pod ends the namespace and its init.
+  v1::StopPodSandboxRequest stop;
+  stop.set_pod_sandbox_id(pod_id);
+  v1::StopPodSandboxResponse stopped;
+  ASSERT_TRUE(cri_->runtime().StopPodSandbox(Ctx().get(), stop, &stopped).ok());
+  std::string ps;
+  SpawnOptions opts;
+  opts.argv = {"/usr/bin/pgrep", "-f", "pod-init --pid-file .*" + pod_id};
+  auto left = RunCommand(opts);
+  ASSERT_TRUE(left);
+  EXPECT_NE(left->exit_code, 0) << left->out;
 }
 
 TEST_F(StreamingTest, StreamingRequestsAreChecked) {
