@@ -15,7 +15,28 @@ base=$work/base/busybox-oci
 push() { bash "$fixtures/registry.sh" push-raw "$state" "$1" "$2" >/dev/null; }
 derive() { local out=$work/img-$1; shift; python3 "$here/derive_image.py" "$base" "$out" "$@"; }
 
-push "$base" e2e-test-images/busybox:1.29-2
+# The default test image: busybox, plus stand-ins for the procps and util-linux tools the
+# specs run in it (Debian's busybox-static has neither pgrep nor ipcs).
+cat >"$work/pgrep" <<'SH'
+#!/bin/sh
+# pgrep PATTERN: the pids of processes whose name contains PATTERN.
+status=1
+for d in /proc/[0-9]*; do
+  read -r comm <"$d/comm" 2>/dev/null || continue
+  case "$comm" in *"$1"*) echo "${d#/proc/}"; status=0 ;; esac
+done
+exit $status
+SH
+cat >"$work/ipcs" <<'SH'
+#!/bin/sh
+# ipcs -m: the shared memory segments of this IPC namespace (key, shmid, owner, perms, bytes).
+echo "key        shmid      owner      perms      bytes"
+tail -n +2 /proc/sysvipc/shm | while read -r key shmid perms size rest; do
+  echo "$key $shmid root $perms $size"
+done
+SH
+derive busybox-tools --add "$work/pgrep:/bin/pgrep:0755" --add "$work/ipcs:/bin/ipcs:0755"
+push "$work/img-busybox-tools" e2e-test-images/busybox:1.29-2
 
 # Distinct images: each carries a file named after itself.
 for name in test-image-1 test-image-2 test-image-3 test-image-latest test-image-tag test-image-tags; do
@@ -53,12 +74,18 @@ for name in "${!users[@]}"; do
   push "$work/img-$name" "k8s-staging-cri-tools/$name:latest"
 done
 
-# Web servers: busybox httpd in place of nginx and httpd.
+# Web servers: busybox httpd in place of nginx and httpd. Like nginx, the stand-in writes
+# /var/run/nginx.pid, its process is named nginx (busybox copied to /usr/sbin/nginx, run
+# as the httpd applet through argv[0]) and "nginx: master process" shows in its command
+# line (as the realm of an auth it never asks for): the PID namespace specs look for each.
 echo "<html><body>Welcome to capstan's test web server</body></html>" >"$work/index.html"
-derive web80 --add "$work/index.html:/www/index.html" --cmd '["httpd","-f","-p","80","-h","/www"]'
+derive web80 --add "$work/index.html:/www/index.html" --add "$(readlink -f /bin/busybox):/usr/sbin/nginx:0755" \
+  --cmd '["sh","-c","mkdir -p /var/run && echo $$ > /var/run/nginx.pid && exec -a httpd /usr/sbin/nginx -f -p 80 -h /www -r \"nginx: master process\""]'
+derive httpd80 --add "$work/index.html:/www/index.html" --cmd \
+  '["sh","-c","echo \"httpd -D FOREGROUND\"; exec httpd -f -p 80 -h /www"]'
 derive web12003 --add "$work/index.html:/www/index.html" --cmd '["httpd","-f","-p","12003","-h","/www"]'
 push "$work/img-web80" e2e-test-images/nginx:1.14-2
-push "$work/img-web80" e2e-test-images/httpd:2.4.39-4
+push "$work/img-httpd80" e2e-test-images/httpd:2.4.39-4
 push "$work/img-web12003" k8s-staging-cri-tools/hostnet-nginx-amd64:latest
 
 # nonewprivs: a setuid-root program that prints its effective uid.
