@@ -78,6 +78,9 @@ std::optional<Usage> UsageBetween(const Point* previous, const Point& current) {
   if (window.count() <= 0) return std::nullopt;
   long double cores = static_cast<long double>(*current.cpu_ns - from->second) /
                       static_cast<long double>(window.count());
+  // A counter that ran far ahead of its clock (a tiny window, a bogus sample) would not fit
+  // in nano-cores; no node has a million cores.
+  if (cores > 1e6L) return std::nullopt;
   Usage u;
   u.timestamp = current.at;
   u.window = window;
