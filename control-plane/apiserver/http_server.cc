@@ -328,18 +328,29 @@ Status ConnectionWriter::ProxyUpgrade(const UpgradeTarget& target) {
   }
   // From here on the client belongs to the relay: its socket moves onto this io_context (and
   // back before returning, so the connection's own teardown finds it as it left it).
+  tcp::socket& client_socket = stream_.next_layer();
+  beast::error_code ec;
+  auto local = client_socket.local_endpoint(ec);
+  if (ec) return Fail(Code::kUnavailable, "the client went away: {}", ec.message());
   responded_ = true;
   failed_ = true;
-  tcp::socket& client_socket = stream_.next_layer();
   auto original_executor = client_socket.get_executor();
-  auto protocol = client_socket.local_endpoint().protocol();
-  client_socket = tcp::socket(io, protocol, client_socket.release());
-  auto relay =
-      std::make_shared<Relay<TlsStream, ssl::stream<tcp::socket>>>(stream_, *upstream_holder);
-  relay->Start();
-  relay.reset();
-  io.run();
-  client_socket = tcp::socket(original_executor, protocol, client_socket.release());
+  try {
+    client_socket = tcp::socket(io, local.protocol(), client_socket.release());
+    auto relay =
+        std::make_shared<Relay<TlsStream, ssl::stream<tcp::socket>>>(stream_, *upstream_holder);
+    relay->Start();
+    relay.reset();
+    io.run();
+    client_socket = tcp::socket(original_executor, local.protocol(), client_socket.release());
+  } catch (const std::exception& e) {
+    kLog.Warn("relaying an upgraded connection", {{"error", e.what()}});
+    beast::error_code ignored;
+    client_socket.close(ignored);
+    // Whichever io_context it is on, it must not outlive this one's: an unopened socket on
+    // the connection's own takes its place.
+    client_socket = tcp::socket(original_executor);
+  }
   return Ok();
 }
 

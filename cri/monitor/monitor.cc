@@ -244,7 +244,8 @@ int RunMonitor(const MonitorOptions& opts) {
   }
   // Where attached clients' input goes: the stdin pipe, or the pty. Non-blocking: a container
   // that does not read its input must not stall the monitor (input beyond the pipe is lost).
-  int input_fd = opts.tty ? io->out_r.get() : io->stdin_w.get();
+  // Read at each use: a pty or pipe that closed must not leave a stale fd number behind.
+  auto input_fd = [&] { return opts.tty ? io->out_r.get() : io->stdin_w.get(); };
   if (io->stdin_w) {
     ::fcntl(io->stdin_w.get(), F_SETFL, ::fcntl(io->stdin_w.get(), F_GETFL) | O_NONBLOCK);
   }
@@ -292,11 +293,10 @@ int RunMonitor(const MonitorOptions& opts) {
       if (attach.IsClient(fd)) {
         auto in = attach.Read(fd);
         using Kind = AttachHub::Input::Kind;
-        if (in.kind == Kind::kStdin && opts.stdin_open && input_fd >= 0) {
-          (void)!::write(input_fd, in.data.data(), in.data.size());
+        if (in.kind == Kind::kStdin && opts.stdin_open && input_fd() >= 0) {
+          (void)!::write(input_fd(), in.data.data(), in.data.size());
         } else if (in.kind == Kind::kStdinClose && opts.stdin_once && !opts.tty) {
           io->stdin_w.Reset();  // the container reads EOF
-          input_fd = -1;
         } else if (in.kind == Kind::kResize && opts.tty && io->out_r) {
           struct winsize ws {};
           ws.ws_col = in.width;
