@@ -16,34 +16,11 @@
 
 #include "common/process.h"
 #include "common/unique_fd.h"
+#include "cri/monitor/receive_fd.h"
 #include "cri/monitor/stdio_protocol.h"
 
 namespace capstan::cri::monitor {
 namespace {
-
-// Receives one fd sent with SCM_RIGHTS; invalid when the peer closed without sending.
-UniqueFd ReceiveFd(int sock) {
-  char byte;
-  struct iovec iov {
-    &byte, 1
-  };
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) {
-    return UniqueFd();
-  }
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
-    return UniqueFd();
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-  return UniqueFd(fd);
-}
 
 bool SendPacket(int sock, const std::string& packet) {
   while (::send(sock, packet.data(), packet.size(), MSG_NOSIGNAL) < 0) {

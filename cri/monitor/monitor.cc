@@ -21,6 +21,7 @@
 #include "cri/monitor/attach_hub.h"
 #include "cri/monitor/exit_status.h"
 #include "cri/monitor/log_writer.h"
+#include "cri/monitor/receive_fd.h"
 #include "cri/oci/init.h"
 #include "cri/oci/spec.h"
 
@@ -53,30 +54,6 @@ struct Stdio {
   // With a tty: the socket the container's init sends its pty master over.
   UniqueFd console_parent, console_child;
 };
-
-// Receives one fd sent with SCM_RIGHTS; invalid when the peer closed without sending.
-UniqueFd ReceiveFd(int sock) {
-  char byte;
-  struct iovec iov {
-    &byte, 1
-  };
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) {
-    return UniqueFd();
-  }
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) {
-    return UniqueFd();
-  }
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-  return UniqueFd(fd);
-}
 
 Result<Stdio> MakeStdio(bool tty, bool stdin_open) {
   Stdio s;
