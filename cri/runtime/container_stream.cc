@@ -92,6 +92,17 @@ Result<UniqueFd> DialLoopback(const std::string& netns, int32_t port) {
   return result;
 }
 
+// The container `id` and its init's pid, if it is running.
+Result<std::pair<std::shared_ptr<ContainerRecord>, pid_t>> RunningContainer(RecordStore& records,
+                                                                            const std::string& id) {
+  CAPSTAN_ASSIGN_OR_RETURN(auto c, records.Container(id));
+  std::lock_guard lock(c->mu);
+  if (c->state != v1::CONTAINER_RUNNING) {
+    return Fail(Code::kFailedPrecondition, "container {} is not running", c->id);
+  }
+  return std::make_pair(c, c->pid);
+}
+
 }  // namespace
 
 Result<v1::ExecResponse> Runtime::Exec(const v1::ExecRequest& req) {
@@ -102,13 +113,8 @@ Result<v1::ExecResponse> Runtime::Exec(const v1::ExecRequest& req) {
   if (req.tty() && req.stderr()) {
     return Fail(Code::kInvalidArgument, "tty and stderr cannot both be true");
   }
-  CAPSTAN_ASSIGN_OR_RETURN(auto c, records_.Container(req.container_id()));
-  {
-    std::lock_guard lock(c->mu);
-    if (c->state != v1::CONTAINER_RUNNING) {
-      return Fail(Code::kFailedPrecondition, "container {} is not running", c->id);
-    }
-  }
+  CAPSTAN_ASSIGN_OR_RETURN(auto running, RunningContainer(records_, req.container_id()));
+  auto& c = running.first;
   if (streaming_ == nullptr) return Fail(Code::kUnavailable, "no streaming server");
   streaming::StreamRequest sr;
   sr.kind = streaming::StreamRequest::Kind::kExec;
@@ -128,13 +134,8 @@ Result<v1::AttachResponse> Runtime::Attach(const v1::AttachRequest& req) {
   if (!req.stdin() && !req.stdout() && !req.stderr()) {
     return Fail(Code::kInvalidArgument, "one of stdin, stdout, or stderr must be set");
   }
-  CAPSTAN_ASSIGN_OR_RETURN(auto c, records_.Container(req.container_id()));
-  {
-    std::lock_guard lock(c->mu);
-    if (c->state != v1::CONTAINER_RUNNING) {
-      return Fail(Code::kFailedPrecondition, "container {} is not running", c->id);
-    }
-  }
+  CAPSTAN_ASSIGN_OR_RETURN(auto running, RunningContainer(records_, req.container_id()));
+  auto& c = running.first;
   if (streaming_ == nullptr) return Fail(Code::kUnavailable, "no streaming server");
   streaming::StreamRequest sr;
   sr.kind = streaming::StreamRequest::Kind::kAttach;
@@ -175,15 +176,8 @@ Result<v1::PortForwardResponse> Runtime::PortForward(const v1::PortForwardReques
 }
 
 Result<streaming::StdioConnection> Runtime::OpenExec(const streaming::StreamRequest& req) {
-  CAPSTAN_ASSIGN_OR_RETURN(auto c, records_.Container(req.container_id));
-  pid_t pid;
-  {
-    std::lock_guard lock(c->mu);
-    if (c->state != v1::CONTAINER_RUNNING) {
-      return Fail(Code::kFailedPrecondition, "container {} is not running", c->id);
-    }
-    pid = c->pid;
-  }
+  CAPSTAN_ASSIGN_OR_RETURN(auto running, RunningContainer(records_, req.container_id));
+  auto& [c, pid] = running;
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
     return FailErrno("socketpair");

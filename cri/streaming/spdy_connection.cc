@@ -21,7 +21,7 @@ void SpdyConnection::FeedBytes(std::string_view bytes, bool& closed) {
   for (;;) {
     auto msg = ws_reader_.Next();
     if (!msg) {
-      failed_ = true;
+      out_.MarkFailed();
       closed = true;
       return;
     }
@@ -29,7 +29,7 @@ void SpdyConnection::FeedBytes(std::string_view bytes, bool& closed) {
     switch ((*msg)->opcode) {
       case WsOpcode::kBinary:
       case WsOpcode::kText: reader_.Feed((*msg)->data); break;
-      case WsOpcode::kPing: out_ += WsFrame(WsOpcode::kPong, (*msg)->data); break;
+      case WsOpcode::kPing: out_.Append(WsFrame(WsOpcode::kPong, (*msg)->data)); break;
       case WsOpcode::kClose: closed = true; break;
       default: break;
     }
@@ -77,14 +77,10 @@ Result<std::vector<spdy::Frame>> SpdyConnection::Read(bool& closed) {
 void SpdyConnection::Queue(const spdy::Frame& frame) {
   auto bytes = writer_.Encode(frame);
   if (!bytes) {
-    failed_ = true;  // only values we chose could fail here: a bug, end the connection
+    out_.MarkFailed();  // only values we chose could fail here: a bug, end the connection
     return;
   }
-  if (out_offset_ > 0 && out_offset_ == out_.size()) {
-    out_.clear();
-    out_offset_ = 0;
-  }
-  out_.append(tunnel_ ? WsFrame(WsOpcode::kBinary, *bytes) : *bytes);
+  out_.Append(tunnel_ ? WsFrame(WsOpcode::kBinary, *bytes) : *bytes);
 }
 
 void SpdyConnection::Reply(uint32_t stream_id) {
@@ -111,24 +107,6 @@ void SpdyConnection::Reset(uint32_t stream_id, uint32_t status) {
 
 void SpdyConnection::GoAway() { Queue(spdy::GoAway{0, 0}); }
 
-bool SpdyConnection::Flush() {
-  while (!failed_ && pending() > 0) {
-    ssize_t n = ::send(fd_, out_.data() + out_offset_, pending(), MSG_NOSIGNAL);
-    if (n > 0) {
-      out_offset_ += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      break;
-    } else {
-      failed_ = true;
-    }
-  }
-  if (pending() == 0) {
-    out_.clear();
-    out_offset_ = 0;
-  }
-  return !failed_;
-}
+bool SpdyConnection::Flush() { return out_.Flush(fd_); }
 
 }  // namespace capstan::cri::streaming

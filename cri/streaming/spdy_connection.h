@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/spdy/frame.h"
+#include "cri/streaming/output_queue.h"
 #include "cri/streaming/websocket.h"
 
 namespace capstan::cri::streaming {
@@ -36,7 +37,7 @@ class SpdyConnection {
 
   // Writes queued bytes until the socket would block; false when the socket failed.
   bool Flush();
-  size_t pending() const { return out_.size() - out_offset_; }
+  size_t pending() const { return out_.pending(); }
 
  private:
   void Queue(const spdy::Frame& frame);
@@ -49,9 +50,7 @@ class SpdyConnection {
   spdy::FrameReader reader_;
   spdy::FrameWriter writer_;
   std::string leftover_;
-  std::string out_;
-  size_t out_offset_ = 0;
-  bool failed_ = false;
+  OutputQueue out_;
 };
 
 }  // namespace capstan::cri::streaming

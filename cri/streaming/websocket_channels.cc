@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "cri/streaming/client_channels.h"
+#include "cri/streaming/output_queue.h"
 #include "cri/streaming/websocket.h"
 
 namespace capstan::cri::streaming {
@@ -113,27 +114,9 @@ class WebSocketChannels : public ClientChannels {
     Queue(WsFrame(WsOpcode::kClose, std::string("\x03\xe8", 2)));  // 1000: normal closure
   }
 
-  size_t pending() const override { return out_.size() - out_offset_; }
+  size_t pending() const override { return out_.pending(); }
 
-  bool Flush() override {
-    while (pending() > 0) {
-      ssize_t n = ::send(fd_, out_.data() + out_offset_, pending(), MSG_NOSIGNAL);
-      if (n > 0) {
-        out_offset_ += static_cast<size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && errno == EAGAIN) {
-        break;
-      } else {
-        return false;
-      }
-    }
-    if (out_offset_ == out_.size()) {
-      out_.clear();
-      out_offset_ = 0;
-    }
-    return true;
-  }
+  bool Flush() override { return out_.Flush(fd_); }
 
   bool StatusErrors() const override {
     return protocol_ == "v4.channel.k8s.io" || protocol_ == "v4.base64.channel.k8s.io" ||
@@ -141,14 +124,13 @@ class WebSocketChannels : public ClientChannels {
   }
 
  private:
-  void Queue(const std::string& frame) { out_ += frame; }
+  void Queue(const std::string& frame) { out_.Append(frame); }
 
   int fd_;
   std::string protocol_;
   bool base64_;
   WebSocketReader reader_;
-  std::string out_;
-  size_t out_offset_ = 0;
+  OutputQueue out_;
   std::string resize_buffer_;
 };
 
