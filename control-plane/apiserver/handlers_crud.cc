@@ -164,22 +164,26 @@ void HandleWatch(const HandlerContext& c) {
   if (!error.reason.empty()) return RespondError(c.writer, error);
   bool table = WantsTable(c.request);
   bool started = false;
-  auto sink = [&](const WatchEventOut& ev) {
+  bool stream_ok = false;
+  auto start = [&] {
     if (!started) {
-      started = c.writer.StartStream(200, "application/json");
-      if (!started) return false;
+      started = true;
+      stream_ok = c.writer.StartStream(200, "application/json");
     }
+    return stream_ok;
+  };
+  auto sink = [&](const WatchEventOut& ev) {
+    if (!start()) return false;
     Json object = ev.object;
     if (table && ev.type != "ERROR" && ev.type != "BOOKMARK") {
       object = ObjectToTable(c.resource, ev.object, c.clock.Now(), IncludeObject(c));
     }
     return c.writer.WriteChunk(Json{{"type", ev.type}, {"object", object}}.dump() + "\n");
   };
-  auto result = c.registry.Watch(c.resource, q, sink, [&] { return c.writer.ClientGone(); });
+  auto result = c.registry.Watch(
+      c.resource, q, sink, [&] { return c.writer.ClientGone(); }, [&] { start(); });
   if (!result && !started) return RespondError(c.writer, result.error());
-  if (!started) {
-    if (!c.writer.StartStream(200, "application/json")) return;
-  }
+  if (!start()) return;
   c.writer.EndStream();
 }
 

@@ -85,9 +85,13 @@ class Registry {
 
   // Streams events to `sink` until it returns false, the timeout passes or `stop` says so.
   // Errors before the first event are returned; later ones are sent as ERROR events.
+  // `established` is called once the watch is in place, before it waits for an event: the
+  // response starts then, as kube-apiserver's does, so a client waiting for the headers of
+  // a quiet watch is not held until its timeout.
   ApiResult<void> Watch(const ResourceInfo& r, const WatchQuery& query,
                         const std::function<bool(const WatchEventOut&)>& sink,
-                        const std::function<bool()>& stop);
+                        const std::function<bool()>& stop,
+                        const std::function<void()>& established = {});
 
   storage::Store* store() const { return store_; }
 

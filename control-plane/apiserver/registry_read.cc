@@ -145,7 +145,8 @@ ApiResult<Json> Registry::DeleteCollection(const ResourceInfo& r, const ListQuer
 
 ApiResult<void> Registry::Watch(const ResourceInfo& r, const WatchQuery& query,
                                 const std::function<bool(const WatchEventOut&)>& sink,
-                                const std::function<bool()>& stop) {
+                                const std::function<bool()>& stop,
+                                const std::function<void()>& established) {
   std::string field_selector = query.field_selector;
   if (!query.name.empty()) {
     field_selector +=
@@ -183,6 +184,7 @@ ApiResult<void> Registry::Watch(const ResourceInfo& r, const WatchQuery& query,
     }
     return std::unexpected(InternalError(watch.error().message()));
   }
+  if (established) established();
   auto deadline = std::chrono::steady_clock::now() + query.timeout;
   auto next_bookmark = std::chrono::steady_clock::now() + kBookmarkInterval;
   int64_t last_revision = from;
