@@ -24,4 +24,9 @@ std::string FormatRfc3339Nano(WallTime t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+std::string FormatMicroTime(WallTime t) {
+  std::string nanos = FormatRfc3339Nano(t);
+  return nanos.substr(0, nanos.size() - 4) + "Z";  // drop three digits of nine
+}
+
 }  // namespace capstan

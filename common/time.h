@@ -22,6 +22,9 @@ inline WallTime FromUnixNanos(int64_t ns) {
 // "2006-01-02T15:04:05Z" (whole seconds, as metav1.Time is written).
 std::string FormatRfc3339(WallTime t);
 std::string FormatRfc3339Nano(WallTime t);
+// "2006-01-02T15:04:05.000000Z": metav1.MicroTime (Lease renewals, events.k8s.io), which
+// Go clients parse with exactly six fractional digits.
+std::string FormatMicroTime(WallTime t);
 
 class Clock {
  public:

@@ -21,15 +21,6 @@ bool OwnedLabel(const std::string& key) {
 
 }  // namespace
 
-std::string FormatMicroTime(WallTime t) {
-  auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count() % 1000000;
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", tm, micros);
-}
-
 NodeReporter::NodeReporter(api::k8s::client::ApiClient* api, const Clock* clock, NodeFacts facts,
                            std::function<NodeHealth()> health, NodeReporterOptions options)
     : api_(api),

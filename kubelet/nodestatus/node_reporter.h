@@ -54,7 +54,4 @@ class NodeReporter {
   std::optional<std::chrono::steady_clock::time_point> last_check_, last_report_, last_lease_;
 };
 
-// The Lease renewal as upstream writes it: MicroTime (six fractional digits).
-std::string FormatMicroTime(WallTime t);
-
 }  // namespace capstan::kubelet::nodestatus
