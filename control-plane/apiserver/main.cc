@@ -35,9 +35,15 @@ int main(int argc, char** argv) {
   bool disable_controllers = false;
   app.add_flag("--disable-controller-manager", disable_controllers,
                "do not run the workload controllers here");
+  int64_t grace_seconds = options.node_monitor_grace_period.count();
+  app.add_option("--node-monitor-grace-period", grace_seconds,
+                 "seconds a node may go without renewing its lease before it is marked Unknown")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.compact_interval = std::chrono::seconds(compact_seconds);
+  options.node_monitor_grace_period = std::chrono::seconds(grace_seconds);
   options.scheduler = !disable_scheduler;
   options.controllers = !disable_controllers;
   log::SetLevel(log::ParseLevel(log_level));

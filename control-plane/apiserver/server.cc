@@ -301,8 +301,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     CAPSTAN_ASSIGN_OR_RETURN(p->controllers_client,
                              LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
                                             "system:kube-controller-manager"));
-    p->controllers =
-        std::make_unique<controllers::ControllerManager>(p->controllers_client.get(), &p->clock);
+    controllers::ControllerManagerOptions manager_options;
+    manager_options.node_lifecycle.grace_period = options.node_monitor_grace_period;
+    p->controllers = std::make_unique<controllers::ControllerManager>(p->controllers_client.get(),
+                                                                      &p->clock, manager_options);
     p->controllers->Start();
   }
   p->metrics_scraper = std::make_unique<metrics::Scraper>(

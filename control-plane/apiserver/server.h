@@ -27,6 +27,9 @@ struct ServerOptions {
   bool scheduler = true;
   // Run the workload controllers here (ReplicaSet, Deployment, ...).
   bool controllers = true;
+  // How long a node may go without renewing its lease before it is marked Unknown
+  // (kube-controller-manager's --node-monitor-grace-period).
+  std::chrono::seconds node_monitor_grace_period{40};
   // How often kubelets' resource metrics are scraped for metrics.k8s.io (kubectl top).
   std::chrono::milliseconds metrics_interval{std::chrono::seconds(15)};
 };

@@ -10,9 +10,11 @@ namespace client = api::k8s::client;
 const log::Logger kLog("controller-manager");
 }  // namespace
 
-ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
+ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
+                                     const ControllerManagerOptions& options)
     : pods_(api, client::resources::kPods, "", {}),
       nodes_(api, client::resources::kNodes, "", {}),
+      node_leases_(api, client::resources::kLeases, "kube-node-lease", {}),
       replica_sets_(api, client::resources::kReplicaSets, "", {}),
       replication_controllers_(api, client::resources::kReplicationControllers, "", {}),
       deployments_(api, client::resources::kDeployments, "", {}),
@@ -38,6 +40,11 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock)
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
                                                                &endpoints_, &endpoint_slices_));
   controllers_.push_back(std::make_unique<NodeTaintController>(api, clock, &nodes_));
+  controllers_.push_back(std::make_unique<NodeLifecycleController>(
+      api, clock, &nodes_, &node_leases_, &pods_, options.node_lifecycle));
+  controllers_.push_back(std::make_unique<TaintEvictionController>(api, clock, &pods_, &nodes_));
+  controllers_.push_back(
+      std::make_unique<PodGcController>(api, clock, &pods_, &nodes_, options.pod_gc));
   controllers_.push_back(std::make_unique<GarbageCollector>(
       api, clock,
       std::map<std::string, GarbageCollector::Watched>{
@@ -57,6 +64,7 @@ ControllerManager::~ControllerManager() { Stop(); }
 std::vector<client::Reflector*> ControllerManager::Informers() {
   return {&pods_,
           &nodes_,
+          &node_leases_,
           &replica_sets_,
           &replication_controllers_,
           &deployments_,

@@ -12,15 +12,24 @@
 #include "control-plane/controllers/endpoints_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/job_controller.h"
+#include "control-plane/controllers/node_lifecycle_controller.h"
 #include "control-plane/controllers/node_taint_controller.h"
+#include "control-plane/controllers/pod_gc_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
+#include "control-plane/controllers/taint_eviction_controller.h"
 
 namespace capstan::control_plane::controllers {
 
+struct ControllerManagerOptions {
+  NodeLifecycleController::Options node_lifecycle;
+  PodGcController::Options pod_gc;
+};
+
 class ControllerManager {
  public:
-  ControllerManager(api::k8s::client::ApiClient* api, const Clock* clock);
+  ControllerManager(api::k8s::client::ApiClient* api, const Clock* clock,
+                    const ControllerManagerOptions& options = {});
   ~ControllerManager();
   void Start(int workers_per_controller = 2);
   void Stop();
@@ -30,6 +39,7 @@ class ControllerManager {
 
   api::k8s::client::Reflector pods_;
   api::k8s::client::Reflector nodes_;
+  api::k8s::client::Reflector node_leases_;
   api::k8s::client::Reflector replica_sets_;
   api::k8s::client::Reflector replication_controllers_;
   api::k8s::client::Reflector deployments_;

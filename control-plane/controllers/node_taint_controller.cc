@@ -11,13 +11,16 @@ namespace {
 namespace client = api::k8s::client;
 
 constexpr const char* kNoSchedule = "NoSchedule";
+constexpr const char* kNoExecute = "NoExecute";
 constexpr const char* kUnschedulable = "node.kubernetes.io/unschedulable";
+constexpr const char* kNotReady = "node.kubernetes.io/not-ready";
+constexpr const char* kUnreachable = "node.kubernetes.io/unreachable";
 
 // {condition type, status} -> taint key.
 const std::map<std::pair<std::string, std::string>, std::string>& ConditionTaints() {
   static const auto* m = new std::map<std::pair<std::string, std::string>, std::string>{
-      {{"Ready", "False"}, "node.kubernetes.io/not-ready"},
-      {{"Ready", "Unknown"}, "node.kubernetes.io/unreachable"},
+      {{"Ready", "False"}, kNotReady},
+      {{"Ready", "Unknown"}, kUnreachable},
       {{"MemoryPressure", "True"}, "node.kubernetes.io/memory-pressure"},
       {{"DiskPressure", "True"}, "node.kubernetes.io/disk-pressure"},
       {{"PIDPressure", "True"}, "node.kubernetes.io/pid-pressure"},
@@ -26,10 +29,13 @@ const std::map<std::pair<std::string, std::string>, std::string>& ConditionTaint
   return *m;
 }
 
-// A NoSchedule taint this controller owns.
+// A taint this controller owns: a NoSchedule one of a condition or cordon, or a NoExecute
+// one of readiness.
 bool Managed(const Json& taint) {
-  if (StringOf(Field(taint, {"effect"})) != kNoSchedule) return false;
   std::string key = StringOf(Field(taint, {"key"}));
+  std::string effect = StringOf(Field(taint, {"effect"}));
+  if (effect == kNoExecute) return key == kNotReady || key == kUnreachable;
+  if (effect != kNoSchedule) return false;
   if (key == kUnschedulable) return true;
   for (const auto& [condition, taint_key] : ConditionTaints()) {
     if (taint_key == key) return true;
@@ -39,33 +45,41 @@ bool Managed(const Json& taint) {
 
 }  // namespace
 
-Json TaintsForConditions(const Json& node) {
-  std::set<std::string> wanted;
+Json TaintsForConditions(const Json& node, WallTime now) {
+  std::set<std::pair<std::string, std::string>> wanted;  // {key, effect}
   const Json& conditions = Field(node, {"status", "conditions"});
   if (conditions.is_array()) {
     for (const auto& c : conditions) {
       auto it =
           ConditionTaints().find({StringOf(Field(c, {"type"})), StringOf(Field(c, {"status"}))});
-      if (it != ConditionTaints().end()) wanted.insert(it->second);
+      if (it == ConditionTaints().end()) continue;
+      wanted.insert({it->second, kNoSchedule});
+      if (it->first.first == "Ready") wanted.insert({it->second, kNoExecute});
     }
   }
-  if (Field(node, {"spec", "unschedulable"}) == true) wanted.insert(kUnschedulable);
+  if (Field(node, {"spec", "unschedulable"}) == true) wanted.insert({kUnschedulable, kNoSchedule});
 
   Json out = Json::array();
   const Json& taints = Field(node, {"spec", "taints"});
-  std::set<std::string> present;
+  std::set<std::pair<std::string, std::string>> present;
   if (taints.is_array()) {
     for (const auto& t : taints) {
       if (!Managed(t)) {
         out.push_back(t);
         continue;
       }
-      std::string key = StringOf(Field(t, {"key"}));
-      if (wanted.count(key) && present.insert(key).second) out.push_back(t);
+      std::pair<std::string, std::string> id{StringOf(Field(t, {"key"})),
+                                             StringOf(Field(t, {"effect"}))};
+      if (wanted.count(id) && present.insert(id).second) out.push_back(t);
     }
   }
-  for (const auto& key : wanted) {
-    if (!present.count(key)) out.push_back({{"key", key}, {"effect", kNoSchedule}});
+  for (const auto& [key, effect] : wanted) {
+    if (present.count({key, effect})) continue;
+    Json taint = {{"key", key}, {"effect", effect}};
+    // The taint eviction controller counts tolerationSeconds from when it sees the taint;
+    // timeAdded is what `kubectl describe node` shows, as upstream sets it.
+    if (effect == kNoExecute) taint["timeAdded"] = FormatRfc3339(now);
+    out.push_back(std::move(taint));
   }
   return out;
 }
@@ -81,7 +95,7 @@ Status NodeTaintController::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   auto node = nodes_.Get("", name);
   if (!node) return Ok();
-  Json taints = TaintsForConditions(*node);
+  Json taints = TaintsForConditions(*node, clock_->Now());
   const Json& current = Field(*node, {"spec", "taints"});
   if (taints == (current.is_array() ? current : Json::array())) return Ok();
   Json updated = *node;

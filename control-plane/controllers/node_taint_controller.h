@@ -1,8 +1,8 @@
 #pragma once
-// NodeTaintController: the NoSchedule taints that mirror a Node's conditions, as the node
-// lifecycle controller's TaintNodesByCondition pass keeps them, so the scheduler (through
-// TaintToleration) keeps new pods off a node under pressure or not ready, and pods that
-// tolerate the taint (DaemonSet pods do) still land:
+// NodeTaintController: the taints that mirror a Node's conditions, as the node lifecycle
+// controller's TaintNodesByCondition and TaintBasedEvictions passes keep them. NoSchedule
+// ones keep new pods off a node under pressure or not ready (pods that tolerate the taint,
+// as DaemonSet pods do, still land):
 //   Ready False                 -> node.kubernetes.io/not-ready
 //   Ready Unknown               -> node.kubernetes.io/unreachable
 //   MemoryPressure True         -> node.kubernetes.io/memory-pressure
@@ -10,7 +10,9 @@
 //   PIDPressure True            -> node.kubernetes.io/pid-pressure
 //   NetworkUnavailable True     -> node.kubernetes.io/network-unavailable
 //   spec.unschedulable (cordon) -> node.kubernetes.io/unschedulable
-// Only NoSchedule taints with these keys are added or removed; every other taint is the
+// and a NoExecute not-ready or unreachable taint beside the NoSchedule one of a node not Ready,
+// which the taint eviction controller acts on (pods tolerate it for 300 s by default).
+// Only taints with these keys and effects are added or removed; every other taint is the
 // user's and is kept. Written with the Node's resourceVersion: a conflict retries.
 
 #include "api/k8s/client/reflector.h"
@@ -31,7 +33,8 @@ class NodeTaintController : public Controller {
 };
 
 // The node's taints with the condition taints brought in line with its conditions (the
-// order of the others kept, the added ones last). Exposed for tests.
-Json TaintsForConditions(const Json& node);
+// order of the others kept, the added ones last, NoExecute ones stamped `now`). Exposed for
+// tests.
+Json TaintsForConditions(const Json& node, WallTime now);
 
 }  // namespace capstan::control_plane::controllers

@@ -30,23 +30,39 @@ Json Keys(const Json& taints) {
   return out;
 }
 
+const WallTime kNow = FromUnixNanos(1'800'000'000'000'000'000);
+
 TEST(TaintsForConditions, MapsConditionsAndCordonAndKeepsOtherTaints) {
   Json user = {{"key", "dedicated"}, {"value", "db"}, {"effect", "NoSchedule"}};
   Json stale = {{"key", "node.kubernetes.io/not-ready"}, {"effect", "NoSchedule"}};
-  Json no_execute = {{"key", "node.kubernetes.io/not-ready"}, {"effect", "NoExecute"}};
+  Json stale_no_execute = {{"key", "node.kubernetes.io/not-ready"}, {"effect", "NoExecute"}};
+  Json user_no_execute = {{"key", "maintenance"}, {"effect", "NoExecute"}};
   Json node = Node({Condition("Ready", "True"), Condition("MemoryPressure", "True"),
                     Condition("DiskPressure", "False"), Condition("PIDPressure", "True")},
-                   {user, stale, no_execute});
+                   {user, stale, stale_no_execute, user_no_execute});
   node["spec"]["unschedulable"] = true;
-  EXPECT_EQ(Keys(TaintsForConditions(node)),
-            Json::parse(R"(["dedicated:NoSchedule", "node.kubernetes.io/not-ready:NoExecute",
+  EXPECT_EQ(Keys(TaintsForConditions(node, kNow)),
+            Json::parse(R"(["dedicated:NoSchedule", "maintenance:NoExecute",
                              "node.kubernetes.io/memory-pressure:NoSchedule",
                              "node.kubernetes.io/pid-pressure:NoSchedule",
                              "node.kubernetes.io/unschedulable:NoSchedule"])"));
-  EXPECT_EQ(Keys(TaintsForConditions(Node({Condition("Ready", "Unknown")}))),
-            Json::parse(R"(["node.kubernetes.io/unreachable:NoSchedule"])"));
-  EXPECT_EQ(Keys(TaintsForConditions(Node({Condition("Ready", "False")}))),
-            Json::parse(R"(["node.kubernetes.io/not-ready:NoSchedule"])"));
+  Json unreachable = TaintsForConditions(Node({Condition("Ready", "Unknown")}), kNow);
+  EXPECT_EQ(Keys(unreachable), Json::parse(R"(["node.kubernetes.io/unreachable:NoExecute",
+                                                "node.kubernetes.io/unreachable:NoSchedule"])"));
+  EXPECT_EQ(unreachable[0].value("timeAdded", ""), "2027-01-15T08:00:00Z");
+  EXPECT_FALSE(unreachable[1].contains("timeAdded"));
+  EXPECT_EQ(Keys(TaintsForConditions(Node({Condition("Ready", "False")}), kNow)),
+            Json::parse(R"(["node.kubernetes.io/not-ready:NoExecute",
+                             "node.kubernetes.io/not-ready:NoSchedule"])"));
+}
+
+TEST(TaintsForConditions, KeepsTheTimeAnExistingNoExecuteTaintWasAdded) {
+  Json added = {{"key", "node.kubernetes.io/unreachable"},
+                {"effect", "NoExecute"},
+                {"timeAdded", "2026-01-01T00:00:00Z"}};
+  Json taints = TaintsForConditions(Node({Condition("Ready", "Unknown")}, {added}), kNow);
+  ASSERT_EQ(taints.size(), 2u);
+  EXPECT_EQ(taints[0], added);
 }
 
 class NodeTaintControllerTest : public ControllerFixture {
