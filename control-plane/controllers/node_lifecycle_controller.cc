@@ -106,10 +106,9 @@ Status NodeLifecycleController::MarkUnknown(const Json& node) {
   }
   // The node's resourceVersion rides along: if the kubelet just spoke, this write conflicts
   // and the next pass sees it alive.
-  auto written = api_->Update(client::resources::kNodes, "", StringOf(node["metadata"]["name"]),
-                              updated, "status");
-  if (!written) return Fail(written.error());
   std::string name = StringOf(node["metadata"]["name"]);
+  auto written = api_->Update(client::resources::kNodes, "", name, updated, "status");
+  if (!written) return Fail(written.error());
   kLog.Warn("node stopped posting status", {{"node", name}});
   events_.Record(node, "Normal", "NodeNotReady", "Node " + name + " status is now: NodeNotReady");
   return Ok();

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "control-plane/controllers/controller.h"
+#include "control-plane/controllers/pod_util.h"
 
 namespace capstan::integration {
 namespace {
@@ -10,22 +12,11 @@ namespace {
 namespace client = api::k8s::client;
 namespace res = client::resources;
 const log::Logger kLog("fake-nodes");
-
-const Json& At(const Json& j, std::initializer_list<const char*> path) {
-  static const Json kNull;
-  const Json* at = &j;
-  for (const char* p : path) {
-    if (!at->is_object() || !at->contains(p)) return kNull;
-    at = &(*at)[p];
-  }
-  return *at;
-}
-
-std::string Str(const Json& j) { return j.is_string() ? j.get<std::string>() : ""; }
-
-std::string Key(const Json& o) {
-  return Str(At(o, {"metadata", "namespace"})) + "/" + Str(At(o, {"metadata", "name"}));
-}
+// The controllers' JSON accessors: a missing field reads as null, a non-string as "".
+using control_plane::controllers::Field;
+using control_plane::controllers::KeyOf;
+using control_plane::controllers::SplitKey;
+using control_plane::controllers::StringOf;
 
 Json Condition(const char* type, const char* status, const std::string& now,
                const char* reason = nullptr) {
@@ -44,18 +35,19 @@ FakeNodeAgent::FakeNodeAgent(client::ApiClient* api, client::ApiClient* watch_ap
       pods_(watch_api, res::kPods, "", {}) {
   for (int i = 0; i < options_.count; ++i) node_index_[NodeName(i)] = options_.first_index + i;
   auto on_pod = [this](const Json& pod) {
-    if (node_index_.count(Str(At(pod, {"spec", "nodeName"})))) queue_.Add(Key(pod));
+    if (node_index_.count(StringOf(Field(pod, {"spec", "nodeName"})))) queue_.Add(KeyOf(pod));
   };
   pods_.AddEventHandler({on_pod, [on_pod](const Json&, const Json& p) { on_pod(p); }, {}});
   // A node that speaks again picks its pods up.
   nodes_.AddEventHandler(
       {{},
        [this](const Json& old_node, const Json& node) {
-         std::string name = Str(At(node, {"metadata", "name"}));
+         std::string name = StringOf(Field(node, {"metadata", "name"}));
          if (!node_index_.count(name) || Silent(name)) return;
-         if (Str(At(old_node, {"metadata", "annotations", kSilentAnnotation})) != "true") return;
+         if (StringOf(Field(old_node, {"metadata", "annotations", kSilentAnnotation})) != "true")
+           return;
          pods_.ForEach([&](const Json& pod) {
-           if (Str(At(pod, {"spec", "nodeName"})) == name) queue_.Add(Key(pod));
+           if (StringOf(Field(pod, {"spec", "nodeName"})) == name) queue_.Add(KeyOf(pod));
          });
        },
        {}});
@@ -120,7 +112,7 @@ Status FakeNodeAgent::Register(int i) {
 
 bool FakeNodeAgent::Silent(const std::string& node) const {
   auto n = nodes_.Get("", node);
-  return n && Str(At(*n, {"metadata", "annotations", kSilentAnnotation})) == "true";
+  return n && StringOf(Field(*n, {"metadata", "annotations", kSilentAnnotation})) == "true";
 }
 
 void FakeNodeAgent::RenewLeases() {
@@ -140,8 +132,8 @@ void FakeNodeAgent::RenewLeases() {
     // Back to Ready if the node lifecycle controller gave up on it while it was silent.
     auto node = nodes_.Get("", name);
     if (!node) continue;
-    for (const auto& c : At(*node, {"status", "conditions"})) {
-      if (Str(c["type"]) != "Ready" || Str(c["status"]) == "True") continue;
+    for (const auto& c : Field(*node, {"status", "conditions"})) {
+      if (StringOf(c["type"]) != "Ready" || StringOf(c["status"]) == "True") continue;
       Json fresh = NodeObject(index - options_.first_index);
       Json patch = {{"status", {{"conditions", fresh["status"]["conditions"]}}}};
       auto patched = api_->Patch(res::kNodes, "", name, client::PatchType::kMerge, patch, "status");
@@ -159,22 +151,22 @@ std::string FakeNodeAgent::PodIp(const std::string& node) {
 }
 
 void FakeNodeAgent::SyncPod(const std::string& key) {
-  auto slash = key.find('/');
-  auto pod = pods_.Get(key.substr(0, slash), key.substr(slash + 1));
+  auto [pod_ns, pod_name] = SplitKey(key);
+  auto pod = pods_.Get(pod_ns, pod_name);
   if (!pod) return;
-  std::string node = Str(At(*pod, {"spec", "nodeName"}));
+  std::string node = StringOf(Field(*pod, {"spec", "nodeName"}));
   if (!node_index_.count(node) || Silent(node)) return;
-  std::string ns = Str(At(*pod, {"metadata", "namespace"}));
-  std::string name = Str(At(*pod, {"metadata", "name"}));
+  std::string ns = StringOf(Field(*pod, {"metadata", "namespace"}));
+  std::string name = StringOf(Field(*pod, {"metadata", "name"}));
 
-  if (At(*pod, {"metadata", "deletionTimestamp"}).is_string()) {
+  if (Field(*pod, {"metadata", "deletionTimestamp"}).is_string()) {
     Status st = api_->Delete(res::kPods, ns, name, 0);
     if (!st && st.error().code() != Code::kNotFound) queue_.AddRateLimited(key);
     return;
   }
-  std::string phase = Str(At(*pod, {"status", "phase"}));
+  std::string phase = StringOf(Field(*pod, {"status", "phase"}));
   if (phase == "Succeeded" || phase == "Failed") return;
-  std::string restart = Str(At(*pod, {"spec", "restartPolicy"}));
+  std::string restart = StringOf(Field(*pod, {"spec", "restartPolicy"}));
   bool ends = restart == "Never" || restart == "OnFailure";
   std::string now = FormatRfc3339(clock_.Now());
   Json status = (*pod)["status"].is_object() ? (*pod)["status"] : Json::object();
@@ -182,12 +174,12 @@ void FakeNodeAgent::SyncPod(const std::string& key) {
   if (phase == "Running") {
     if (!ends) return;
     auto started = std::chrono::system_clock::now() - options_.run_time;
-    std::string start_time = Str(status["startTime"]);
+    std::string start_time = StringOf(status["startTime"]);
     if (!start_time.empty() && start_time > FormatRfc3339(started)) {
       queue_.AddAfter(key, std::chrono::milliseconds(200));
       return;
     }
-    std::string code_text = Str(At(*pod, {"metadata", "annotations", kExitCodeAnnotation}));
+    std::string code_text = StringOf(Field(*pod, {"metadata", "annotations", kExitCodeAnnotation}));
     int code = code_text.empty() ? 0 : std::atoi(code_text.c_str());
     status["phase"] = code == 0 ? "Succeeded" : "Failed";
     status["conditions"] = {Condition("Initialized", "True", now),
@@ -215,12 +207,13 @@ void FakeNodeAgent::SyncPod(const std::string& key) {
                             Condition("ContainersReady", "True", now),
                             Condition("PodScheduled", "True", now)};
     status["containerStatuses"] = Json::array();
-    for (const auto& c : At(*pod, {"spec", "containers"})) {
+    for (const auto& c : Field(*pod, {"spec", "containers"})) {
       status["containerStatuses"].push_back(
           {{"name", c["name"]},
            {"image", c["image"]},
            {"imageID", ""},
-           {"containerID", "fake://" + Str(At(*pod, {"metadata", "uid"})) + "-" + Str(c["name"])},
+           {"containerID",
+            "fake://" + StringOf(Field(*pod, {"metadata", "uid"})) + "-" + StringOf(c["name"])},
            {"ready", true},
            {"started", true},
            {"restartCount", 0},

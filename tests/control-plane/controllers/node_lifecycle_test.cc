@@ -141,6 +141,21 @@ class TaintEvictionTest : public ControllerFixture {
     for (int i = 0; i < 100 && controller_.ProcessNext(); ++i) {
     }
   }
+  void SetTaints(Json taints) {
+    Json node = *api_.Get(kNodes, "", "n1");
+    node["spec"]["taints"] = std::move(taints);
+    ASSERT_TRUE(api_.Update(kNodes, "", "n1", node, ""));
+    Drain();
+  }
+  // The pod stays through 29 s and is gone after 31.
+  void ExpectEvictedAfter30s(const std::string& pod) {
+    clock_.Advance(29s);
+    Drain();
+    EXPECT_TRUE(PodExists(api_, pod));
+    clock_.Advance(2s);
+    Drain();
+    EXPECT_FALSE(PodExists(api_, pod));
+  }
   client::Reflector pods_{&api_, kPods, "", {}};
   client::Reflector nodes_{&api_, kNodes, "", {}};
   TaintEvictionController controller_{&api_, &clock_, &pods_, &nodes_};
@@ -161,22 +176,12 @@ TEST_F(TaintEvictionTest, EvictsWhatDoesNotTolerateAndWaitsForTolerationSeconds)
   Drain();
   EXPECT_TRUE(PodExists(api_, "plain"));
 
-  Json tainted = ReadyNode("n1", {NoExecute("maintenance")});
-  tainted["metadata"]["resourceVersion"] =
-      (*api_.Get(kNodes, "", "n1"))["metadata"]["resourceVersion"];
-  ASSERT_TRUE(api_.Update(kNodes, "", "n1", tainted, ""));
-  Drain();
+  SetTaints({NoExecute("maintenance")});
   EXPECT_FALSE(PodExists(api_, "plain"));
   EXPECT_TRUE(PodExists(api_, "patient"));
   EXPECT_EQ(EventMessages("TaintManagerEviction"),
             std::vector<std::string>{"Marking for deletion Pod default/plain"});
-
-  clock_.Advance(29s);
-  Drain();
-  EXPECT_TRUE(PodExists(api_, "patient"));
-  clock_.Advance(2s);
-  Drain();
-  EXPECT_FALSE(PodExists(api_, "patient"));
+  ExpectEvictedAfter30s("patient");
   EXPECT_TRUE(PodExists(api_, "forever"));
 }
 
@@ -188,10 +193,7 @@ TEST_F(TaintEvictionTest, RemovingTheTaintInTimeCancelsTheEviction) {
             {{{"key", "maintenance"}, {"operator", "Exists"}, {"tolerationSeconds", 30}}})));
   Drain();
   clock_.Advance(20s);
-  Json clean = *api_.Get(kNodes, "", "n1");
-  clean["spec"].erase("taints");
-  ASSERT_TRUE(api_.Update(kNodes, "", "n1", clean, ""));
-  Drain();
+  SetTaints(Json::array());
   EXPECT_EQ(EventMessages("TaintManagerEviction"),
             std::vector<std::string>{"Cancelling deletion of Pod default/patient"});
   clock_.Advance(60s);
@@ -199,16 +201,8 @@ TEST_F(TaintEvictionTest, RemovingTheTaintInTimeCancelsTheEviction) {
   EXPECT_TRUE(PodExists(api_, "patient"));
 
   // Tainted again: the count starts afresh.
-  clean = *api_.Get(kNodes, "", "n1");
-  clean["spec"]["taints"] = {NoExecute("maintenance")};
-  ASSERT_TRUE(api_.Update(kNodes, "", "n1", clean, ""));
-  Drain();
-  clock_.Advance(29s);
-  Drain();
-  EXPECT_TRUE(PodExists(api_, "patient"));
-  clock_.Advance(2s);
-  Drain();
-  EXPECT_FALSE(PodExists(api_, "patient"));
+  SetTaints({NoExecute("maintenance")});
+  ExpectEvictedAfter30s("patient");
 }
 
 class PodGcTest : public ControllerFixture {
