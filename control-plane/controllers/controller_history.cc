@@ -13,7 +13,7 @@ using client::resources::kControllerRevisions;
 
 // What a revision stores: the patch that restores the template whole.
 Json DataFor(const Json& owner) {
-  Json template_ = Field(owner, {"spec", "template"});
+  Json template_ = WithoutNulls(Field(owner, {"spec", "template"}));
   if (!template_.is_object()) template_ = Json::object();
   template_["$patch"] = "replace";
   return {{"spec", {{"template", template_}}}};

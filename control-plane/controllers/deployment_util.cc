@@ -9,7 +9,7 @@ namespace capstan::control_plane::controllers {
 namespace {
 
 Json WithoutHash(const Json& template_) {
-  Json t = template_;
+  Json t = WithoutNulls(template_);
   if (t.is_object() && t.contains("metadata") && t["metadata"].is_object() &&
       t["metadata"].contains("labels") && t["metadata"]["labels"].is_object()) {
     t["metadata"]["labels"].erase(kPodTemplateHashLabel);

@@ -26,6 +26,22 @@ const Json& Field(const Json& object, std::initializer_list<const char*> path) {
   return *at;
 }
 
+Json WithoutNulls(const Json& v) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (const auto& [key, member] : v.items()) {
+      if (!member.is_null()) out[key] = WithoutNulls(member);
+    }
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : v) out.push_back(WithoutNulls(item));
+    return out;
+  }
+  return v;
+}
+
 int64_t IntField(const Json& object, std::initializer_list<const char*> path, int64_t fallback) {
   const Json& v = Field(object, path);
   return v.is_number_integer() ? v.get<int64_t>() : fallback;

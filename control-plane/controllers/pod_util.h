@@ -57,4 +57,9 @@ std::string StringOf(const Json& v);
 const Json& Field(const Json& object, std::initializer_list<const char*> path);
 int64_t IntField(const Json& object, std::initializer_list<const char*> path, int64_t fallback);
 
+// A copy without null members, at any depth. A field sent as null means "unset", as when Go
+// decodes it: `kubectl rollout undo` sends a template with `creationTimestamp: null`, and it
+// must still hash and compare equal to the template it came from.
+Json WithoutNulls(const Json& v);
+
 }  // namespace capstan::control_plane::controllers

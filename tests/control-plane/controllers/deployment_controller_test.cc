@@ -135,9 +135,11 @@ TEST_F(DeploymentControllerTest, RollsOutANewTemplateWithinSurgeAndUnavailable) 
   EXPECT_EQ(replicas.size(), 2u);
   EXPECT_EQ(replicas[second], 5);
 
-  // Undo as kubectl does it (the old template back): the first set returns as revision 3.
+  // Undo as kubectl does it (the old template back, with the `creationTimestamp: null` a Go
+  // client writes): the first set returns as revision 3.
   d = Get();
   d["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1";
+  d["spec"]["template"]["metadata"]["creationTimestamp"] = nullptr;
   ASSERT_TRUE(api_.Update(kDeployments, "default", "web", d, ""));
   ASSERT_TRUE(Step());
   EXPECT_EQ(Items(kReplicaSets).size(), 2u);
