@@ -183,7 +183,8 @@ std::string NodeStatus(const Json& node) {
     for (const auto& c : conditions) {
       if (StringOr(c.value("type", Json())) == "Ready") {
         std::string s = StringOr(c.value("status", Json()));
-        status = s == "True" ? "Ready" : s == "False" ? "NotReady" : "Unknown";
+        // Upstream's printNode: anything but True (Unknown too) reads NotReady.
+        status = s == "True" ? "Ready" : "NotReady";
       }
     }
   }

@@ -9,15 +9,14 @@ namespace {
 
 const WallTime kNow = *api::k8s::ParseTime("2026-12-01T12:00:00Z");
 
-const ResourceInfo& Pods() {
-  static ResourceInfo r = [] {
-    for (auto& x : BuiltinResources()) {
-      if (x.plural == "pods") return x;
-    }
-    return ResourceInfo{};
-  }();
-  return r;
+const ResourceInfo& Builtin(const std::string& plural) {
+  for (auto& x : BuiltinResources()) {
+    if (x.plural == plural) return x;
+  }
+  static ResourceInfo none;
+  return none;
 }
+const ResourceInfo& Pods() { return Builtin("pods"); }
 
 Json Pod(const std::string& status_json, const std::string& spec_extra = "") {
   Json pod = Json::parse(R"({"metadata":{"name":"web","creationTimestamp":"2026-12-01T11:55:00Z"},
@@ -74,6 +73,22 @@ TEST(PodTable, TerminatingAndTable) {
   EXPECT_EQ(table["columnDefinitions"][0]["name"], "Name");
   EXPECT_EQ(table["columnDefinitions"][5]["priority"], 1);
   EXPECT_EQ(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+}
+
+// printNode: Ready when the Ready condition is True, NotReady for False and Unknown alike.
+TEST(NodeTable, StatusColumn) {
+  auto status_of = [](const char* ready, bool unschedulable) {
+    Json node = {{"metadata", {{"name", "n1"}, {"creationTimestamp", "2026-12-01T11:00:00Z"}}},
+                 {"spec", {{"unschedulable", unschedulable}}},
+                 {"status", {{"conditions", Json::array()}}}};
+    if (ready) node["status"]["conditions"].push_back({{"type", "Ready"}, {"status", ready}});
+    return CellsFor(Builtin("nodes"), node, kNow)[1];
+  };
+  EXPECT_EQ(status_of("True", false), "Ready");
+  EXPECT_EQ(status_of("False", false), "NotReady");
+  EXPECT_EQ(status_of("Unknown", false), "NotReady");
+  EXPECT_EQ(status_of(nullptr, false), "Unknown");
+  EXPECT_EQ(status_of("True", true), "Ready,SchedulingDisabled");
 }
 
 TEST(HumanDuration, MatchesApimachinery) {
