@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "common/log.h"
 #include "control-plane/controllers/controller.h"
 #include "control-plane/controllers/pod_util.h"
@@ -23,6 +25,39 @@ Json Condition(const char* type, const char* status, const std::string& now,
   Json c = {{"type", type}, {"status", status}, {"lastTransitionTime", now}};
   if (reason) c["reason"] = reason;
   return c;
+}
+
+// The first readiness gate whose condition is not True, or "" when all are (as the kubelet
+// judges a running pod: Ready needs its containers ready and every gate's condition True).
+std::string UnmetReadinessGate(const Json& pod) {
+  for (const auto& gate : Field(pod, {"spec", "readinessGates"})) {
+    std::string type = StringOf(Field(gate, {"conditionType"}));
+    bool met = false;
+    for (const auto& c : Field(pod, {"status", "conditions"})) {
+      if (StringOf(Field(c, {"type"})) == type) met = StringOf(Field(c, {"status"})) == "True";
+    }
+    if (!met) return type;
+  }
+  return "";
+}
+
+Json ReadyCondition(const Json& pod, const std::string& now) {
+  std::string gate = UnmetReadinessGate(pod);
+  if (gate.empty()) return Condition("Ready", "True", now);
+  Json c = Condition("Ready", "False", now, "ReadinessGatesNotReady");
+  c["message"] = fmt::format("the status of pod readiness gate \"{}\" is not \"True\"", gate);
+  return c;
+}
+
+// Conditions the kubelet does not own (readiness gates' ones), kept when it writes its own.
+Json ForeignConditions(const Json& status) {
+  static const std::set<std::string> kKubelets = {"Initialized", "Ready", "ContainersReady",
+                                                  "PodScheduled"};
+  Json out = Json::array();
+  for (const auto& c : Field(status, {"conditions"})) {
+    if (!kKubelets.contains(StringOf(Field(c, {"type"})))) out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace
@@ -170,9 +205,19 @@ void FakeNodeAgent::SyncPod(const std::string& key) {
   bool ends = restart == "Never" || restart == "OnFailure";
   std::string now = FormatRfc3339(clock_.Now());
   Json status = (*pod)["status"].is_object() ? (*pod)["status"] : Json::object();
+  Json foreign = ForeignConditions(status);
 
-  if (phase == "Running") {
-    if (!ends) return;
+  if (phase == "Running" && !ends) {
+    // Only a readiness gate can change a long-running pod's readiness here.
+    Json ready = ReadyCondition(*pod, now);
+    bool changed = false;
+    for (auto& c : status["conditions"]) {
+      if (StringOf(c["type"]) != "Ready" || c["status"] == ready["status"]) continue;
+      c = ready;
+      changed = true;
+    }
+    if (!changed) return;
+  } else if (phase == "Running") {
     auto started = std::chrono::system_clock::now() - options_.run_time;
     std::string start_time = StringOf(status["startTime"]);
     if (!start_time.empty() && start_time > FormatRfc3339(started)) {
@@ -186,6 +231,7 @@ void FakeNodeAgent::SyncPod(const std::string& key) {
                             Condition("Ready", "False", now, "PodCompleted"),
                             Condition("ContainersReady", "False", now, "PodCompleted"),
                             Condition("PodScheduled", "True", now)};
+    for (const auto& c : foreign) status["conditions"].push_back(c);
     if (!status["containerStatuses"].is_array()) status["containerStatuses"] = Json::array();
     for (auto& c : status["containerStatuses"]) {
       c["ready"] = false;
@@ -203,9 +249,10 @@ void FakeNodeAgent::SyncPod(const std::string& key) {
     status["podIP"] = ip;
     status["podIPs"] = {{{"ip", ip}}};
     status["startTime"] = now;
-    status["conditions"] = {Condition("Initialized", "True", now), Condition("Ready", "True", now),
+    status["conditions"] = {Condition("Initialized", "True", now), ReadyCondition(*pod, now),
                             Condition("ContainersReady", "True", now),
                             Condition("PodScheduled", "True", now)};
+    for (const auto& c : foreign) status["conditions"].push_back(c);
     status["containerStatuses"] = Json::array();
     for (const auto& c : Field(*pod, {"spec", "containers"})) {
       status["containerStatuses"].push_back(

@@ -9,14 +9,17 @@ namespace {
 
 const WallTime kNow = *api::k8s::ParseTime("2026-12-01T12:00:00Z");
 
-const ResourceInfo& Builtin(const std::string& plural) {
+// A copy: BuiltinResources() returns its list by value.
+ResourceInfo Builtin(const std::string& plural) {
   for (auto& x : BuiltinResources()) {
     if (x.plural == plural) return x;
   }
-  static ResourceInfo none;
-  return none;
+  return ResourceInfo{};
 }
-const ResourceInfo& Pods() { return Builtin("pods"); }
+const ResourceInfo& Pods() {
+  static const ResourceInfo pods = Builtin("pods");
+  return pods;
+}
 
 Json Pod(const std::string& status_json, const std::string& spec_extra = "") {
   Json pod = Json::parse(R"({"metadata":{"name":"web","creationTimestamp":"2026-12-01T11:55:00Z"},
