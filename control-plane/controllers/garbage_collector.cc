@@ -130,14 +130,17 @@ Status GarbageCollector::FinalizeOwner(const std::string& kind, const std::strin
     }
   } else if (HasFinalizer(*object, "foregroundDeletion")) {
     finalizer = "foregroundDeletion";
-    // The dependents go first; the owner waits until none is left.
+    // The dependents go first; the owner waits until none is left. A dependent with
+    // dependents of its own (a Deployment's ReplicaSet) goes in the foreground too, as
+    // upstream's collector does, so the owner also waits for its grandchildren.
     auto dependents = DependentsOf(uid);
     if (!dependents.empty()) {
       for (const auto& [dep_kind, dep] : dependents) {
         if (!Field(dep, {"metadata", "deletionTimestamp"}).is_null()) continue;
-        auto st = api_->Delete(informers_.at(dep_kind).resource,
-                               StringOf(Field(dep, {"metadata", "namespace"})),
-                               StringOf(Field(dep, {"metadata", "name"})));
+        bool has_own = !DependentsOf(StringOf(Field(dep, {"metadata", "uid"}))).empty();
+        auto st = api_->Delete(
+            informers_.at(dep_kind).resource, StringOf(Field(dep, {"metadata", "namespace"})),
+            StringOf(Field(dep, {"metadata", "name"})), -1, has_own ? "Foreground" : "");
         if (!st && st.error().code() != Code::kNotFound) return st;
       }
       queue_.AddAfter("owner/" + kind + "/" + ns + "/" + name, std::chrono::seconds(1));

@@ -83,9 +83,10 @@ class ApiClient {
   virtual Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
                              PatchType type, const Json& patch,
                              const std::string& subresource = "") = 0;
-  // grace_seconds < 0: the object's default.
+  // grace_seconds < 0: the object's default. `propagation` "" is the server's default
+  // (Background for most kinds), else "Foreground", "Background" or "Orphan".
   virtual Status Delete(const Resource& r, const std::string& ns, const std::string& name,
-                        int64_t grace_seconds = -1) = 0;
+                        int64_t grace_seconds = -1, const std::string& propagation = "") = 0;
   // Calls `on_event` for each event until it returns false, the server ends the watch, or it
   // fails (410 Gone is OutOfRange: list again).
   virtual Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,

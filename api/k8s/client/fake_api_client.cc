@@ -89,6 +89,23 @@ Result<Json> FakeApiClient::Store(const std::string& key, Json object, const cha
   return object;
 }
 
+Result<Json> FakeApiClient::StoreOrFinish(const std::string& key, Json object) {
+  const Json& before = objects_.at(key).object;
+  auto has_finalizers = [](const Json& o) {
+    const Json& f = o["metadata"].value("finalizers", Json());
+    return f.is_array() && !f.empty();
+  };
+  if (!object["metadata"].contains("deletionTimestamp") || !has_finalizers(before) ||
+      has_finalizers(object)) {
+    return Store(key, std::move(object), "MODIFIED");
+  }
+  objects_.erase(key);
+  object["metadata"]["resourceVersion"] = std::to_string(++revision_);
+  changes_.push_back({revision_, key, {"DELETED", object}});
+  changed_.notify_all();
+  return object;
+}
+
 Result<Json> FakeApiClient::Get(const Resource& r, const std::string& ns, const std::string& name) {
   std::lock_guard lock(mu_);
   Record("get", r, ns, name);
@@ -195,7 +212,7 @@ Result<Json> FakeApiClient::Update(const Resource& r, const std::string& ns,
     }
     if (it->second.object.contains("status")) next["status"] = it->second.object["status"];
   }
-  return Store(key, std::move(next), "MODIFIED");
+  return StoreOrFinish(key, std::move(next));
 }
 
 Result<Json> FakeApiClient::Patch(const Resource& r, const std::string& ns, const std::string& name,
@@ -226,17 +243,31 @@ Result<Json> FakeApiClient::Patch(const Resource& r, const std::string& ns, cons
     next = std::move(only_status);
   }
   next["metadata"]["uid"] = current["metadata"]["uid"];
-  return Store(key, std::move(next), "MODIFIED");
+  return StoreOrFinish(key, std::move(next));
 }
 
 Status FakeApiClient::Delete(const Resource& r, const std::string& ns, const std::string& name,
-                             int64_t grace_seconds) {
+                             int64_t grace_seconds, const std::string& propagation) {
   std::lock_guard lock(mu_);
   Record("delete", r, ns, name);
   if (auto e = Injected("delete")) return std::unexpected(*e);
   std::string key = Key(r, ns, name);
   auto it = objects_.find(key);
   if (it == objects_.end()) return Fail(Code::kNotFound, "{} \"{}\" not found", r.plural, name);
+  Json marked = it->second.object;
+  if (!marked["metadata"]["finalizers"].is_array())
+    marked["metadata"]["finalizers"] = Json::array();
+  if (propagation == "Foreground") marked["metadata"]["finalizers"].push_back("foregroundDeletion");
+  if (!marked["metadata"]["finalizers"].empty()) {
+    // Finalizers hold it: marked as being deleted, it stays until the last one is removed.
+    if (!marked["metadata"].contains("deletionTimestamp")) {
+      marked["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    }
+    if (auto stored = Store(key, marked, "MODIFIED"); !stored) {
+      return std::unexpected(stored.error());
+    }
+    return Ok();
+  }
   Json last = it->second.object;
   objects_.erase(it);
   last["metadata"]["resourceVersion"] = std::to_string(++revision_);

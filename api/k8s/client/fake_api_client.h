@@ -3,8 +3,9 @@
 // the API. It keeps the server's rules that callers depend on: uid, resourceVersion and
 // creationTimestamp set on create; a resourceVersion in an update is a precondition (a
 // stale one fails FailedPrecondition); status updates change only status; merge patches;
-// label and field selectors of the simple form (k=v, k!=v, ANDed); watches see every change
-// after their resourceVersion. It records every call for assertions.
+// an object being deleted goes with its last finalizer; label and field selectors of the simple
+// form (k=v, k!=v, ANDed); watches see every change after their resourceVersion. It records every
+// call for assertions.
 
 #include <condition_variable>
 #include <deque>
@@ -30,8 +31,11 @@ class FakeApiClient : public ApiClient {
                       const Json& object, const std::string& subresource) override;
   Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
                      PatchType type, const Json& patch, const std::string& subresource) override;
+  // An object with finalizers, or deleted in the "Foreground" (which adds the
+  // foregroundDeletion finalizer), is marked with a deletionTimestamp and stays until its
+  // finalizers are removed, as on the server; any other goes at once.
   Status Delete(const Resource& r, const std::string& ns, const std::string& name,
-                int64_t grace_seconds) override;
+                int64_t grace_seconds = -1, const std::string& propagation = "") override;
   // Delivers the changes after options.resource_version (all current objects as ADDED when
   // it is empty), then waits for more until `on_event` returns false or StopWatches().
   Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
@@ -62,6 +66,8 @@ class FakeApiClient : public ApiClient {
   void Record(const std::string& verb, const Resource& r, const std::string& ns,
               const std::string& name, const std::string& sub = "");
   Result<Json> Store(const std::string& key, Json object, const char* event_type);
+  // An update: the object goes once its last finalizer is removed while it is being deleted.
+  Result<Json> StoreOrFinish(const std::string& key, Json object);
 
   mutable std::mutex mu_;
   std::map<std::string, SubresourceHandler> subresource_handlers_;

@@ -160,9 +160,10 @@ Result<Json> RestApiClient::Patch(const Resource& r, const std::string& ns, cons
 }
 
 Status RestApiClient::Delete(const Resource& r, const std::string& ns, const std::string& name,
-                             int64_t grace_seconds) {
+                             int64_t grace_seconds, const std::string& propagation) {
   Json options = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
   if (grace_seconds >= 0) options["gracePeriodSeconds"] = grace_seconds;
+  if (!propagation.empty()) options["propagationPolicy"] = propagation;
   auto result = Call("DELETE", ResourcePath(r, ns, name), &options);
   if (!result) return std::unexpected(result.error());
   return Ok();

@@ -25,7 +25,7 @@ class RestApiClient : public ApiClient {
   Result<Json> Patch(const Resource& r, const std::string& ns, const std::string& name,
                      PatchType type, const Json& patch, const std::string& subresource) override;
   Status Delete(const Resource& r, const std::string& ns, const std::string& name,
-                int64_t grace_seconds) override;
+                int64_t grace_seconds = -1, const std::string& propagation = "") override;
   Status Watch(const Resource& r, const std::string& ns, const ListOptions& options,
                const std::function<bool(const WatchEvent&)>& on_event) override;
   void CancelWatches() override;

@@ -116,15 +116,56 @@ TEST_F(GarbageCollectorTest, OrphanAndForegroundDeletionActOnTheirFinalizers) {
   auto kept = api_.Get(kReplicaSets, "default", "keep-pods-1");
   ASSERT_TRUE(kept);
   EXPECT_TRUE((*kept)["metadata"]["ownerReferences"].empty());
-  EXPECT_TRUE((*api_.Get(kDeployments, "default", "keep-pods"))["metadata"]["finalizers"].empty());
+  EXPECT_FALSE(api_.Get(kDeployments, "default", "keep-pods"));  // gone with its finalizer
   // Foreground: the dependent is deleted first, the owner keeps its finalizer meanwhile...
   EXPECT_FALSE(api_.Get(kReplicaSets, "default", "wait-1"));
   EXPECT_EQ((*api_.Get(kDeployments, "default", "wait"))["metadata"]["finalizers"].size(), 1u);
-  // ... and loses it once the informer shows no dependent left.
+  // ... and loses it (and so goes) once the informer shows no dependent left.
   SyncAll();
   clock_.Advance(std::chrono::seconds(1));
   Drain();
-  EXPECT_TRUE((*api_.Get(kDeployments, "default", "wait"))["metadata"]["finalizers"].empty());
+  EXPECT_FALSE(api_.Get(kDeployments, "default", "wait"));
+}
+
+// kubectl delete deploy --cascade=foreground: the ReplicaSet goes in the foreground too, so
+// the Deployment stays until the last pod is gone, even one a finalizer holds.
+TEST_F(GarbageCollectorTest, ForegroundDeletionWaitsForGrandchildren) {
+  auto d = api_.Create(
+      kDeployments, "default",
+      {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "web"}}}});
+  auto rs = api_.Create(
+      kReplicaSets, "default",
+      Owned("ReplicaSet", "web-1", {Ref("Deployment", "web", (*d)["metadata"]["uid"])}));
+  Json held = Owned("Pod", "web-1-a", {Ref("ReplicaSet", "web-1", (*rs)["metadata"]["uid"])});
+  held["metadata"]["finalizers"] = {"example.com/hold"};
+  ASSERT_TRUE(api_.Create(kPods, "default", held));
+  ASSERT_TRUE(
+      api_.Create(kPods, "default",
+                  Owned("Pod", "web-1-b", {Ref("ReplicaSet", "web-1", (*rs)["metadata"]["uid"])})));
+  ASSERT_TRUE(api_.Delete(kDeployments, "default", "web", -1, "Foreground"));
+  for (int round = 0; round < 3; ++round) {
+    SyncAll();
+    clock_.Advance(std::chrono::seconds(1));
+    Drain();
+  }
+  auto set = api_.Get(kReplicaSets, "default", "web-1");
+  ASSERT_TRUE(set);
+  EXPECT_EQ((*set)["metadata"]["finalizers"], Json({"foregroundDeletion"}));
+  EXPECT_FALSE(api_.Get(kPods, "default", "web-1-b"));
+  ASSERT_TRUE(api_.Get(kPods, "default", "web-1-a"));
+  EXPECT_TRUE((*api_.Get(kPods, "default", "web-1-a"))["metadata"].contains("deletionTimestamp"));
+  ASSERT_TRUE(api_.Get(kDeployments, "default", "web"));
+
+  // The finalizer released: the pod, then its ReplicaSet, then the Deployment go.
+  ASSERT_TRUE(api_.Patch(kPods, "default", "web-1-a", client::PatchType::kMerge,
+                         {{"metadata", {{"finalizers", nullptr}}}}, ""));
+  for (int round = 0; round < 3; ++round) {
+    SyncAll();
+    clock_.Advance(std::chrono::seconds(1));
+    Drain();
+  }
+  EXPECT_FALSE(api_.Get(kReplicaSets, "default", "web-1"));
+  EXPECT_FALSE(api_.Get(kDeployments, "default", "web"));
 }
 
 }  // namespace
