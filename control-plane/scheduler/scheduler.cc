@@ -85,14 +85,29 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
       nodes_(api, client::resources::kNodes, "", {}) {
   // A new node, or a node whose labels, taints, cordon or allocatable changed, may let a
   // waiting pod fit; its heartbeats do not.
-  auto moved = [this](const Json&) { queue_.MoveAllToActiveOrBackoff(); };
-  nodes_.AddEventHandler({moved,
-                          [this](const Json& old_node, const Json& node) {
-                            if (SchedulingRelevant(old_node) != SchedulingRelevant(node)) {
-                              queue_.MoveAllToActiveOrBackoff();
-                            }
+  auto set_node = [this](const Json& node) {
+    std::lock_guard lock(mu_);
+    if (!cache_.SetNode(node)) return;
+    // Pods seen bound before their node was: counted now.
+    std::string name = Meta(node).value("name", "");
+    for (const auto& [key, counted] : counted_) {
+      if (counted.node == name) cache_.AddUsage(counted.usage, name);
+    }
+  };
+  nodes_.AddEventHandler({[this, set_node](const Json& node) {
+                            set_node(node);
+                            queue_.MoveAllToActiveOrBackoff();
                           },
-                          {}});
+                          [this, set_node](const Json& old_node, const Json& node) {
+                            bool relevant =
+                                SchedulingRelevant(old_node) != SchedulingRelevant(node);
+                            if (relevant) set_node(node);
+                            if (relevant) queue_.MoveAllToActiveOrBackoff();
+                          },
+                          [this](const Json& node) {
+                            std::lock_guard lock(mu_);
+                            cache_.RemoveNode(Meta(node).value("name", ""));
+                          }});
   pods_.AddEventHandler({[this](const Json& p) { OnPodAdd(p); },
                          [this](const Json& o, const Json& p) { OnPodUpdate(o, p); },
                          [this](const Json& p) { OnPodDelete(p); }});
@@ -130,8 +145,10 @@ bool Scheduler::Responsible(const Json& pod) const {
 }
 
 void Scheduler::OnPodAdd(const Json& pod) {
-  // (A bound pod stays in assumed_ until TakeSnapshot sees it bound: erasing it here could
-  // leave it counted nowhere by a snapshot taken from an older list.)
+  {
+    std::lock_guard lock(mu_);
+    Recount(pod);
+  }
   if (!NodeNameOf(pod).empty()) return;
   if (!Responsible(pod) || Terminal(pod) || Deleting(pod)) return;
   int32_t priority = 0;
@@ -146,6 +163,10 @@ void Scheduler::OnPodAdd(const Json& pod) {
 }
 
 void Scheduler::OnPodUpdate(const Json& old_pod, const Json& pod) {
+  {
+    std::lock_guard lock(mu_);
+    Recount(pod);
+  }
   bool was_assigned = !NodeNameOf(old_pod).empty();
   bool assigned = !NodeNameOf(pod).empty();
   if (assigned) {
@@ -163,6 +184,35 @@ void Scheduler::OnPodUpdate(const Json& old_pod, const Json& pod) {
   if (SpecOrMetaChanged(old_pod, pod)) OnPodAdd(pod);
 }
 
+void Scheduler::Recount(const Json& pod) {
+  std::string key = KeyOf(pod);
+  std::string node = NodeNameOf(pod);
+  if (!node.empty()) {
+    assumed_.erase(key);  // seen bound
+  } else if (auto a = assumed_.find(key); a != assumed_.end()) {
+    node = a->second;  // bound by us a moment ago; the informer has not shown it yet
+  }
+  bool counts = !node.empty() && !Terminal(pod);
+  auto it = counted_.find(key);
+  // A bound pod's requests do not change: only its node or its end matter.
+  if (it != counted_.end() && counts && it->second.node == node) return;
+  if (it != counted_.end()) Uncount(key);
+  if (!counts) return;
+  const auto* decoded = Decoded(pod);
+  if (!decoded) return;
+  Counted entry{node, UsageOf(*decoded)};
+  cache_.AddUsage(entry.usage, node);
+  counted_[key] = std::move(entry);
+  decoded_.erase(key);  // scheduled: no longer needed
+}
+
+void Scheduler::Uncount(const std::string& key) {
+  auto it = counted_.find(key);
+  if (it == counted_.end()) return;
+  cache_.RemoveUsage(it->second.usage, it->second.node);
+  counted_.erase(it);
+}
+
 void Scheduler::OnPodDelete(const Json& pod) {
   std::string key = KeyOf(pod);
   queue_.Delete(key);
@@ -170,6 +220,7 @@ void Scheduler::OnPodDelete(const Json& pod) {
   {
     std::lock_guard lock(mu_);
     held_a_node = assumed_.erase(key) > 0 || held_a_node;  // bound by us, not seen so yet
+    Uncount(key);
     decoded_.erase(key);
   }
   if (held_a_node) queue_.MoveAllToActiveOrBackoff();
@@ -198,34 +249,6 @@ const api::k8s::Pod* Scheduler::Decoded(const Json& pod) {
   return &slot.second;
 }
 
-Snapshot Scheduler::TakeSnapshot() {
-  Snapshot snapshot;
-  nodes_.ForEach([&](const Json& node) { snapshot.AddNode(node); });
-  std::vector<Json> pods = pods_.List();
-  std::lock_guard lock(mu_);
-  std::map<std::string, const Json*> unassigned;
-  for (const auto& pod : pods) {
-    std::string node = NodeNameOf(pod);
-    if (node.empty()) {
-      unassigned[KeyOf(pod)] = &pod;
-      continue;
-    }
-    if (Terminal(pod)) continue;
-    if (const auto* decoded = Decoded(pod)) snapshot.AddPod(*decoded, node);
-  }
-  // Pods bound by this scheduler that the informer still shows unassigned.
-  for (auto it = assumed_.begin(); it != assumed_.end();) {
-    auto pod = unassigned.find(it->first);
-    if (pod == unassigned.end()) {
-      it = assumed_.erase(it);  // gone, or seen bound (counted above)
-      continue;
-    }
-    if (const auto* decoded = Decoded(*pod->second)) snapshot.AddPod(*decoded, it->second);
-    ++it;
-  }
-  return snapshot;
-}
-
 void Scheduler::ScheduleOne(const std::string& key) {
   auto slash = key.find('/');
   auto object = pods_.Get(key.substr(0, slash), key.substr(slash + 1));
@@ -235,7 +258,9 @@ void Scheduler::ScheduleOne(const std::string& key) {
     return;
   }
   api::k8s::Pod pod;
+  ScheduleResult result;
   {
+    // The informers wait while a cycle reads the cache.
     std::lock_guard lock(mu_);
     const auto* decoded = Decoded(*object);
     if (!decoded) {
@@ -243,23 +268,26 @@ void Scheduler::ScheduleOne(const std::string& key) {
       return;
     }
     pod = *decoded;
+    result = SchedulePod(pod, cache_, plugins_, rng_);
+    if (!result.node.empty()) {
+      // Counted from now on, before the informer shows the binding.
+      assumed_[key] = result.node;
+      Uncount(key);
+      Counted entry{result.node, UsageOf(pod)};
+      cache_.AddUsage(entry.usage, result.node);
+      counted_[key] = std::move(entry);
+    }
   }
-  Snapshot snapshot = TakeSnapshot();
-  ScheduleResult result = SchedulePod(pod, snapshot, plugins_, rng_);
   if (result.node.empty()) {
     kLog.Info("unable to schedule pod", {{"pod", key}, {"reason", result.message}});
     RecordFailure(pod, result.message);
     queue_.Done(key, SchedulingQueue::Outcome::kUnschedulable);
     return;
   }
-  {
-    std::lock_guard lock(mu_);
-    assumed_[key] = result.node;  // counted from now on, before the informer sees the bind
-  }
   if (auto bound = Bind(pod, result.node); !bound) {
     {
       std::lock_guard lock(mu_);
-      assumed_.erase(key);
+      if (assumed_.erase(key) > 0) Uncount(key);
     }
     kLog.Warn("binding failed",
               {{"pod", key}, {"node", result.node}, {"error", bound.error().message()}});

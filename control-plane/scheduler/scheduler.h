@@ -45,9 +45,12 @@ class Scheduler {
   void OnPodUpdate(const Json& old_pod, const Json& pod);
   void OnPodDelete(const Json& pod);
   void ScheduleOne(const std::string& key);
-  // The pod decoded, from a cache keyed by resourceVersion.
+  // The pod decoded, from a cache keyed by resourceVersion. Under mu_.
   const api::k8s::Pod* Decoded(const Json& pod);
-  Snapshot TakeSnapshot();
+  // Brings cache_ in line with what the informer shows of one pod (bound and not finished:
+  // counted on its node). Under mu_.
+  void Recount(const Json& pod);
+  void Uncount(const std::string& key);
   Status Bind(const api::k8s::Pod& pod, const std::string& node);
   void RecordFailure(const api::k8s::Pod& pod, const std::string& message);
   void Event(const api::k8s::Pod& pod, const std::string& type, const std::string& reason,
@@ -63,9 +66,16 @@ class Scheduler {
   api::k8s::client::Reflector nodes_;
   std::mt19937 rng_{std::random_device{}()};
 
-  std::mutex mu_;  // guards what the informer threads and the scheduling thread share
+  std::mutex mu_;   // guards what the informer threads and the scheduling thread share
+  Snapshot cache_;  // the nodes and what their pods take, kept up to date by the informers
+  struct Counted {
+    std::string node;
+    PodUsage usage;
+  };
+  std::map<std::string, Counted> counted_;      // pod key -> what cache_ counts for it
   std::map<std::string, std::string> assumed_;  // pod key -> node, bound but not yet seen so
-  std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;  // key -> (rv, pod)
+  // key -> (rv, pod), for pods waiting to be scheduled.
+  std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;
   std::thread thread_;
 };
 

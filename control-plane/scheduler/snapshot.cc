@@ -31,26 +31,67 @@ NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod) {
   return sum;
 }
 
-void Snapshot::AddNode(const Json& node) {
-  NodeState state;
-  state.info = sched::NodeInfoFromJson(node);
-  if (state.info.name.empty() || index_.contains(state.info.name)) return;
-  index_[state.info.name] = nodes_.size();
-  nodes_.push_back(std::move(state));
+PodUsage UsageOf(const api::k8s::Pod& pod) {
+  PodUsage usage;
+  for (const auto& [name, q] : sched::PodRequests(pod)) {
+    usage.requested[name] += sched::ResourceAmount(name, q);
+  }
+  usage.nonzero = NonZeroRequestsOf(pod);
+  sched::AddHostPorts(pod, usage.host_ports);
+  return usage;
 }
 
-void Snapshot::AddPod(const api::k8s::Pod& pod, const std::string& node_name) {
+bool Snapshot::SetNode(const Json& node) {
+  auto info = sched::NodeInfoFromJson(node);
+  if (info.name.empty()) return false;
+  if (auto it = index_.find(info.name); it != index_.end()) {
+    nodes_[it->second].info = std::move(info);
+    return false;
+  }
+  index_[info.name] = nodes_.size();
+  nodes_.push_back({});
+  nodes_.back().info = std::move(info);
+  return true;
+}
+
+void Snapshot::RemoveNode(const std::string& name) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return;
+  nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(it->second));
+  index_.clear();
+  for (size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].info.name] = i;
+}
+
+void Snapshot::AddUsage(const PodUsage& usage, const std::string& node_name) {
   auto it = index_.find(node_name);
   if (it == index_.end()) return;
   NodeState& node = nodes_[it->second];
   ++node.pod_count;
-  for (const auto& [name, q] : sched::PodRequests(pod)) {
-    node.requested[name] += sched::ResourceAmount(name, q);
+  for (const auto& [name, amount] : usage.requested) node.requested[name] += amount;
+  node.nonzero_cpu_milli += usage.nonzero.cpu_milli;
+  node.nonzero_memory += usage.nonzero.memory;
+  node.host_ports.insert(usage.host_ports.begin(), usage.host_ports.end());
+}
+
+void Snapshot::RemoveUsage(const PodUsage& usage, const std::string& node_name) {
+  auto it = index_.find(node_name);
+  if (it == index_.end()) return;
+  NodeState& node = nodes_[it->second];
+  --node.pod_count;
+  for (const auto& [name, amount] : usage.requested) {
+    if ((node.requested[name] -= amount) == 0) node.requested.erase(name);
   }
-  auto nonzero = NonZeroRequestsOf(pod);
-  node.nonzero_cpu_milli += nonzero.cpu_milli;
-  node.nonzero_memory += nonzero.memory;
-  sched::AddHostPorts(pod, node.host_ports);
+  node.nonzero_cpu_milli -= usage.nonzero.cpu_milli;
+  node.nonzero_memory -= usage.nonzero.memory;
+  for (const auto& [port, ip] : usage.host_ports) {
+    auto [from, to] = node.host_ports.equal_range(port);
+    for (auto p = from; p != to; ++p) {
+      if (p->second == ip) {
+        node.host_ports.erase(p);
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace capstan::control_plane::scheduler

@@ -1,8 +1,9 @@
 #pragma once
-// The cluster as one scheduling cycle sees it: every node with the pods assigned to it
+// The cluster as a scheduling cycle sees it: every node with what the pods assigned to it
 // (those the informer shows bound and those this scheduler bound a moment ago, "assumed",
-// before the informer caught up) and what they request. Built from the informers' caches at
-// the start of a cycle, as kube-scheduler snapshots its cache.
+// before the informer caught up) request. The scheduler keeps one up to date as its
+// informers report changes, as kube-scheduler's cache does, so a cycle costs the nodes it
+// looks at, not a pass over every pod.
 
 #include <map>
 #include <string>
@@ -36,11 +37,27 @@ struct NonZeroRequests {
 };
 NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod);
 
+// What a pod takes from its node, worked out once.
+struct PodUsage {
+  std::map<std::string, int64_t> requested;
+  NonZeroRequests nonzero;
+  api::k8s::scheduling::HostPortUse host_ports;
+};
+PodUsage UsageOf(const api::k8s::Pod& pod);
+
 class Snapshot {
  public:
-  void AddNode(const Json& node);
-  // Counts a pod on its node (unknown nodes are ignored).
-  void AddPod(const api::k8s::Pod& pod, const std::string& node_name);
+  // Adds the node, or refreshes what its Node object says (labels, taints, allocatable,
+  // cordon) and keeps the pods counted on it. True when the node is new.
+  bool SetNode(const Json& node);
+  void AddNode(const Json& node) { SetNode(node); }
+  void RemoveNode(const std::string& name);
+  // Counts a pod on its node, or stops counting it (unknown nodes are ignored).
+  void AddPod(const api::k8s::Pod& pod, const std::string& node_name) {
+    AddUsage(UsageOf(pod), node_name);
+  }
+  void AddUsage(const PodUsage& usage, const std::string& node_name);
+  void RemoveUsage(const PodUsage& usage, const std::string& node_name);
   std::vector<NodeState>& nodes() { return nodes_; }
   const std::vector<NodeState>& nodes() const { return nodes_; }
 

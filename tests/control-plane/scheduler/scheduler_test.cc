@@ -157,5 +157,41 @@ TEST_F(SchedulerTest, BoundPodsCountBeforeTheInformerSeesThem) {
   EXPECT_EQ(NodeOf(second), "n1");
 }
 
+// The scheduler's cache follows the informers in whatever order they report: a pod seen
+// bound before its node still counts on it, a finished pod frees what it held, a node that
+// leaves and comes back keeps counting its pods.
+TEST_F(SchedulerTest, TheCacheFollowsPodsAndNodesInAnyOrder) {
+  Json big = {
+      {"containers",
+       {{{"name", "c"}, {"image", "i"}, {"resources", {{"requests", {{"cpu", "1500m"}}}}}}}}};
+  Json running = Pod("running", big);
+  running["spec"]["nodeName"] = "n1";
+  ASSERT_TRUE(api_.Create(kPods, "default", running));
+  Sync(scheduler_.pod_informer());  // the pod before its node
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));
+  Sync(scheduler_.node_informer());
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("waiting", big)));
+  Sync(scheduler_.pod_informer());
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("waiting"), "");
+
+  // The node leaves and returns: its pod still counts.
+  ASSERT_TRUE(api_.Delete(kNodes, "", "n1"));
+  Sync(scheduler_.node_informer());
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));
+  Sync(scheduler_.node_informer());
+  clock_.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("waiting"), "");
+
+  // The running pod ends: its cpu is free again.
+  ASSERT_TRUE(api_.Patch(kPods, "default", "running", client::PatchType::kMerge,
+                         {{"status", {{"phase", "Succeeded"}}}}, "status"));
+  Sync(scheduler_.pod_informer());
+  clock_.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("waiting"), "n1");
+}
+
 }  // namespace
 }  // namespace capstan::control_plane::scheduler
