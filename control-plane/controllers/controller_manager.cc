@@ -21,6 +21,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       daemon_sets_(api, client::resources::kDaemonSets, "", {}),
       controller_revisions_(api, client::resources::kControllerRevisions, "", {}),
       jobs_(api, client::resources::kJobs, "", {}),
+      cron_jobs_(api, client::resources::kCronJobs, "", {}),
       stateful_sets_(api, client::resources::kStatefulSets, "", {}),
       services_(api, client::resources::kServices, "", {}),
       endpoints_(api, client::resources::kEndpoints, "", {}),
@@ -35,6 +36,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
   controllers_.push_back(std::make_unique<DaemonSetController>(
       api, clock, &daemon_sets_, &controller_revisions_, &pods_, &nodes_));
   controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
+  controllers_.push_back(std::make_unique<CronJobController>(api, clock, &cron_jobs_, &jobs_));
   controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
@@ -56,6 +58,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
           {"DaemonSet", {client::resources::kDaemonSets, &daemon_sets_}},
           {"ControllerRevision", {client::resources::kControllerRevisions, &controller_revisions_}},
           {"Job", {client::resources::kJobs, &jobs_}},
+          {"CronJob", {client::resources::kCronJobs, &cron_jobs_}},
           {"StatefulSet", {client::resources::kStatefulSets, &stateful_sets_}}}));
 }
 
@@ -71,6 +74,7 @@ std::vector<client::Reflector*> ControllerManager::Informers() {
           &daemon_sets_,
           &controller_revisions_,
           &jobs_,
+          &cron_jobs_,
           &stateful_sets_,
           &services_,
           &endpoints_,

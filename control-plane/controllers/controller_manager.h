@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api/k8s/client/reflector.h"
+#include "control-plane/controllers/cronjob_controller.h"
 #include "control-plane/controllers/daemonset_controller.h"
 #include "control-plane/controllers/deployment_controller.h"
 #include "control-plane/controllers/endpoints_controller.h"
@@ -46,6 +47,7 @@ class ControllerManager {
   api::k8s::client::Reflector daemon_sets_;
   api::k8s::client::Reflector controller_revisions_;
   api::k8s::client::Reflector jobs_;
+  api::k8s::client::Reflector cron_jobs_;
   api::k8s::client::Reflector stateful_sets_;
   api::k8s::client::Reflector services_;
   api::k8s::client::Reflector endpoints_;
