@@ -37,6 +37,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       api, clock, &daemon_sets_, &controller_revisions_, &pods_, &nodes_));
   controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
   controllers_.push_back(std::make_unique<CronJobController>(api, clock, &cron_jobs_, &jobs_));
+  controllers_.push_back(std::make_unique<TtlAfterFinishedController>(api, clock, &jobs_));
   controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,

@@ -19,6 +19,7 @@
 #include "control-plane/controllers/replicaset_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
 #include "control-plane/controllers/taint_eviction_controller.h"
+#include "control-plane/controllers/ttl_after_finished_controller.h"
 
 namespace capstan::control_plane::controllers {
 
