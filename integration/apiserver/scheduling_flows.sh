@@ -58,6 +58,26 @@ check "three fake nodes join" fake_nodes --count 3 --prefix fake-
 check "nodes Ready" eventually 20 bash -c \
   "[[ \$('$kubectl' get nodes --no-headers | grep -c ' Ready ') == 3 ]]"
 
+# A CronJob every minute, made first: its run is checked at the end.
+cat >"$tmp/cronjob.yaml" <<'EOF'
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations: {fake.capstan.dev/exit-code: "0"}
+        spec:
+          restartPolicy: Never
+          tolerations: [{operator: Exists}]
+          containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+EOF
+check "apply a CronJob" contains 'cronjob.batch/tick created' k apply -f "$tmp/cronjob.yaml"
+check "get cronjob columns" matches '^tick +\* \* \* \* \* +<none> +False +0 +<none> ' k get cronjob tick
+
 # --- Deployments: rollouts by apply, set image and edit; scale; history; undo. -----------
 deployment() {  # deployment IMAGE CHANGE_CAUSE
   cat <<EOF
@@ -348,6 +368,34 @@ check "COMPLETIONS 3/3" matches '^batch +Complete +3/3 ' k get job batch
 check "three Completed pods" bash -c \
   "[[ \$('$kubectl' get pods -l job-name=batch --no-headers | grep -c Completed) == 3 ]]"
 check "Completed event" contains 'Job completed' events_of batch
+
+cat >"$tmp/brief.yaml" <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata: {name: brief}
+spec:
+  ttlSecondsAfterFinished: 2
+  template:
+    metadata:
+      annotations: {fake.capstan.dev/exit-code: "0"}
+    spec:
+      restartPolicy: Never
+      tolerations: [{operator: Exists}]
+      containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+EOF
+check "a Job with ttlSecondsAfterFinished" contains 'job.batch/brief created' k create -f "$tmp/brief.yaml"
+check "completes" contains 'condition met' k wait --for=condition=complete job/brief --timeout=60s
+check "and is deleted 2 s later, with its pods" eventually 20 bash -c \
+  "! '$kubectl' get job brief 2>/dev/null && [[ -z \$('$kubectl' get pods -l job-name=brief -o name) ]]"
+
+# The CronJob made at the start has had its minute.
+check "the CronJob made a Job" eventually 75 contains 'Created job tick-' events_of tick
+check "which completed" eventually 30 contains 'Saw completed job: tick-' events_of tick
+check "LAST SCHEDULE is set" matches '^tick +\* \* \* \* \* +<none> +False +[01] +[0-9]+s ' k get cronjob tick
+check "the Job belongs to the CronJob" bash -c \
+  "'$kubectl' get jobs -o jsonpath='{.items[*].metadata.ownerReferences[0].name}' | grep -qw tick"
+check "create job --from=cronjob" contains 'job.batch/by-hand created' k create job by-hand --from=cronjob/tick
+check "runs to completion" contains 'condition met' k wait --for=condition=complete job/by-hand --timeout=60s
 
 # --- A node that stops posting status. ------------------------------------------------------
 check "silence fake-2" contains 'annotated' k annotate node fake-2 fake.capstan.dev/silent=true
