@@ -339,6 +339,8 @@ struct PodSpec {
   std::optional<int32_t> priority;
   std::string preemption_policy;  // PreemptLowerPriority (default) or Never
   std::string scheduler_name;     // "" or default-scheduler: capstan's scheduler
+  // topologySpreadConstraints, the scheduler's alone: kept as the API's JSON text.
+  std::string topology_spread_constraints_json;
   std::optional<PodDNSConfig> dns_config;
   std::optional<std::string> runtime_class_name;
   std::optional<bool> enable_service_links;

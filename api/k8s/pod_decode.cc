@@ -125,6 +125,9 @@ Result<PodSpec> DecodePodSpec(const Json& j, Path path) {
   s.priority_class_name = r.String("priorityClassName");
   s.preemption_policy = r.String("preemptionPolicy");
   s.scheduler_name = r.String("schedulerName");
+  if (r.Has("topologySpreadConstraints")) {
+    s.topology_spread_constraints_json = r.Raw("topologySpreadConstraints").dump();
+  }
   s.priority = r.OptInt32("priority");
   s.dns_config = r.Object<PodDNSConfig>("dnsConfig", DecodeDnsConfig);
   s.runtime_class_name = r.OptString("runtimeClassName");

@@ -302,6 +302,10 @@ Json EncodeSpec(const PodSpec& s) {
   PutString(j, "priorityClassName", s.priority_class_name);
   PutString(j, "preemptionPolicy", s.preemption_policy);
   PutString(j, "schedulerName", s.scheduler_name);
+  if (!s.topology_spread_constraints_json.empty()) {
+    j["topologySpreadConstraints"] =
+        Json::parse(s.topology_spread_constraints_json, nullptr, false);
+  }
   PutOpt(j, "priority", s.priority);
   if (s.dns_config) {
     Json d = Json::object();

@@ -16,7 +16,8 @@ FilterFailure Unresolvable(std::string reason) { return {{std::move(reason)}, tr
 class NodeUnschedulable : public Plugin {
  public:
   std::string Name() const override { return "NodeUnschedulable"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     if (!node.info.unschedulable) return std::nullopt;
     if (sched::ToleratesTaint(pod.spec.tolerations,
                               {"node.kubernetes.io/unschedulable", "", "NoSchedule"})) {
@@ -29,7 +30,8 @@ class NodeUnschedulable : public Plugin {
 class NodeName : public Plugin {
  public:
   std::string Name() const override { return "NodeName"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     if (pod.spec.node_name.empty() || pod.spec.node_name == node.info.name) return std::nullopt;
     return Unresolvable("node(s) didn't match the requested node name");
   }
@@ -38,7 +40,8 @@ class NodeName : public Plugin {
 class TaintToleration : public Plugin {
  public:
   std::string Name() const override { return "TaintToleration"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     for (const auto& taint : node.info.taints) {
       if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
       if (sched::ToleratesTaint(pod.spec.tolerations, taint)) continue;
@@ -49,7 +52,7 @@ class TaintToleration : public Plugin {
   }
   int ScoreWeight() const override { return 3; }
   // The PreferNoSchedule taints the pod does not tolerate: fewer is better.
-  int64_t Score(const Pod& pod, const NodeState& node) const override {
+  int64_t Score(const Pod& pod, const NodeState& node, const CycleState&) const override {
     std::vector<api::k8s::Toleration> prefer;
     for (const auto& t : pod.spec.tolerations) {
       if (t.effect.empty() || t.effect == "PreferNoSchedule") prefer.push_back(t);
@@ -69,13 +72,14 @@ class TaintToleration : public Plugin {
 class NodeAffinity : public Plugin {
  public:
   std::string Name() const override { return "NodeAffinity"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     if (sched::MatchesNodeSelectorAndAffinity(pod, node.info)) return std::nullopt;
     return Unresolvable("node(s) didn't match Pod's node affinity/selector");
   }
   int ScoreWeight() const override { return 2; }
   // The weights of the preferred terms the node matches.
-  int64_t Score(const Pod& pod, const NodeState& node) const override {
+  int64_t Score(const Pod& pod, const NodeState& node, const CycleState&) const override {
     if (!pod.spec.affinity || !pod.spec.affinity->node_affinity) return 0;
     int64_t sum = 0;
     for (const auto& p : pod.spec.affinity->node_affinity->preferred) {
@@ -95,7 +99,8 @@ class NodeAffinity : public Plugin {
 class NodePorts : public Plugin {
  public:
   std::string Name() const override { return "NodePorts"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     if (!sched::HostPortsConflict(pod, node.host_ports)) return std::nullopt;
     return FilterFailure{{"node(s) didn't have free ports for the requested pod ports"}, false};
   }
@@ -109,7 +114,8 @@ int64_t Allocatable(const NodeState& node, const std::string& resource) {
 class NodeResourcesFit : public Plugin {
  public:
   std::string Name() const override { return "NodeResourcesFit"; }
-  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node) const override {
+  std::optional<FilterFailure> Filter(const Pod& pod, const NodeState& node,
+                                      const CycleState&) const override {
     FilterFailure failure;
     if (node.info.allocatable.contains("pods") && node.pod_count + 1 > Allocatable(node, "pods")) {
       failure.reasons.push_back("Too many pods");
@@ -130,7 +136,7 @@ class NodeResourcesFit : public Plugin {
   }
   int ScoreWeight() const override { return 1; }
   // LeastAllocated: the share of cpu and memory left once the pod is placed.
-  int64_t Score(const Pod& pod, const NodeState& node) const override {
+  int64_t Score(const Pod& pod, const NodeState& node, const CycleState&) const override {
     auto pod_req = NonZeroRequestsOf(pod);
     auto left = [](int64_t requested, int64_t capacity) -> int64_t {
       if (capacity <= 0 || requested > capacity) return 0;
@@ -147,7 +153,7 @@ class BalancedAllocation : public Plugin {
   std::string Name() const override { return "NodeResourcesBalancedAllocation"; }
   int ScoreWeight() const override { return 1; }
   // 100 when cpu and memory would be used in the same proportion.
-  int64_t Score(const Pod& pod, const NodeState& node) const override {
+  int64_t Score(const Pod& pod, const NodeState& node, const CycleState&) const override {
     auto pod_req = NonZeroRequestsOf(pod);
     auto fraction = [](int64_t requested, int64_t capacity) {
       if (capacity <= 0) return 1.0;
@@ -170,6 +176,8 @@ std::vector<std::unique_ptr<Plugin>> DefaultPlugins() {
   plugins.push_back(std::make_unique<NodeAffinity>());
   plugins.push_back(std::make_unique<NodePorts>());
   plugins.push_back(std::make_unique<NodeResourcesFit>());
+  plugins.push_back(NewPodTopologySpread());
+  plugins.push_back(NewInterPodAffinity());
   plugins.push_back(std::make_unique<BalancedAllocation>());
   return plugins;
 }

@@ -36,13 +36,15 @@ ScheduleResult SchedulePod(const api::k8s::Pod& pod, const Snapshot& snapshot,
                            const std::vector<std::unique_ptr<Plugin>>& plugins, std::mt19937& rng) {
   const auto& nodes = snapshot.nodes();
   if (nodes.empty()) return {"", "no nodes available to schedule pods"};
+  CycleState state;
+  for (const auto& p : plugins) p->PreFilter(pod, snapshot, state);
   std::vector<const NodeState*> feasible;
   std::map<std::string, int> reasons;
   int resolvable = 0;
   for (const auto& node : nodes) {
     std::optional<FilterFailure> failure;
     for (const auto& p : plugins) {
-      if ((failure = p->Filter(pod, node))) break;
+      if ((failure = p->Filter(pod, node, state))) break;
     }
     if (!failure) {
       feasible.push_back(&node);
@@ -62,7 +64,7 @@ ScheduleResult SchedulePod(const api::k8s::Pod& pod, const Snapshot& snapshot,
     if (p->ScoreWeight() == 0) continue;
     std::vector<int64_t> scores;
     scores.reserve(feasible.size());
-    for (const auto* node : feasible) scores.push_back(p->Score(pod, *node));
+    for (const auto* node : feasible) scores.push_back(p->Score(pod, *node, state));
     p->Normalize(scores);
     for (size_t i = 0; i < scores.size(); ++i) total[i] += scores[i] * p->ScoreWeight();
   }

@@ -33,6 +33,9 @@ NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod) {
 
 PodUsage UsageOf(const api::k8s::Pod& pod) {
   PodUsage usage;
+  usage.key = pod.metadata.namespace_ + "/" + pod.metadata.name;
+  usage.placed = {pod.metadata.namespace_, pod.metadata.labels,
+                  AffinityTermsOf(pod).required_anti_affinity};
   for (const auto& [name, q] : sched::PodRequests(pod)) {
     usage.requested[name] += sched::ResourceAmount(name, q);
   }
@@ -57,6 +60,9 @@ bool Snapshot::SetNode(const Json& node) {
 void Snapshot::RemoveNode(const std::string& name) {
   auto it = index_.find(name);
   if (it == index_.end()) return;
+  for (const auto& [key, placed] : nodes_[it->second].pods) {
+    if (!placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
+  }
   nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(it->second));
   index_.clear();
   for (size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].info.name] = i;
@@ -67,6 +73,8 @@ void Snapshot::AddUsage(const PodUsage& usage, const std::string& node_name) {
   if (it == index_.end()) return;
   NodeState& node = nodes_[it->second];
   ++node.pod_count;
+  node.pods[usage.key] = usage.placed;
+  if (!usage.placed.required_anti_affinity.empty()) ++pods_with_anti_affinity_;
   for (const auto& [name, amount] : usage.requested) node.requested[name] += amount;
   node.nonzero_cpu_milli += usage.nonzero.cpu_milli;
   node.nonzero_memory += usage.nonzero.memory;
@@ -78,6 +86,8 @@ void Snapshot::RemoveUsage(const PodUsage& usage, const std::string& node_name) 
   if (it == index_.end()) return;
   NodeState& node = nodes_[it->second];
   --node.pod_count;
+  node.pods.erase(usage.key);
+  if (!usage.placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
   for (const auto& [name, amount] : usage.requested) {
     if ((node.requested[name] -= amount) == 0) node.requested.erase(name);
   }

@@ -13,13 +13,22 @@
 
 #include "api/k8s/pod.h"
 #include "api/k8s/scheduling/node_fit.h"
+#include "control-plane/scheduler/pod_affinity.h"
 
 namespace capstan::control_plane::scheduler {
 
 using Json = nlohmann::json;
 
+// What inter-pod affinity and topology spreading need of a pod already on a node.
+struct PlacedPod {
+  std::string ns;
+  api::k8s::StringMap labels;
+  std::vector<PodAffinityTerm> required_anti_affinity;  // it keeps others away too
+};
+
 struct NodeState {
   api::k8s::scheduling::NodeInfo info;
+  std::map<std::string, PlacedPod> pods;  // by "namespace/name"
   int pod_count = 0;
   std::map<std::string, int64_t> requested;  // resource -> amount (cpu in millicores)
   // cpu and memory with upstream's defaults for containers that request none (100m,
@@ -39,6 +48,8 @@ NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod);
 
 // What a pod takes from its node, worked out once.
 struct PodUsage {
+  std::string key;  // "namespace/name"
+  PlacedPod placed;
   std::map<std::string, int64_t> requested;
   NonZeroRequests nonzero;
   api::k8s::scheduling::HostPortUse host_ports;
@@ -60,10 +71,13 @@ class Snapshot {
   void RemoveUsage(const PodUsage& usage, const std::string& node_name);
   std::vector<NodeState>& nodes() { return nodes_; }
   const std::vector<NodeState>& nodes() const { return nodes_; }
+  // How many placed pods have required anti-affinity terms (none: a plugin may skip them).
+  int64_t pods_with_anti_affinity() const { return pods_with_anti_affinity_; }
 
  private:
   std::vector<NodeState> nodes_;
   std::map<std::string, size_t> index_;
+  int64_t pods_with_anti_affinity_ = 0;
 };
 
 }  // namespace capstan::control_plane::scheduler
