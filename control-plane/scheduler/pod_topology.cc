@@ -90,11 +90,14 @@ class InterPodAffinity : public Plugin {
 
   std::optional<FilterFailure> Filter(const Pod&, const NodeState& node,
                                       const CycleState& state) const override {
+    // Upstream's order: the pod's affinity, its anti-affinity, then other pods' anti-affinity.
     const auto& s = std::any_cast<const State&>(state.at(Name()));
-    for (const auto& [key, value] : s.existing_anti) {
-      const std::string* v = LabelOf(node, key);
-      if (v && *v == value) {
-        return FilterFailure{{"node(s) didn't satisfy existing pods anti-affinity rules"}, false};
+    // The first pod of a group that selects itself may go anywhere its terms' keys exist.
+    bool first_of_group = !s.any_affinity_match && s.matches_own_terms;
+    for (size_t i = 0; i < s.affinity_values.size(); ++i) {
+      const std::string* v = LabelOf(node, s.terms.required_affinity[i].topology_key);
+      if (!v || (!first_of_group && !s.affinity_values[i].contains(*v))) {
+        return FilterFailure{{"node(s) didn't match pod affinity rules"}, true};
       }
     }
     for (size_t i = 0; i < s.anti_values.size(); ++i) {
@@ -103,12 +106,10 @@ class InterPodAffinity : public Plugin {
         return FilterFailure{{"node(s) didn't match pod anti-affinity rules"}, false};
       }
     }
-    // The first pod of a group that selects itself may go anywhere its terms' keys exist.
-    bool first_of_group = !s.any_affinity_match && s.matches_own_terms;
-    for (size_t i = 0; i < s.affinity_values.size(); ++i) {
-      const std::string* v = LabelOf(node, s.terms.required_affinity[i].topology_key);
-      if (!v || (!first_of_group && !s.affinity_values[i].contains(*v))) {
-        return FilterFailure{{"node(s) didn't match pod affinity rules"}, true};
+    for (const auto& [key, value] : s.existing_anti) {
+      const std::string* v = LabelOf(node, key);
+      if (v && *v == value) {
+        return FilterFailure{{"node(s) didn't satisfy existing pods anti-affinity rules"}, false};
       }
     }
     return std::nullopt;

@@ -78,6 +78,34 @@ EOF
 check "apply a CronJob" contains 'cronjob.batch/tick created' k apply -f "$tmp/cronjob.yaml"
 check "get cronjob columns" matches '^tick +\* \* \* \* \* +<none> +False +0 +<none> ' k get cronjob tick
 
+# --- Inter-pod anti-affinity: one replica per node, the one too many Pending. --------------
+cat >"$tmp/spread.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: spread}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: spread}}
+  template:
+    metadata: {labels: {app: spread}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: spread}}
+            topologyKey: kubernetes.io/hostname
+      containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+EOF
+check "a Deployment with required anti-affinity" contains 'created' k apply -f "$tmp/spread.yaml"
+check "its replicas come up" contains 'successfully rolled out' rollout deploy/spread
+check "one per node" bash -c \
+  "[[ \$('$kubectl' get pods -l app=spread -o jsonpath='{.items[*].spec.nodeName}' | tr ' ' '\n' | sort -u | wc -l) == 3 ]]"
+check "a fourth replica" contains 'scaled' k scale deploy/spread --replicas=4
+check "stays Pending" eventually 10 bash -c "[[ -n \$('$kubectl' get pods -l app=spread --field-selector=status.phase=Pending -o name) ]]"
+check "saying why" eventually 10 bash -c \
+  "'$kubectl' get events --field-selector reason=FailedScheduling -o custom-columns=M:.message | grep -q \"0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.\""
+check "delete it" contains 'deleted' k delete deploy spread
+
 # --- Deployments: rollouts by apply, set image and edit; scale; history; undo. -----------
 deployment() {  # deployment IMAGE CHANGE_CAUSE
   cat <<EOF

@@ -139,8 +139,10 @@ TEST_F(ScheduleTest, PodAntiAffinityKeepsReplicasApartBothWays) {
   for (const char* n : {"a", "b", "c"}) snapshot_.AddNode(Node(n, {{"kubernetes.io/hostname", n}}));
   snapshot_.AddPod(AppPod("web-1", "web"), "a");
   EXPECT_NE(Schedule(AppPod("web-2", "web", kAntiWebByHost)).node, "a");
-  snapshot_.AddPod(AppPod("web-2", "web"), "b");
-  snapshot_.AddPod(AppPod("web-3", "web"), "c");
+  // Replicas that carry the same terms: the pod's own rule is the one reported, as upstream
+  // checks it before the placed pods' rules.
+  snapshot_.AddPod(AppPod("web-2", "web", kAntiWebByHost), "b");
+  snapshot_.AddPod(AppPod("web-3", "web", kAntiWebByHost), "c");
   EXPECT_EQ(Schedule(AppPod("web-4", "web", kAntiWebByHost)).message,
             "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: "
             "0/3 nodes are available: 3 No preemption victims found for incoming pod.");
