@@ -24,6 +24,7 @@
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
 #include "control-plane/controllers/controller_manager.h"
+#include "control-plane/controllers/leader_elector.h"
 #include "control-plane/metrics/scraper.h"
 #include "control-plane/scheduler/scheduler.h"
 #include "control-plane/storage/sqlite_store.h"
@@ -93,6 +94,15 @@ metrics::FetchFunc ScrapeFetcher(const KubeletConnection& kubelet) {
   };
 }
 
+// The lease of one component (kube-system/<lease>), held as this host and data dir.
+controllers::LeaderElectionConfig ElectionFor(const std::string& lease,
+                                              const ServerOptions& options) {
+  controllers::LeaderElectionConfig config;
+  config.name = lease;
+  config.identity = controllers::LeaderIdentity(options.data_dir);
+  return config;
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -113,8 +123,10 @@ struct Server::Parts {
   std::unique_ptr<CsrSigner> csr_signer;
   std::unique_ptr<api::k8s::client::RestApiClient> scheduler_client;
   std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<controllers::LeaderElector> scheduler_election;
   std::unique_ptr<api::k8s::client::RestApiClient> controllers_client;
   std::unique_ptr<controllers::ControllerManager> controllers;
+  std::unique_ptr<controllers::LeaderElector> controllers_election;
   metrics::MetricsStore metrics;
   std::unique_ptr<metrics::Scraper> metrics_scraper;
   std::string kubeconfig;
@@ -127,8 +139,9 @@ std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 
 void Server::Stop() {
   if (parts_->metrics_scraper) parts_->metrics_scraper->Stop();
-  if (parts_->controllers) parts_->controllers->Stop();
-  if (parts_->scheduler) parts_->scheduler->Stop();
+  // Stepping down stops the component and releases its lease for a standby server.
+  if (parts_->controllers_election) parts_->controllers_election->Stop();
+  if (parts_->scheduler_election) parts_->scheduler_election->Stop();
   if (parts_->http) parts_->http->Stop();
   if (parts_->namespace_cleaner) parts_->namespace_cleaner->Stop();
   if (parts_->namespace_defaults) parts_->namespace_defaults->Stop();
@@ -294,8 +307,19 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     CAPSTAN_ASSIGN_OR_RETURN(p->scheduler_client,
                              LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
                                             "system:kube-scheduler"));
-    p->scheduler = std::make_unique<scheduler::Scheduler>(p->scheduler_client.get(), &p->clock);
-    p->scheduler->Start();
+    Parts* parts = p.get();
+    p->scheduler_election = std::make_unique<controllers::LeaderElector>(
+        p->scheduler_client.get(), &p->clock, ElectionFor("kube-scheduler", options),
+        [parts] {
+          parts->scheduler =
+              std::make_unique<scheduler::Scheduler>(parts->scheduler_client.get(), &parts->clock);
+          parts->scheduler->Start();
+        },
+        [parts] {
+          if (parts->scheduler) parts->scheduler->Stop();
+          parts->scheduler.reset();
+        });
+    p->scheduler_election->Start();
   }
   if (options.controllers) {
     CAPSTAN_ASSIGN_OR_RETURN(p->controllers_client,
@@ -303,9 +327,19 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                                             "system:kube-controller-manager"));
     controllers::ControllerManagerOptions manager_options;
     manager_options.node_lifecycle.grace_period = options.node_monitor_grace_period;
-    p->controllers = std::make_unique<controllers::ControllerManager>(p->controllers_client.get(),
-                                                                      &p->clock, manager_options);
-    p->controllers->Start();
+    Parts* parts = p.get();
+    p->controllers_election = std::make_unique<controllers::LeaderElector>(
+        p->controllers_client.get(), &p->clock, ElectionFor("kube-controller-manager", options),
+        [parts, manager_options] {
+          parts->controllers = std::make_unique<controllers::ControllerManager>(
+              parts->controllers_client.get(), &parts->clock, manager_options);
+          parts->controllers->Start();
+        },
+        [parts] {
+          if (parts->controllers) parts->controllers->Stop();
+          parts->controllers.reset();
+        });
+    p->controllers_election->Start();
   }
   p->metrics_scraper = std::make_unique<metrics::Scraper>(
       ScrapeTargets(p->registry.get(), &p->resources), ScrapeFetcher(api_options.kubelet),

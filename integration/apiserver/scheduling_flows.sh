@@ -54,6 +54,10 @@ image_of() { field "deploy/$1" '{.spec.template.spec.containers[0].image}'; }
 rollout() { timeout 60 "$kubectl" rollout status "$1" --timeout=50s; }
 
 echo "# kubectl $("$kubectl" version --client -o json 2>/dev/null | grep -m1 gitVersion)"
+check "the scheduler holds its lease" matches '^kube-scheduler +[^ ]+_[0-9a-f]{8} ' \
+  k get lease -n kube-system
+check "the controllers hold theirs" matches '^kube-controller-manager +[^ ]+_[0-9a-f]{8} ' \
+  k get lease -n kube-system
 check "three fake nodes join" fake_nodes --count 3 --prefix fake-
 check "nodes Ready" eventually 20 bash -c \
   "[[ \$('$kubectl' get nodes --no-headers | grep -c ' Ready ') == 3 ]]"
