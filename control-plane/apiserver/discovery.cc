@@ -1,5 +1,7 @@
 #include "control-plane/apiserver/discovery.h"
 
+#include <optional>
+
 namespace capstan::control_plane::apiserver {
 namespace {
 
@@ -25,6 +27,17 @@ std::vector<std::string> SubresourceVerbs(const std::string& sub) {
   }
   if (sub == "finalize") return {"update"};
   return {"get"};
+}
+
+// The group and version of a subresource's kind when they are not its resource's, as
+// upstream's discovery says ({"group": "policy", "version": "v1"} for pods/eviction):
+// kubectl drain evicts only when it finds pods/eviction in policy.
+std::optional<std::pair<std::string, std::string>> SubresourceGroupVersion(
+    const std::string& kind) {
+  if (kind == "Scale") return std::pair{"autoscaling", "v1"};
+  if (kind == "Eviction") return std::pair{"policy", "v1"};
+  if (kind == "TokenRequest") return std::pair{"authentication.k8s.io", "v1"};
+  return std::nullopt;
 }
 
 std::string SubresourceKind(const ResourceInfo& r, const std::string& sub) {
@@ -89,11 +102,16 @@ std::optional<Json> ApiResourceListDocument(const ResourceRegistry& registry,
     found = true;
     resources.push_back(ResourceEntry(*r));
     for (const auto& sub : r->subresources) {
-      resources.push_back({{"name", r->plural + "/" + sub},
-                           {"singularName", ""},
-                           {"namespaced", r->namespaced},
-                           {"kind", SubresourceKind(*r, sub)},
-                           {"verbs", SubresourceVerbs(sub)}});
+      Json entry = {{"name", r->plural + "/" + sub},
+                    {"singularName", ""},
+                    {"namespaced", r->namespaced},
+                    {"kind", SubresourceKind(*r, sub)},
+                    {"verbs", SubresourceVerbs(sub)}};
+      if (auto gv = SubresourceGroupVersion(entry["kind"])) {
+        entry["group"] = gv->first;
+        entry["version"] = gv->second;
+      }
+      resources.push_back(std::move(entry));
     }
   }
   if (!found) return std::nullopt;
@@ -125,8 +143,9 @@ Json AggregatedDiscoveryDocument(const ResourceRegistry& registry, bool legacy,
           Json subs = Json::array();
           for (const auto& sub : r->subresources) {
             std::string kind = SubresourceKind(*r, sub);
-            std::string sub_group = (kind == "Scale") ? "autoscaling" : group;
-            std::string sub_version = (kind == "Scale") ? "v1" : version;
+            auto gv = SubresourceGroupVersion(kind);
+            std::string sub_group = gv ? gv->first : group;
+            std::string sub_version = gv ? gv->second : version;
             subs.push_back(
                 {{"subresource", sub},
                  {"responseKind", {{"group", sub_group}, {"version", sub_version}, {"kind", kind}}},

@@ -36,6 +36,8 @@ void HandleComponentStatus(const HandlerContext& c);
 // Subresources with their own shapes: scale, binding, eviction.
 void HandleScale(const HandlerContext& c);
 void HandleBinding(const HandlerContext& c);
+// pods/eviction (handlers_eviction.cc): `body` is the Eviction.
+void HandleEviction(const HandlerContext& c, const Json& body);
 // pods/NAME/log: proxied to the pod's kubelet (pod_logs.cc).
 void HandlePodLog(const HandlerContext& c);
 // pods/exec, pods/attach, pods/portforward (pod_stream.cc).

@@ -85,20 +85,7 @@ void HandleBinding(const HandlerContext& c) {
   }
   auto body = DecodeBody(c.request);
   if (!body) return RespondError(c.writer, body.error());
-  if (c.info.subresource == "eviction") {
-    DeleteOptions options;
-    const Json& grace = Lookup(*body, {"deleteOptions", "gracePeriodSeconds"});
-    if (grace.is_number_integer()) options.grace_period_seconds = grace.get<int64_t>();
-    options.dry_run = DryRun(c.info);
-    auto result = c.registry.Delete(c.resource, c.info.namespace_, c.info.name, options);
-    if (!result) return RespondError(c.writer, result.error());
-    return RespondJson(c.writer, 201,
-                       {{"kind", "Status"},
-                        {"apiVersion", "v1"},
-                        {"metadata", Json::object()},
-                        {"status", "Success"},
-                        {"code", 201}});
-  }
+  if (c.info.subresource == "eviction") return HandleEviction(c, *body);
   std::string node = StringOr(Lookup(*body, {"target", "name"}));
   if (node.empty()) {
     return RespondError(c.writer,

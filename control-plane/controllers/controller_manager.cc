@@ -22,6 +22,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       controller_revisions_(api, client::resources::kControllerRevisions, "", {}),
       jobs_(api, client::resources::kJobs, "", {}),
       cron_jobs_(api, client::resources::kCronJobs, "", {}),
+      disruption_budgets_(api, client::resources::kPodDisruptionBudgets, "", {}),
       stateful_sets_(api, client::resources::kStatefulSets, "", {}),
       services_(api, client::resources::kServices, "", {}),
       endpoints_(api, client::resources::kEndpoints, "", {}),
@@ -38,6 +39,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
   controllers_.push_back(std::make_unique<JobController>(api, clock, &jobs_, &pods_));
   controllers_.push_back(std::make_unique<CronJobController>(api, clock, &cron_jobs_, &jobs_));
   controllers_.push_back(std::make_unique<TtlAfterFinishedController>(api, clock, &jobs_));
+  controllers_.push_back(
+      std::make_unique<DisruptionController>(api, clock, &disruption_budgets_, &pods_));
   controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
@@ -76,6 +79,7 @@ std::vector<client::Reflector*> ControllerManager::Informers() {
           &controller_revisions_,
           &jobs_,
           &cron_jobs_,
+          &disruption_budgets_,
           &stateful_sets_,
           &services_,
           &endpoints_,

@@ -10,6 +10,7 @@
 #include "control-plane/controllers/cronjob_controller.h"
 #include "control-plane/controllers/daemonset_controller.h"
 #include "control-plane/controllers/deployment_controller.h"
+#include "control-plane/controllers/disruption_controller.h"
 #include "control-plane/controllers/endpoints_controller.h"
 #include "control-plane/controllers/garbage_collector.h"
 #include "control-plane/controllers/job_controller.h"
@@ -49,6 +50,7 @@ class ControllerManager {
   api::k8s::client::Reflector controller_revisions_;
   api::k8s::client::Reflector jobs_;
   api::k8s::client::Reflector cron_jobs_;
+  api::k8s::client::Reflector disruption_budgets_;
   api::k8s::client::Reflector stateful_sets_;
   api::k8s::client::Reflector services_;
   api::k8s::client::Reflector endpoints_;

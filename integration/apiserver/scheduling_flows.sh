@@ -110,6 +110,27 @@ check "saying why" eventually 10 bash -c \
   "'$kubectl' get events --field-selector reason=FailedScheduling -o custom-columns=M:.message | grep -q \"0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.\""
 check "delete it" contains 'deleted' k delete deploy spread
 
+# --- A PodDisruptionBudget holds kubectl drain back until it allows a disruption. ---------
+check "a Deployment of 2" contains 'created' k create deploy guarded --image=127.0.0.1:5000/busybox:1.0 --replicas=2
+check "a budget of minAvailable 2" contains 'created' k create pdb guarded --selector=app=guarded --min-available=2
+check "ALLOWED DISRUPTIONS 0" eventually 20 matches '^guarded +2 +N/A +0 ' k get pdb guarded
+check "with both pods healthy" eventually 10 is 2 pdb/guarded '{.status.currentHealthy}'
+guarded_node=$(k get pods -l app=guarded -o jsonpath='{.items[0].spec.nodeName}')
+check "drain is refused by the budget" contains \
+  "Cannot evict pod as it would violate the pod's disruption budget." \
+  k drain "$guarded_node" --pod-selector=app=guarded --timeout=3s
+check "the pod is still there" bash -c \
+  "[[ \$('$kubectl' get pods -l app=guarded --field-selector spec.nodeName=$guarded_node -o name | wc -l) == 1 ]]"
+check "minAvailable 1" contains 'patched' k patch pdb guarded --type=merge -p '{"spec":{"minAvailable":1}}'
+check "ALLOWED DISRUPTIONS 1" eventually 20 matches '^guarded +1 +N/A +1 ' k get pdb guarded
+check "drain evicts" contains 'evicted' k drain "$guarded_node" --pod-selector=app=guarded --timeout=30s
+check "the replacement lands elsewhere" eventually 20 bash -c \
+  "[[ \$('$kubectl' get pods -l app=guarded --field-selector status.phase=Running -o jsonpath='{.items[*].spec.nodeName}' | wc -w) == 2 ]] && \
+! '$kubectl' get pods -l app=guarded -o jsonpath='{.items[*].spec.nodeName}' | grep -qw $guarded_node"
+check "uncordon" contains 'uncordoned' k uncordon "$guarded_node"
+k delete deploy guarded >/dev/null
+k delete pdb guarded >/dev/null
+
 # --- Deployments: rollouts by apply, set image and edit; scale; history; undo. -----------
 deployment() {  # deployment IMAGE CHANGE_CAUSE
   cat <<EOF
