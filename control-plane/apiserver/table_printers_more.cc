@@ -150,6 +150,25 @@ std::vector<Printer> MorePrinters() {
                         p.value("globalDefault", false), Age(p, now),
                         StringOr(p.value("preemptionPolicy", Json()), "PreemptLowerPriority")});
                  }});
+  // upstream's printResourceQuota: "resource: used/hard, ..." in name order, limits.* apart.
+  out.push_back({"",
+                 "ResourceQuota",
+                 {Col("Name"), Col("Age"), Col("Request"), Col("Limit")},
+                 [](const Json& q, WallTime now) {
+                   std::string request, limit;
+                   static const Json kNone = Json::object();
+                   const Json& spec_hard = Lookup(q, {"spec", "hard"});
+                   const Json& hard = spec_hard.is_object() ? spec_hard : kNone;
+                   for (const auto& [resource, value] : hard.items()) {
+                     auto quantity = [&](const char* field) {
+                       return StringOr(Lookup(q, {"status", field, resource.c_str()}), "0");
+                     };
+                     std::string& column = resource.rfind("limits.", 0) == 0 ? limit : request;
+                     column += (column.empty() ? "" : ", ") + resource + ": " + quantity("used") +
+                               "/" + quantity("hard");
+                   }
+                   return Json::array({MetaString(q, "name"), Age(q, now), request, limit});
+                 }});
   out.push_back({"policy",
                  "PodDisruptionBudget",
                  {Col("Name"), Col("Min Available"), Col("Max Unavailable"),

@@ -23,6 +23,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       jobs_(api, client::resources::kJobs, "", {}),
       cron_jobs_(api, client::resources::kCronJobs, "", {}),
       disruption_budgets_(api, client::resources::kPodDisruptionBudgets, "", {}),
+      resource_quotas_(api, client::resources::kResourceQuotas, "", {}),
       stateful_sets_(api, client::resources::kStatefulSets, "", {}),
       services_(api, client::resources::kServices, "", {}),
       endpoints_(api, client::resources::kEndpoints, "", {}),
@@ -41,6 +42,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
   controllers_.push_back(std::make_unique<TtlAfterFinishedController>(api, clock, &jobs_));
   controllers_.push_back(
       std::make_unique<DisruptionController>(api, clock, &disruption_budgets_, &pods_));
+  controllers_.push_back(
+      std::make_unique<ResourceQuotaController>(api, clock, &resource_quotas_, &pods_));
   controllers_.push_back(std::make_unique<StatefulSetController>(api, clock, &stateful_sets_,
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
@@ -80,6 +83,7 @@ std::vector<client::Reflector*> ControllerManager::Informers() {
           &jobs_,
           &cron_jobs_,
           &disruption_budgets_,
+          &resource_quotas_,
           &stateful_sets_,
           &services_,
           &endpoints_,

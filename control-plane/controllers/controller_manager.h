@@ -18,6 +18,7 @@
 #include "control-plane/controllers/node_taint_controller.h"
 #include "control-plane/controllers/pod_gc_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
+#include "control-plane/controllers/resource_quota_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
 #include "control-plane/controllers/taint_eviction_controller.h"
 #include "control-plane/controllers/ttl_after_finished_controller.h"
@@ -51,6 +52,7 @@ class ControllerManager {
   api::k8s::client::Reflector jobs_;
   api::k8s::client::Reflector cron_jobs_;
   api::k8s::client::Reflector disruption_budgets_;
+  api::k8s::client::Reflector resource_quotas_;
   api::k8s::client::Reflector stateful_sets_;
   api::k8s::client::Reflector services_;
   api::k8s::client::Reflector endpoints_;

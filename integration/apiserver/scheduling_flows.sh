@@ -441,6 +441,18 @@ check "completes" contains 'condition met' k wait --for=condition=complete job/b
 check "and is deleted 2 s later, with its pods" eventually 20 bash -c \
   "! '$kubectl' get job brief 2>/dev/null && [[ -z \$('$kubectl' get pods -l job-name=brief -o name) ]]"
 
+# --- ResourceQuota usage, as kubectl get/describe quota show it. -----------------------------
+check "a quota" contains 'created' k create ns quota
+check "with hard limits" contains 'resourcequota/compute created' \
+  k create quota compute -n quota --hard=pods=10,requests.cpu=4,limits.memory=8Gi,configmaps=5
+check "two pods with requests and limits" contains 'created' \
+  k create deploy sized -n quota --image=127.0.0.1:5000/busybox:1.0 --replicas=2
+k set resources deploy sized -n quota --requests=cpu=250m --limits=memory=256Mi >/dev/null
+check "get quota shows what is used" eventually 20 matches \
+  '^compute +[0-9]+s +configmaps: 1/5, pods: 2/10, requests.cpu: 500m/4 +limits.memory: 512Mi/8Gi$' \
+  k get quota -n quota
+check "describe quota" matches '^requests.cpu +500m +4$' k describe quota compute -n quota
+
 # The CronJob made at the start has had its minute.
 check "the CronJob made a Job" eventually 75 contains 'Created job tick-' events_of tick
 check "which completed" eventually 30 contains 'Saw completed job: tick-' events_of tick

@@ -48,6 +48,7 @@ inline const Resource kControllerRevisions{"apps", "v1", "controllerrevisions", 
 inline const Resource kJobs{"batch", "v1", "jobs", true};
 inline const Resource kCronJobs{"batch", "v1", "cronjobs", true};
 inline const Resource kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets", true};
+inline const Resource kResourceQuotas{"", "v1", "resourcequotas", true};
 inline const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 inline const Resource kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims", true};
 }  // namespace resources

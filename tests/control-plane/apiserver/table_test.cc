@@ -94,6 +94,18 @@ TEST(NodeTable, StatusColumn) {
   EXPECT_EQ(status_of("True", true), "Ready,SchedulingDisabled");
 }
 
+// printResourceQuota: used/hard per resource in name order, limits.* in their own column.
+TEST(ResourceQuotaTable, RequestAndLimitColumns) {
+  Json quota =
+      Json::parse(R"({"metadata":{"name":"compute","creationTimestamp":"2026-12-01T11:00:00Z"},
+    "spec":{"hard":{"pods":"10","requests.cpu":"4","limits.memory":"16Gi"}},
+    "status":{"hard":{"pods":"10","requests.cpu":"4","limits.memory":"16Gi"},
+              "used":{"pods":"2","requests.cpu":"750m"}}})");
+  EXPECT_EQ(
+      CellsFor(Builtin("resourcequotas"), quota, kNow),
+      Json::array({"compute", "60m", "pods: 2/10, requests.cpu: 750m/4", "limits.memory: 0/16Gi"}));
+}
+
 TEST(HumanDuration, MatchesApimachinery) {
   using std::chrono::seconds;
   EXPECT_EQ(HumanDuration(seconds(5)), "5s");
