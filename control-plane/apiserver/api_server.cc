@@ -32,6 +32,15 @@ std::string DiscoveryVersionAsked(const std::string& accept) {
 
 }  // namespace
 
+void RespondSuccess(ResponseWriter& writer, int status) {
+  RespondJson(writer, status,
+              {{"kind", "Status"},
+               {"apiVersion", "v1"},
+               {"metadata", Json::object()},
+               {"status", "Success"},
+               {"code", status}});
+}
+
 void RespondJson(ResponseWriter& writer, int status, const Json& body) {
   writer.Respond(status, "application/json", body.dump() + "\n");
 }

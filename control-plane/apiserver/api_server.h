@@ -59,6 +59,8 @@ class ApiServer {
 // Writes `error` as a Status response.
 void RespondError(ResponseWriter& writer, const ApiError& error);
 void RespondJson(ResponseWriter& writer, int status, const Json& body);
+// A bare metav1.Status of Success (pods/binding and pods/eviction answer 201 with one).
+void RespondSuccess(ResponseWriter& writer, int status);
 // With a `Warning: 299 - "<text>"` header per warning, which kubectl prints as "Warning: <text>".
 void RespondJson(ResponseWriter& writer, int status, const Json& body,
                  const std::vector<std::string>& warnings);

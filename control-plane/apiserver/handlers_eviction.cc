@@ -93,12 +93,7 @@ void HandleEviction(const HandlerContext& c, const Json& body) {
   options.dry_run = DryRun(c.info);
   auto result = c.registry.Delete(c.resource, c.info.namespace_, c.info.name, options);
   if (!result) return RespondError(c.writer, result.error());
-  RespondJson(c.writer, 201,
-              {{"kind", "Status"},
-               {"apiVersion", "v1"},
-               {"metadata", Json::object()},
-               {"status", "Success"},
-               {"code", 201}});
+  RespondSuccess(c.writer, 201);
 }
 
 }  // namespace capstan::control_plane::apiserver::internal

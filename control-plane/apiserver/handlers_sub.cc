@@ -132,12 +132,7 @@ void HandleBinding(const HandlerContext& c) {
         return next;
       });
   if (!bound) return RespondError(c.writer, bound.error());
-  RespondJson(c.writer, 201,
-              {{"kind", "Status"},
-               {"apiVersion", "v1"},
-               {"metadata", Json::object()},
-               {"status", "Success"},
-               {"code", 201}});
+  RespondSuccess(c.writer, 201);
 }
 
 void HandleTokenRequest(const HandlerContext& c) {

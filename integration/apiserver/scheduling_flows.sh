@@ -52,6 +52,26 @@ events_of() {
 }
 image_of() { field "deploy/$1" '{.spec.template.spec.containers[0].image}'; }
 rollout() { timeout 60 "$kubectl" rollout status "$1" --timeout=50s; }
+# ending_template INDENT: the pod template of the Jobs here (runs on any fake node, then
+# ends with exit code 0), indented by INDENT spaces.
+ending_template() {
+  sed "s/^/$(printf '%*s' "$1" '')/" <<'EOF'
+template:
+  metadata:
+    annotations: {fake.capstan.dev/exit-code: "0"}
+  spec:
+    restartPolicy: Never
+    tolerations: [{operator: Exists}]
+    containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+EOF
+}
+# job_yaml NAME SPEC_LINE...: a Job with those spec fields and the ending template.
+job_yaml() {
+  printf 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: %s}\nspec:\n' "$1"
+  shift
+  for line in "$@"; do printf '  %s\n' "$line"; done
+  ending_template 2
+}
 
 echo "# kubectl $("$kubectl" version --client -o json 2>/dev/null | grep -m1 gitVersion)"
 check "the scheduler holds its lease" matches '^kube-scheduler +[^ ]+_[0-9a-f]{8} ' \
@@ -63,22 +83,11 @@ check "nodes Ready" eventually 20 bash -c \
   "[[ \$('$kubectl' get nodes --no-headers | grep -c ' Ready ') == 3 ]]"
 
 # A CronJob every minute, made first: its run is checked at the end.
-cat >"$tmp/cronjob.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: CronJob
-metadata: {name: tick}
-spec:
-  schedule: "* * * * *"
-  jobTemplate:
-    spec:
-      template:
-        metadata:
-          annotations: {fake.capstan.dev/exit-code: "0"}
-        spec:
-          restartPolicy: Never
-          tolerations: [{operator: Exists}]
-          containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
-EOF
+{
+  printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: tick}\nspec:\n'
+  printf '  schedule: "* * * * *"\n  jobTemplate:\n    spec:\n'
+  ending_template 6
+} >"$tmp/cronjob.yaml"
 check "apply a CronJob" contains 'cronjob.batch/tick created' k apply -f "$tmp/cronjob.yaml"
 check "get cronjob columns" matches '^tick +\* \* \* \* \* +<none> +False +0 +<none> ' k get cronjob tick
 
@@ -400,21 +409,7 @@ check "SuccessfulCreate events in order" bash -c \
 grep -qx 'create Pod db-0 in StatefulSet db successful|create Pod db-1 in StatefulSet db successful|create Pod db-2 in StatefulSet db successful|'"
 
 # --- Jobs. ---------------------------------------------------------------------------------
-cat >"$tmp/job.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: batch}
-spec:
-  completions: 3
-  parallelism: 2
-  template:
-    metadata:
-      annotations: {fake.capstan.dev/exit-code: "0"}
-    spec:
-      restartPolicy: Never
-      tolerations: [{operator: Exists}]
-      containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
-EOF
+job_yaml batch 'completions: 3' 'parallelism: 2' >"$tmp/job.yaml"
 check "apply a Job" contains 'job.batch/batch created' k apply -f "$tmp/job.yaml"
 check "it completes" contains 'condition met' k wait --for=condition=complete job/batch --timeout=60s
 check "COMPLETIONS 3/3" matches '^batch +Complete +3/3 ' k get job batch
@@ -422,20 +417,7 @@ check "three Completed pods" bash -c \
   "[[ \$('$kubectl' get pods -l job-name=batch --no-headers | grep -c Completed) == 3 ]]"
 check "Completed event" contains 'Job completed' events_of batch
 
-cat >"$tmp/brief.yaml" <<'EOF'
-apiVersion: batch/v1
-kind: Job
-metadata: {name: brief}
-spec:
-  ttlSecondsAfterFinished: 2
-  template:
-    metadata:
-      annotations: {fake.capstan.dev/exit-code: "0"}
-    spec:
-      restartPolicy: Never
-      tolerations: [{operator: Exists}]
-      containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
-EOF
+job_yaml brief 'ttlSecondsAfterFinished: 2' >"$tmp/brief.yaml"
 check "a Job with ttlSecondsAfterFinished" contains 'job.batch/brief created' k create -f "$tmp/brief.yaml"
 check "completes" contains 'condition met' k wait --for=condition=complete job/brief --timeout=60s
 check "and is deleted 2 s later, with its pods" eventually 20 bash -c \
