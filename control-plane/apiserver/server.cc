@@ -121,11 +121,15 @@ struct Server::Parts {
   std::unique_ptr<NamespaceCleaner> namespace_cleaner;
   std::unique_ptr<NamespaceDefaults> namespace_defaults;
   std::unique_ptr<CsrSigner> csr_signer;
+  // Each component gets a new client each time it starts leading: stopping one cancels its
+  // client's watches for good. The electors keep clients of their own.
   std::unique_ptr<api::k8s::client::RestApiClient> scheduler_client;
   std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<api::k8s::client::RestApiClient> scheduler_lease_client;
   std::unique_ptr<controllers::LeaderElector> scheduler_election;
   std::unique_ptr<api::k8s::client::RestApiClient> controllers_client;
   std::unique_ptr<controllers::ControllerManager> controllers;
+  std::unique_ptr<api::k8s::client::RestApiClient> controllers_lease_client;
   std::unique_ptr<controllers::LeaderElector> controllers_election;
   metrics::MetricsStore metrics;
   std::unique_ptr<metrics::Scraper> metrics_scraper;
@@ -303,14 +307,20 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       p->registry.get(), &p->resources, &p->authz,
       pki::CertAndKey{cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, &p->clock);
   p->csr_signer->Start();
+  pki::CertAndKey ca{cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem};
   if (options.scheduler) {
-    CAPSTAN_ASSIGN_OR_RETURN(p->scheduler_client,
-                             LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
-                                            "system:kube-scheduler"));
+    CAPSTAN_ASSIGN_OR_RETURN(p->scheduler_lease_client,
+                             LoopbackClient(ca, port, "system:kube-scheduler"));
     Parts* parts = p.get();
     p->scheduler_election = std::make_unique<controllers::LeaderElector>(
-        p->scheduler_client.get(), &p->clock, ElectionFor("kube-scheduler", options),
-        [parts] {
+        p->scheduler_lease_client.get(), &p->clock, ElectionFor("kube-scheduler", options),
+        [parts, ca, port] {
+          auto client = LoopbackClient(ca, port, "system:kube-scheduler");
+          if (!client) {
+            kLog.Error("no client for the scheduler", {{"error", client.error().message()}});
+            return;
+          }
+          parts->scheduler_client = std::move(*client);
           parts->scheduler =
               std::make_unique<scheduler::Scheduler>(parts->scheduler_client.get(), &parts->clock);
           parts->scheduler->Start();
@@ -318,19 +328,26 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         [parts] {
           if (parts->scheduler) parts->scheduler->Stop();
           parts->scheduler.reset();
+          parts->scheduler_client.reset();
         });
     p->scheduler_election->Start();
   }
   if (options.controllers) {
-    CAPSTAN_ASSIGN_OR_RETURN(p->controllers_client,
-                             LoopbackClient({cluster_pki.ca_cert_pem, cluster_pki.ca_key_pem}, port,
-                                            "system:kube-controller-manager"));
+    CAPSTAN_ASSIGN_OR_RETURN(p->controllers_lease_client,
+                             LoopbackClient(ca, port, "system:kube-controller-manager"));
     controllers::ControllerManagerOptions manager_options;
     manager_options.node_lifecycle.grace_period = options.node_monitor_grace_period;
     Parts* parts = p.get();
     p->controllers_election = std::make_unique<controllers::LeaderElector>(
-        p->controllers_client.get(), &p->clock, ElectionFor("kube-controller-manager", options),
-        [parts, manager_options] {
+        p->controllers_lease_client.get(), &p->clock,
+        ElectionFor("kube-controller-manager", options),
+        [parts, manager_options, ca, port] {
+          auto client = LoopbackClient(ca, port, "system:kube-controller-manager");
+          if (!client) {
+            kLog.Error("no client for the controllers", {{"error", client.error().message()}});
+            return;
+          }
+          parts->controllers_client = std::move(*client);
           parts->controllers = std::make_unique<controllers::ControllerManager>(
               parts->controllers_client.get(), &parts->clock, manager_options);
           parts->controllers->Start();
@@ -338,6 +355,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
         [parts] {
           if (parts->controllers) parts->controllers->Stop();
           parts->controllers.reset();
+          parts->controllers_client.reset();
         });
     p->controllers_election->Start();
   }
