@@ -28,7 +28,26 @@ bool IgnoresBudget(const Json& pod) {
   return phase == "Succeeded" || phase == "Failed" || phase == "Pending";
 }
 
-// Uses up one disruption of the budget selecting `pod`, if there is one.
+bool Ready(const Json& pod) {
+  const Json& conditions = Lookup(pod, {"status", "conditions"});
+  if (!conditions.is_array()) return false;
+  for (const auto& cond : conditions) {
+    if (cond.is_object() && StringOr(Lookup(cond, {"type"})) == "Ready") {
+      return StringOr(Lookup(cond, {"status"})) == "True";
+    }
+  }
+  return false;
+}
+
+int64_t IntAt(const Json& pdb, const char* field) {
+  const Json& v = Lookup(pdb, {"status", field});
+  return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+// Uses up one disruption of the budget selecting `pod`, if there is one. A pod that is not
+// Ready goes without using one when the budget is already met (unhealthyPodEvictionPolicy
+// IfHealthyBudget, the default) or always (AlwaysAllow), as upstream: a crash-looping pod
+// must not hold a drain back.
 ApiResult<void> TakeDisruption(const HandlerContext& c, const Json& pod) {
   auto budgets = c.resources.Find("policy", "v1", "poddisruptionbudgets");
   if (!budgets) return {};
@@ -56,16 +75,18 @@ ApiResult<void> TakeDisruption(const HandlerContext& c, const Json& pod) {
           return std::unexpected(TooManyRequests(fmt::format(
               "The disruption budget {} is still being processed by the server.", name)));
         }
-        const Json& allowed = Lookup(pdb, {"status", "disruptionsAllowed"});
-        int64_t left = allowed.is_number_integer() ? allowed.get<int64_t>() : 0;
+        if (!Ready(pod)) {
+          std::string policy = StringOr(Lookup(pdb, {"spec", "unhealthyPodEvictionPolicy"}));
+          if (policy == "AlwaysAllow" ||
+              IntAt(pdb, "currentHealthy") >= IntAt(pdb, "desiredHealthy")) {
+            return pdb;  // unchanged: nothing used up
+          }
+        }
+        int64_t left = IntAt(pdb, "disruptionsAllowed");
         if (left <= 0) {
-          auto count = [&](const char* field) {
-            const Json& v = Lookup(pdb, {"status", field});
-            return v.is_number_integer() ? v.get<int64_t>() : 0;
-          };
           return std::unexpected(TooManyRequests(
               fmt::format("The disruption budget {} needs {} healthy pods and has {} currently",
-                          name, count("desiredHealthy"), count("currentHealthy"))));
+                          name, IntAt(pdb, "desiredHealthy"), IntAt(pdb, "currentHealthy"))));
         }
         Json next = pdb;
         next["status"]["disruptionsAllowed"] = left - 1;

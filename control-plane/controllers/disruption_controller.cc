@@ -134,7 +134,7 @@ Status DisruptionController::Sync(const std::string& key) {
   for (const auto& c : Field(before, {"conditions"})) {
     if (StringOf(Field(c, {"type"})) == "DisruptionAllowed" &&
         StringOf(Field(c, {"status"})) == value) {
-      condition["lastTransitionTime"] = c["lastTransitionTime"];
+      condition["lastTransitionTime"] = Field(c, {"lastTransitionTime"});
     }
   }
   status["conditions"] = Json::array({condition});
@@ -143,7 +143,13 @@ Status DisruptionController::Sync(const std::string& key) {
                              std::chrono::milliseconds(100));
   }
   if (status == before) return Ok();
-  return PutStatus(api_, kPodDisruptionBudgets, pdb, status);
+  // Not PutStatus: its retry would write this status over an eviction that just used a
+  // disruption up. A conflict fails the sync; the retry counts again from fresh caches.
+  Json updated = pdb;
+  updated["status"] = status;
+  auto written = api_->Update(kPodDisruptionBudgets, ns, name, updated, "status");
+  if (!written && written.error().code() != Code::kNotFound) return Fail(written.error());
+  return Ok();
 }
 
 }  // namespace capstan::control_plane::controllers
