@@ -1,15 +1,23 @@
 #include "control-plane/scheduler/pod_affinity.h"
 
+#include <climits>
+
 namespace capstan::control_plane::scheduler {
 namespace {
 
 using Json = nlohmann::json;
 
+// A string member ("" when absent or of another type: never throws on hostile input).
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::optional<PodAffinityTerm> TermFrom(const Json& j, int32_t weight) {
   if (!j.is_object()) return std::nullopt;
   PodAffinityTerm t;
   t.weight = weight;
-  t.topology_key = j.value("topologyKey", "");
+  t.topology_key = Str(j, "topologyKey");
   if (t.topology_key.empty()) return std::nullopt;
   auto selector = api::k8s::LabelSelector::FromJson(j.value("labelSelector", Json()));
   if (!selector) return std::nullopt;
@@ -32,8 +40,13 @@ void ReadTerms(const std::string& text, std::vector<PodAffinityTerm>& required,
     if (auto t = TermFrom(term, 0)) required.push_back(std::move(*t));
   }
   for (const auto& p : j.value("preferredDuringSchedulingIgnoredDuringExecution", Json::array())) {
-    if (!p.is_object() || !p.value("weight", Json()).is_number_integer()) continue;
-    if (auto t = TermFrom(p.value("podAffinityTerm", Json()), p["weight"].get<int32_t>())) {
+    if (!p.is_object()) continue;
+    const Json& weight = p.value("weight", Json());
+    if (!weight.is_number_integer() || weight.get<int64_t>() < -100 ||
+        weight.get<int64_t>() > 100) {
+      continue;
+    }
+    if (auto t = TermFrom(p.value("podAffinityTerm", Json()), weight.get<int32_t>())) {
       preferred.push_back(std::move(*t));
     }
   }
@@ -65,9 +78,13 @@ std::vector<TopologySpreadConstraint> SpreadConstraintsOf(const api::k8s::Pod& p
   for (const auto& c : j) {
     if (!c.is_object()) continue;
     TopologySpreadConstraint t;
-    t.max_skew = c.value("maxSkew", Json(1)).is_number_integer() ? c["maxSkew"].get<int32_t>() : 1;
-    t.topology_key = c.value("topologyKey", "");
-    t.do_not_schedule = c.value("whenUnsatisfiable", "DoNotSchedule") != "ScheduleAnyway";
+    const Json& skew = c.value("maxSkew", Json(1));
+    t.max_skew =
+        skew.is_number_integer() && skew.get<int64_t>() > 0 && skew.get<int64_t>() <= INT32_MAX
+            ? skew.get<int32_t>()
+            : 0;  // invalid: left out below
+    t.topology_key = Str(c, "topologyKey");
+    t.do_not_schedule = Str(c, "whenUnsatisfiable") != "ScheduleAnyway";
     auto selector = api::k8s::LabelSelector::FromJson(c.value("labelSelector", Json()));
     if (t.topology_key.empty() || t.max_skew <= 0 || !selector) continue;
     t.selector = *selector;

@@ -63,17 +63,26 @@ class InterPodAffinity : public Plugin {
             s.existing_anti.insert({t.topology_key, *value});
           }
         }
-        auto mark = [&](const std::vector<PodAffinityTerm>& terms,
-                        std::vector<std::set<std::string>>& values, bool affinity) {
-          for (size_t i = 0; i < terms.size(); ++i) {
-            const std::string* value = LabelOf(node, terms[i].topology_key);
-            if (!value || !terms[i].Selects(ns, placed.ns, placed.labels)) continue;
-            values[i].insert(*value);
-            s.any_affinity_match |= affinity;
+        // Affinity: as upstream, a placed pod counts for the terms only if it matches all
+        // of them. Anti-affinity: each term on its own.
+        const auto& affinity = s.terms.required_affinity;
+        bool matches_all =
+            !affinity.empty() && std::all_of(affinity.begin(), affinity.end(), [&](const auto& t) {
+              return t.Selects(ns, placed.ns, placed.labels);
+            });
+        for (size_t i = 0; matches_all && i < affinity.size(); ++i) {
+          const std::string* value = LabelOf(node, affinity[i].topology_key);
+          if (!value) continue;
+          s.affinity_values[i].insert(*value);
+          s.any_affinity_match = true;
+        }
+        const auto& anti = s.terms.required_anti_affinity;
+        for (size_t i = 0; i < anti.size(); ++i) {
+          const std::string* value = LabelOf(node, anti[i].topology_key);
+          if (value && anti[i].Selects(ns, placed.ns, placed.labels)) {
+            s.anti_values[i].insert(*value);
           }
-        };
-        mark(s.terms.required_affinity, s.affinity_values, true);
-        mark(s.terms.required_anti_affinity, s.anti_values, false);
+        }
         for (int sign : {1, -1}) {
           for (const auto& t :
                sign > 0 ? s.terms.preferred_affinity : s.terms.preferred_anti_affinity) {
@@ -155,6 +164,7 @@ class PodTopologySpread : public Plugin {
         }
         int64_t& n = counted.counts[*value];
         for (const auto& [key, placed] : node.pods) {
+          if (placed.terminating) continue;  // as upstream: going pods do not count
           if (placed.ns == pod.metadata.namespace_ && constraint.selector.Matches(placed.labels)) {
             ++n;
           }

@@ -72,6 +72,19 @@ bool SpecOrMetaChanged(Json old_pod, Json pod) {
 
 bool Deleting(const Json& pod) { return Meta(pod).contains("deletionTimestamp"); }
 
+bool SameLabels(const api::k8s::StringMap& counted, const Json& pod) {
+  auto labels = Meta(pod).find("labels");
+  if (labels == Meta(pod).end() || !labels->is_object()) return counted.empty();
+  if (labels->size() != counted.size()) return false;
+  for (const auto& [k, v] : labels->items()) {
+    auto it = counted.find(k);
+    if (it == counted.end() || !v.is_string() || v.get_ref<const std::string&>() != it->second) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string name)
@@ -194,8 +207,13 @@ void Scheduler::Recount(const Json& pod) {
   }
   bool counts = !node.empty() && !Terminal(pod);
   auto it = counted_.find(key);
-  // A bound pod's requests do not change: only its node or its end matter.
-  if (it != counted_.end() && counts && it->second.node == node) return;
+  // A bound pod's requests do not change: its node, its end, its labels (for affinity and
+  // spreading) and its deletion do.
+  if (it != counted_.end() && counts && it->second.node == node &&
+      it->second.usage.placed.terminating == Deleting(pod) &&
+      SameLabels(it->second.usage.placed.labels, pod)) {
+    return;
+  }
   if (it != counted_.end()) Uncount(key);
   if (!counts) return;
   const auto* decoded = Decoded(pod);

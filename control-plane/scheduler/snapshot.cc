@@ -35,7 +35,8 @@ PodUsage UsageOf(const api::k8s::Pod& pod) {
   PodUsage usage;
   usage.key = pod.metadata.namespace_ + "/" + pod.metadata.name;
   usage.placed = {pod.metadata.namespace_, pod.metadata.labels,
-                  AffinityTermsOf(pod).required_anti_affinity};
+                  AffinityTermsOf(pod).required_anti_affinity,
+                  pod.metadata.deletion_timestamp.has_value()};
   for (const auto& [name, q] : sched::PodRequests(pod)) {
     usage.requested[name] += sched::ResourceAmount(name, q);
   }

@@ -24,6 +24,7 @@ struct PlacedPod {
   std::string ns;
   api::k8s::StringMap labels;
   std::vector<PodAffinityTerm> required_anti_affinity;  // it keeps others away too
+  bool terminating = false;                             // has a deletionTimestamp
 };
 
 struct NodeState {
