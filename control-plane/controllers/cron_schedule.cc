@@ -61,7 +61,7 @@ Result<int> Number(std::string_view text, const Bounds& b) {
 // One field into a bit set over [0, max]; `star` tells whether it was "*" or "?".
 Status ParseField(std::string_view field, const Bounds& b, std::vector<bool>& bits, bool& star) {
   bits.assign(static_cast<size_t>(b.max) + 1, false);
-  star = field == "*" || field == "?";
+  star = false;  // set below when a part spans the whole range from "*" ("*/2" too, as robfig)
   for (auto part : Split(field, ',')) {
     auto slash = Split(part, '/');
     if (slash.size() > 2) return Fail(Code::kInvalidArgument, "too many slashes: {}", part);
@@ -75,6 +75,7 @@ Status ParseField(std::string_view field, const Bounds& b, std::vector<bool>& bi
     if (range == "*" || range == "?") {
       low = b.min;
       high = b.max;
+      star = true;
     } else {
       auto dash = Split(range, '-');
       if (dash.size() > 2) return Fail(Code::kInvalidArgument, "too many hyphens: {}", range);

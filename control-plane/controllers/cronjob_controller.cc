@@ -1,6 +1,8 @@
 #include "control-plane/controllers/cronjob_controller.h"
 
 #include <algorithm>
+#include <climits>
+#include <ctime>
 #include <set>
 
 #include "api/k8s/meta.h"
@@ -28,6 +30,16 @@ std::string FinishedAs(const Json& job) {
     }
   }
   return "";
+}
+
+// Go's time.RFC1123Z in UTC, as upstream's MissSchedule event writes it.
+std::string Rfc1123z(WallTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
 }
 
 WallTime TimeOf(const Json& v, WallTime fallback) {
@@ -177,6 +189,15 @@ Status CronJobController::Sync(const std::string& key) {
   // The latest scheduled time that has come and not been run.
   WallTime created = TimeOf(Field(cron_job, {"metadata", "creationTimestamp"}), now);
   WallTime since = TimeOf(status["lastScheduleTime"], created);
+  // Times older than the starting deadline cannot run: the walk starts at the deadline, as
+  // upstream's does (and a missed one is reported once, not at every sync).
+  const Json& deadline = Field(cron_job, {"spec", "startingDeadlineSeconds"});
+  std::optional<std::chrono::seconds> deadline_seconds;
+  if (deadline.is_number_integer()) {
+    deadline_seconds =
+        std::chrono::seconds(std::clamp<int64_t>(deadline.get<int64_t>(), 0, INT32_MAX));
+    since = std::max(since, now - *deadline_seconds);
+  }
   std::optional<WallTime> due;
   int64_t missed = 0;
   // Walks the missed times (a minute schedule idle for a year is half a million steps).
@@ -199,11 +220,9 @@ Status CronJobController::Sync(const std::string& key) {
     requeue();
     return write_status();
   }
-  const Json& deadline = Field(cron_job, {"spec", "startingDeadlineSeconds"});
-  if (deadline.is_number_integer() && *due + std::chrono::seconds(deadline.get<int64_t>()) < now) {
-    events_.Record(
-        cron_job, "Warning", "MissSchedule",
-        fmt::format("Missed scheduled time to start a job: {}", api::k8s::FormatTime(*due)));
+  if (deadline_seconds && *due + *deadline_seconds < now) {
+    events_.Record(cron_job, "Warning", "MissSchedule",
+                   fmt::format("Missed scheduled time to start a job: {}", Rfc1123z(*due)));
     requeue();
     return write_status();
   }

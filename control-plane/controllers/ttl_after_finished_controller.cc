@@ -1,5 +1,8 @@
 #include "control-plane/controllers/ttl_after_finished_controller.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "api/k8s/meta.h"
 #include "common/log.h"
 #include "control-plane/controllers/pod_util.h"
@@ -44,7 +47,9 @@ Status TtlAfterFinishedController::Sync(const std::string& key) {
   if (!ttl.is_number_integer()) return Ok();
   auto finished = FinishedAt(*job);
   if (!finished) return Ok();  // its end will bring it back here
-  WallTime expires = *finished + std::chrono::seconds(std::max<int64_t>(0, ttl.get<int64_t>()));
+  // Clamped to int32, as validation bounds it: a huge value must not wrap into the past.
+  int64_t seconds = std::clamp<int64_t>(ttl.get<int64_t>(), 0, INT32_MAX);
+  WallTime expires = *finished + std::chrono::seconds(seconds);
   WallTime now = clock_->Now();
   if (expires > now) {
     queue_.AddAfter(key, std::chrono::duration_cast<std::chrono::milliseconds>(expires - now) +
