@@ -406,7 +406,8 @@ struct PodStatus {
   std::optional<WallTime> start_time;
   std::vector<ContainerStatus> init_container_statuses;
   std::vector<ContainerStatus> container_statuses;
-  std::string qos_class;  // Guaranteed, Burstable, BestEffort
+  std::string qos_class;            // Guaranteed, Burstable, BestEffort
+  std::string nominated_node_name;  // where preemption made room for it
 };
 
 struct Pod {

@@ -146,6 +146,7 @@ Result<PodStatus> DecodePodStatus(const Json& j, const std::string& path) {
   s.pod_ip = r.String("podIP");
   s.pod_ips = r.List<PodIP>("podIPs", DecodePodIP);
   s.start_time = r.Time("startTime");
+  s.nominated_node_name = r.String("nominatedNodeName");
   s.init_container_statuses =
       r.List<ContainerStatus>("initContainerStatuses", DecodeContainerStatus);
   s.container_statuses = r.List<ContainerStatus>("containerStatuses", DecodeContainerStatus);
@@ -187,6 +188,7 @@ Json EncodePodStatus(const PodStatus& s) {
     j["podIPs"] = ips(s.pod_ips);
   }
   PutTime(j, "startTime", s.start_time);
+  PutString(j, "nominatedNodeName", s.nominated_node_name);
   auto statuses = [](const std::vector<ContainerStatus>& v) {
     Json a = Json::array();
     for (const auto& cs : v) {

@@ -155,6 +155,7 @@ std::vector<Json> BootstrapClusterRoles() {
                       "persistentvolumeclaims", "replicationcontrollers"},
                      kRead),
                 Rule({""}, {"pods/binding", "bindings"}, {"create"}),
+                Rule({""}, {"pods"}, {"delete"}),  // preemption's victims
                 Rule({""}, {"pods/status"}, {"patch", "update"}),
                 Rule({""}, {"events"}, {"create", "patch", "update"}),
                 Rule({"events.k8s.io"}, {"events"}, {"create", "patch", "update"}),

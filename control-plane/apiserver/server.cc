@@ -19,6 +19,7 @@
 #include "control-plane/apiserver/namespace_cleaner.h"
 #include "control-plane/apiserver/namespace_defaults.h"
 #include "control-plane/apiserver/node_authorizer.h"
+#include "control-plane/apiserver/priority_admission.h"
 #include "control-plane/apiserver/rbac.h"
 #include "control-plane/apiserver/service_account_admission.h"
 #include "control-plane/apiserver/service_account_tokens.h"
@@ -191,7 +192,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     p->registry->SetCreateAdmission(
         [addresses, store](const ResourceInfo& r, Json& obj) -> ApiResult<void> {
           if (r.group.empty() && r.kind == "Service") return addresses->Allocate(obj);
-          if (r.group.empty() && r.kind == "Pod") return AdmitServiceAccount(store, obj);
+          if (r.group.empty() && r.kind == "Pod") {
+            if (auto priority = AdmitPodPriority(store, obj); !priority) return priority;
+            return AdmitServiceAccount(store, obj);
+          }
+          if (r.group == "scheduling.k8s.io" && r.kind == "PriorityClass") {
+            return AdmitPriorityClass(store, obj);
+          }
           return {};
         });
   }
@@ -236,6 +243,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   for (auto& binding : BootstrapClusterRoleBindings()) {
     CAPSTAN_TRY(Ensure(*p->registry, p->resources, "clusterrolebindings",
                        "rbac.authorization.k8s.io", "", std::move(binding)));
+  }
+  for (auto& pc : SystemPriorityClasses()) {
+    CAPSTAN_TRY(Ensure(*p->registry, p->resources, "priorityclasses", "scheduling.k8s.io", "",
+                       std::move(pc)));
   }
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     CAPSTAN_TRY(Ensure(*p->registry, p->resources, "serviceaccounts", "", ns,

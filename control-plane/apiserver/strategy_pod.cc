@@ -1,5 +1,5 @@
 // Pods: defaults (SetDefaults_PodSpec, _Container, _Probe, _Volume and the admission
-// plugins that always run: ServiceAccount's name, Priority, DefaultTolerationSeconds),
+// plugins that always run: ServiceAccount's name, DefaultTolerationSeconds),
 // validation, graceful deletion and the selectable fields.
 
 #include <fmt/format.h>
@@ -210,8 +210,6 @@ void PodStrategy::PrepareForCreate(Json& obj) const {
   if (spec.is_object()) {
     SetIfAbsent(spec, "serviceAccountName", "default");
     spec["serviceAccount"] = spec["serviceAccountName"];
-    SetIfAbsent(spec, "priority", 0);
-    SetIfAbsent(spec, "preemptionPolicy", "PreemptLowerPriority");
     // DefaultTolerationSeconds: pods ride out a short node outage.
     if (!spec.contains("tolerations") || !spec["tolerations"].is_array()) {
       spec["tolerations"] = Json::array();

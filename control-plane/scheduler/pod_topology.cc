@@ -56,7 +56,8 @@ class InterPodAffinity : public Plugin {
         s.terms.required_affinity.begin(), s.terms.required_affinity.end(),
         [&](const PodAffinityTerm& t) { return t.Selects(ns, ns, pod.metadata.labels); });
     for (const auto& node : snapshot.nodes()) {
-      for (const auto& [key, placed] : node.pods) {
+      for (const auto& [key, usage] : node.pods) {
+        const PlacedPod& placed = usage.placed;
         for (const auto& t : placed.required_anti_affinity) {
           const std::string* value = LabelOf(node, t.topology_key);
           if (value && t.Selects(placed.ns, ns, pod.metadata.labels)) {
@@ -163,7 +164,8 @@ class PodTopologySpread : public Plugin {
           continue;
         }
         int64_t& n = counted.counts[*value];
-        for (const auto& [key, placed] : node.pods) {
+        for (const auto& [key, usage] : node.pods) {
+          const PlacedPod& placed = usage.placed;
           if (placed.terminating) continue;  // as upstream: going pods do not count
           if (placed.ns == pod.metadata.namespace_ && constraint.selector.Matches(placed.labels)) {
             ++n;

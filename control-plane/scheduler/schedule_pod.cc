@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 namespace capstan::control_plane::scheduler {
@@ -17,47 +18,75 @@ std::string Histogram(const std::map<std::string, int>& counts) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-// What the preemption step would say. capstan does not preempt yet: a node refused for a
-// reason eviction could cure finds no victims; any other is not helped by preemption.
-std::string PreemptionMessage(const api::k8s::Pod& pod, size_t nodes, int resolvable) {
-  if (pod.spec.preemption_policy == "Never") {
-    return "preemption: not eligible due to preemptionPolicy=Never.";
+// The node with the pods nominated to it that come before `pod` counted in (a copy, only
+// when there are any).
+const NodeState& WithNominated(const api::k8s::Pod& pod, const NodeState& node,
+                               const NominatedPods& nominated, std::deque<NodeState>& copies) {
+  auto it = nominated.find(node.info.name);
+  if (it == nominated.end()) return node;
+  std::string self = pod.metadata.namespace_ + "/" + pod.metadata.name;
+  NodeState* copy = nullptr;
+  for (const auto& usage : it->second) {
+    if (usage.key == self || usage.placed.priority < pod.spec.priority.value_or(0)) continue;
+    if (!copy) copy = &copies.emplace_back(node);
+    AddToNode(*copy, usage);
   }
-  std::map<std::string, int> counts;
-  if (resolvable > 0) counts["No preemption victims found for incoming pod"] = resolvable;
-  int unresolvable = static_cast<int>(nodes) - resolvable;
-  if (unresolvable > 0) counts["Preemption is not helpful for scheduling"] = unresolvable;
-  return fmt::format("preemption: 0/{} nodes are available: {}.", nodes, Histogram(counts));
+  return copy ? *copy : node;
 }
 
 }  // namespace
 
 ScheduleResult SchedulePod(const api::k8s::Pod& pod, const Snapshot& snapshot,
-                           const std::vector<std::unique_ptr<Plugin>>& plugins, std::mt19937& rng) {
+                           const std::vector<std::unique_ptr<Plugin>>& plugins, std::mt19937& rng,
+                           const NominatedPods& nominated,
+                           const std::vector<DisruptionBudget>& budgets) {
   const auto& nodes = snapshot.nodes();
-  if (nodes.empty()) return {"", "no nodes available to schedule pods"};
+  if (nodes.empty()) return {"", "no nodes available to schedule pods", {}};
   CycleState state;
   for (const auto& p : plugins) p->PreFilter(pod, snapshot, state);
-  std::vector<const NodeState*> feasible;
-  std::map<std::string, int> reasons;
-  int resolvable = 0;
-  for (const auto& node : nodes) {
+  std::deque<NodeState> copies;  // nodes with nominated pods counted in
+  auto filter = [&](const NodeState& node) {
     std::optional<FilterFailure> failure;
     for (const auto& p : plugins) {
       if ((failure = p->Filter(pod, node, state))) break;
     }
+    return failure;
+  };
+  // The node preemption made room on is tried first, and taken if the pod fits there.
+  if (!pod.status.nominated_node_name.empty()) {
+    for (const auto& node : nodes) {
+      if (node.info.name == pod.status.nominated_node_name &&
+          !filter(WithNominated(pod, node, nominated, copies))) {
+        return {node.info.name, "", {}};
+      }
+    }
+  }
+  std::vector<const NodeState*> feasible;
+  std::vector<const NodeState*> resolvable;  // refused for a reason eviction could cure
+  std::map<std::string, int> reasons;
+  for (const auto& node : nodes) {
+    const NodeState& view = WithNominated(pod, node, nominated, copies);
+    auto failure = filter(view);
     if (!failure) {
-      feasible.push_back(&node);
+      feasible.push_back(&view);
       continue;
     }
     for (const auto& r : failure->reasons) ++reasons[r];
-    if (!failure->unresolvable) ++resolvable;
+    if (!failure->unresolvable) resolvable.push_back(&view);
   }
   if (feasible.empty()) {
-    return {"", fmt::format("0/{} nodes are available: {}. {}", nodes.size(), Histogram(reasons),
-                            PreemptionMessage(pod, nodes.size(), resolvable))};
+    ScheduleResult result;
+    result.message = fmt::format("0/{} nodes are available: {}.", nodes.size(), Histogram(reasons));
+    // Upstream's PostFilter: a plan leaves the message as it is; no plan says why.
+    std::string ineligible = PreemptionIneligibility(pod, snapshot);
+    if (ineligible.empty()) {
+      result.preemption = FindPreemption(pod, nodes.size(), plugins, state, resolvable, budgets);
+    }
+    std::string why = ineligible.empty() ? result.preemption.message : ineligible;
+    if (!why.empty()) result.message += " " + why;
+    return result;
   }
-  if (feasible.size() == 1) return {feasible[0]->info.name, ""};
+  if (feasible.size() == 1) return {feasible[0]->info.name, "", {}};
 
   std::vector<int64_t> total(feasible.size(), 0);
   for (const auto& p : plugins) {
@@ -79,7 +108,7 @@ ScheduleResult SchedulePod(const api::k8s::Pod& pod, const Snapshot& snapshot,
       best = i;
     }
   }
-  return {feasible[best]->info.name, ""};
+  return {feasible[best]->info.name, "", {}};
 }
 
 }  // namespace capstan::control_plane::scheduler

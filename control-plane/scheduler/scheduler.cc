@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/k8s/codec.h"
+#include "api/k8s/labels.h"
 #include "api/k8s/meta.h"
 #include "common/log.h"
 #include "control-plane/scheduler/schedule_pod.h"
@@ -95,7 +96,8 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
       queue_(clock),
       events_(api, clock, name_),
       pods_(api, client::resources::kPods, "", {}),
-      nodes_(api, client::resources::kNodes, "", {}) {
+      nodes_(api, client::resources::kNodes, "", {}),
+      budgets_(api, client::resources::kPodDisruptionBudgets, "", {}) {
   // A new node, or a node whose labels, taints, cordon or allocatable changed, may let a
   // waiting pod fit; its heartbeats do not.
   auto set_node = [this](const Json& node) {
@@ -131,6 +133,7 @@ Scheduler::~Scheduler() { Stop(); }
 void Scheduler::Start() {
   pods_.Start();
   nodes_.Start();
+  budgets_.Start();
   thread_ = std::thread([this] {
     while (auto key = queue_.Pop()) {
       try {
@@ -149,6 +152,7 @@ void Scheduler::Stop() {
   queue_.Close();
   pods_.Stop();
   nodes_.Stop();
+  budgets_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -161,6 +165,7 @@ void Scheduler::OnPodAdd(const Json& pod) {
   {
     std::lock_guard lock(mu_);
     Recount(pod);
+    TrackNomination(pod);
   }
   if (!NodeNameOf(pod).empty()) return;
   if (!Responsible(pod) || Terminal(pod) || Deleting(pod)) return;
@@ -179,6 +184,7 @@ void Scheduler::OnPodUpdate(const Json& old_pod, const Json& pod) {
   {
     std::lock_guard lock(mu_);
     Recount(pod);
+    TrackNomination(pod);
   }
   bool was_assigned = !NodeNameOf(old_pod).empty();
   bool assigned = !NodeNameOf(pod).empty();
@@ -231,13 +237,51 @@ void Scheduler::Uncount(const std::string& key) {
   counted_.erase(it);
 }
 
+void Scheduler::TrackNomination(const Json& pod) {
+  std::string key = KeyOf(pod);
+  std::string node;
+  if (auto status = pod.find("status"); status != pod.end() && status->is_object()) {
+    if (auto n = status->find("nominatedNodeName"); n != status->end() && n->is_string()) {
+      node = n->get<std::string>();
+    }
+  }
+  bool waiting = NodeNameOf(pod).empty() && !assumed_.count(key) && !Terminal(pod) &&
+                 !Deleting(pod) && Responsible(pod);
+  if (node.empty() || !waiting) {
+    nominated_.erase(key);
+    return;
+  }
+  if (auto it = nominated_.find(key); it != nominated_.end() && it->second.first == node) return;
+  if (const auto* decoded = Decoded(pod)) nominated_[key] = {node, UsageOf(*decoded)};
+}
+
+std::vector<DisruptionBudget> Scheduler::Budgets() const {
+  std::vector<DisruptionBudget> out;
+  budgets_.ForEach([&](const Json& pdb) {
+    auto spec = pdb.find("spec");
+    if (spec == pdb.end() || !spec->is_object()) return;
+    auto selector = api::k8s::LabelSelector::FromJson(spec->value("selector", Json()));
+    if (!selector) return;
+    int32_t allowed = 0;
+    if (auto status = pdb.find("status"); status != pdb.end() && status->is_object()) {
+      if (auto a = status->find("disruptionsAllowed");
+          a != status->end() && a->is_number_integer()) {
+        allowed = a->get<int32_t>();
+      }
+    }
+    out.push_back({Meta(pdb).value("namespace", ""), std::move(*selector), allowed});
+  });
+  return out;
+}
+
 void Scheduler::OnPodDelete(const Json& pod) {
   std::string key = KeyOf(pod);
   queue_.Delete(key);
   bool held_a_node = !NodeNameOf(pod).empty();
   {
     std::lock_guard lock(mu_);
-    held_a_node = assumed_.erase(key) > 0 || held_a_node;  // bound by us, not seen so yet
+    held_a_node = assumed_.erase(key) > 0 || held_a_node;    // bound by us, not seen so yet
+    held_a_node = nominated_.erase(key) > 0 || held_a_node;  // room kept for it is free
     Uncount(key);
     decoded_.erase(key);
   }
@@ -277,6 +321,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
   }
   api::k8s::Pod pod;
   ScheduleResult result;
+  auto budgets = Budgets();
   {
     // The informers wait while a cycle reads the cache.
     std::lock_guard lock(mu_);
@@ -286,8 +331,20 @@ void Scheduler::ScheduleOne(const std::string& key) {
       return;
     }
     pod = *decoded;
-    result = SchedulePod(pod, cache_, plugins_, rng_);
+    // Our own nomination counts before the informer shows it.
+    if (auto it = nominated_.find(key); it != nominated_.end()) {
+      pod.status.nominated_node_name = it->second.first;
+    }
+    NominatedPods nominated;
+    for (const auto& [other, where] : nominated_) {
+      if (other != key) nominated[where.first].push_back(where.second);
+    }
+    result = SchedulePod(pod, cache_, plugins_, rng_, nominated, budgets);
+    if (!result.preemption.node.empty()) {
+      nominated_[key] = {result.preemption.node, UsageOf(pod)};
+    }
     if (!result.node.empty()) {
+      nominated_.erase(key);
       // Counted from now on, before the informer shows the binding.
       assumed_[key] = result.node;
       Uncount(key);
@@ -298,7 +355,8 @@ void Scheduler::ScheduleOne(const std::string& key) {
   }
   if (result.node.empty()) {
     kLog.Info("unable to schedule pod", {{"pod", key}, {"reason", result.message}});
-    RecordFailure(pod, result.message);
+    if (!result.preemption.node.empty()) Preempt(pod, result.preemption);
+    RecordFailure(pod, result.message, result.preemption.node);
     queue_.Done(key, SchedulingQueue::Outcome::kUnschedulable);
     return;
   }
@@ -337,7 +395,59 @@ Status Scheduler::Bind(const api::k8s::Pod& pod, const std::string& node) {
   return Ok();
 }
 
-void Scheduler::RecordFailure(const api::k8s::Pod& pod, const std::string& message) {
+void Scheduler::Preempt(const api::k8s::Pod& pod, const PreemptionPlan& plan) {
+  for (size_t i = 0; i < plan.victims.size(); ++i) {
+    const std::string& victim = plan.victims[i];
+    auto slash = victim.find('/');
+    std::string ns = victim.substr(0, slash), name = victim.substr(slash + 1);
+    // DisruptionTarget, so the pod's owner and `describe` can tell why it went.
+    Json condition = {{"type", "DisruptionTarget"},
+                      {"status", "True"},
+                      {"reason", "PreemptionByScheduler"},
+                      {"message", name_ + ": preempting to accommodate a higher priority pod"},
+                      {"lastTransitionTime", api::k8s::FormatTime(clock_->Now())}};
+    auto marked = api_->Patch(client::resources::kPods, ns, name, client::PatchType::kStrategic,
+                              {{"status", {{"conditions", Json::array({condition})}}}}, "status");
+    if (!marked && marked.error().code() == Code::kNotFound) continue;  // gone already
+    auto deleted = api_->Delete(client::resources::kPods, ns, name);
+    if (!deleted && deleted.error().code() != Code::kNotFound) {
+      kLog.Warn("preempting pod", {{"pod", victim}, {"error", deleted.error().message()}});
+      continue;
+    }
+    kLog.Info("preempted pod", {{"preemptor", pod.metadata.namespace_ + "/" + pod.metadata.name},
+                                {"victim", victim},
+                                {"node", plan.node}});
+    events_.Record(
+        {{"apiVersion", "v1"},
+         {"kind", "Pod"},
+         {"metadata", {{"name", name}, {"namespace", ns}, {"uid", plan.victim_uids[i]}}}},
+        "Normal", "Preempted",
+        fmt::format("Preempted by pod {} on node {}", pod.metadata.uid, plan.node));
+  }
+  // Lower-priority pods nominated to the node may no longer fit there: they look again.
+  std::vector<std::string> displaced;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, where] : nominated_) {
+      if (where.first == plan.node &&
+          where.second.placed.priority < pod.spec.priority.value_or(0)) {
+        displaced.push_back(key);
+      }
+    }
+  }
+  for (const auto& key : displaced) {
+    auto slash = key.find('/');
+    auto cleared = api_->Patch(client::resources::kPods, key.substr(0, slash),
+                               key.substr(slash + 1), client::PatchType::kMerge,
+                               {{"status", {{"nominatedNodeName", nullptr}}}}, "status");
+    if (!cleared) {
+      kLog.Warn("clearing nomination", {{"pod", key}, {"error", cleared.error().message()}});
+    }
+  }
+}
+
+void Scheduler::RecordFailure(const api::k8s::Pod& pod, const std::string& message,
+                              const std::string& nominate) {
   Event(pod, "Warning", "FailedScheduling", message);
   // PodScheduled=False with the same words, as `kubectl describe pod` shows under Conditions.
   auto current = pods_.Get(pod.metadata.namespace_, pod.metadata.name);
@@ -350,7 +460,10 @@ void Scheduler::RecordFailure(const api::k8s::Pod& pod, const std::string& messa
   for (const auto& c : existing) {
     if (!c.is_object()) continue;
     if (c.value("type", "") == "PodScheduled") {
-      if (c.value("status", "") == "False" && c.value("message", "") == message) return;
+      if (c.value("status", "") == "False" && c.value("message", "") == message &&
+          nominate.empty()) {
+        return;
+      }
       continue;
     }
     conditions.push_back(c);
@@ -361,9 +474,10 @@ void Scheduler::RecordFailure(const api::k8s::Pod& pod, const std::string& messa
                         {"message", message},
                         {"lastProbeTime", nullptr},
                         {"lastTransitionTime", api::k8s::FormatTime(clock_->Now())}});
-  auto patched =
-      api_->Patch(client::resources::kPods, pod.metadata.namespace_, pod.metadata.name,
-                  client::PatchType::kMerge, {{"status", {{"conditions", conditions}}}}, "status");
+  Json status = {{"conditions", conditions}};
+  if (!nominate.empty()) status["nominatedNodeName"] = nominate;
+  auto patched = api_->Patch(client::resources::kPods, pod.metadata.namespace_, pod.metadata.name,
+                             client::PatchType::kMerge, {{"status", status}}, "status");
   if (!patched) {
     kLog.Warn("updating PodScheduled",
               {{"pod", pod.metadata.name}, {"error", patched.error().message()}});

@@ -17,6 +17,7 @@
 #include "api/k8s/client/event_recorder.h"
 #include "api/k8s/client/reflector.h"
 #include "control-plane/scheduler/plugins.h"
+#include "control-plane/scheduler/preemption.h"
 #include "control-plane/scheduler/scheduling_queue.h"
 
 namespace capstan::control_plane::scheduler {
@@ -35,6 +36,7 @@ class Scheduler {
   // For tests that drive it by hand: the informers (no thread of their own) ...
   api::k8s::client::Reflector& pod_informer() { return pods_; }
   api::k8s::client::Reflector& node_informer() { return nodes_; }
+  api::k8s::client::Reflector& budget_informer() { return budgets_; }
   SchedulingQueue& queue() { return queue_; }
   // ... and one attempt at the next ready pod; false when none was ready.
   bool ScheduleNext();
@@ -51,8 +53,17 @@ class Scheduler {
   // counted on its node). Under mu_.
   void Recount(const Json& pod);
   void Uncount(const std::string& key);
+  // Keeps nominated_ in line with a pod's status.nominatedNodeName. Under mu_.
+  void TrackNomination(const Json& pod);
+  std::vector<DisruptionBudget> Budgets() const;
+  // Makes the room a plan found: victims marked, told and deleted; lower-priority pods
+  // nominated to the node lose that nomination.
+  void Preempt(const api::k8s::Pod& pod, const PreemptionPlan& plan);
   Status Bind(const api::k8s::Pod& pod, const std::string& node);
-  void RecordFailure(const api::k8s::Pod& pod, const std::string& message);
+  // The FailedScheduling event and PodScheduled=False; `nominate` ("" keeps it) becomes
+  // status.nominatedNodeName.
+  void RecordFailure(const api::k8s::Pod& pod, const std::string& message,
+                     const std::string& nominate = "");
   void Event(const api::k8s::Pod& pod, const std::string& type, const std::string& reason,
              const std::string& message);
 
@@ -64,6 +75,7 @@ class Scheduler {
   api::k8s::client::EventRecorder events_;
   api::k8s::client::Reflector pods_;
   api::k8s::client::Reflector nodes_;
+  api::k8s::client::Reflector budgets_;
   std::mt19937 rng_{std::random_device{}()};
 
   std::mutex mu_;   // guards what the informer threads and the scheduling thread share
@@ -74,6 +86,8 @@ class Scheduler {
   };
   std::map<std::string, Counted> counted_;      // pod key -> what cache_ counts for it
   std::map<std::string, std::string> assumed_;  // pod key -> node, bound but not yet seen so
+  // Pending pods preemption made room for: key -> (node, what they will take).
+  std::map<std::string, std::pair<std::string, PodUsage>> nominated_;
   // key -> (rv, pod), for pods waiting to be scheduled.
   std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;
   std::thread thread_;

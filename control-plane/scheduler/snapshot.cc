@@ -34,9 +34,14 @@ NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod) {
 PodUsage UsageOf(const api::k8s::Pod& pod) {
   PodUsage usage;
   usage.key = pod.metadata.namespace_ + "/" + pod.metadata.name;
-  usage.placed = {pod.metadata.namespace_, pod.metadata.labels,
-                  AffinityTermsOf(pod).required_anti_affinity,
-                  pod.metadata.deletion_timestamp.has_value()};
+  usage.uid = pod.metadata.uid;
+  usage.placed = {
+      pod.metadata.namespace_,
+      pod.metadata.labels,
+      AffinityTermsOf(pod).required_anti_affinity,
+      pod.metadata.deletion_timestamp.has_value(),
+      pod.spec.priority.value_or(0),
+      pod.status.start_time.value_or(pod.metadata.creation_timestamp.value_or(WallTime{}))};
   for (const auto& [name, q] : sched::PodRequests(pod)) {
     usage.requested[name] += sched::ResourceAmount(name, q);
   }
@@ -61,34 +66,26 @@ bool Snapshot::SetNode(const Json& node) {
 void Snapshot::RemoveNode(const std::string& name) {
   auto it = index_.find(name);
   if (it == index_.end()) return;
-  for (const auto& [key, placed] : nodes_[it->second].pods) {
-    if (!placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
+  for (const auto& [key, usage] : nodes_[it->second].pods) {
+    if (!usage.placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
   }
   nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(it->second));
   index_.clear();
   for (size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].info.name] = i;
 }
 
-void Snapshot::AddUsage(const PodUsage& usage, const std::string& node_name) {
-  auto it = index_.find(node_name);
-  if (it == index_.end()) return;
-  NodeState& node = nodes_[it->second];
+void AddToNode(NodeState& node, const PodUsage& usage) {
   ++node.pod_count;
-  node.pods[usage.key] = usage.placed;
-  if (!usage.placed.required_anti_affinity.empty()) ++pods_with_anti_affinity_;
+  node.pods[usage.key] = usage;
   for (const auto& [name, amount] : usage.requested) node.requested[name] += amount;
   node.nonzero_cpu_milli += usage.nonzero.cpu_milli;
   node.nonzero_memory += usage.nonzero.memory;
   node.host_ports.insert(usage.host_ports.begin(), usage.host_ports.end());
 }
 
-void Snapshot::RemoveUsage(const PodUsage& usage, const std::string& node_name) {
-  auto it = index_.find(node_name);
-  if (it == index_.end()) return;
-  NodeState& node = nodes_[it->second];
+void RemoveFromNode(NodeState& node, const PodUsage& usage) {
   --node.pod_count;
   node.pods.erase(usage.key);
-  if (!usage.placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
   for (const auto& [name, amount] : usage.requested) {
     if ((node.requested[name] -= amount) == 0) node.requested.erase(name);
   }
@@ -103,6 +100,20 @@ void Snapshot::RemoveUsage(const PodUsage& usage, const std::string& node_name) 
       }
     }
   }
+}
+
+void Snapshot::AddUsage(const PodUsage& usage, const std::string& node_name) {
+  auto it = index_.find(node_name);
+  if (it == index_.end()) return;
+  AddToNode(nodes_[it->second], usage);
+  if (!usage.placed.required_anti_affinity.empty()) ++pods_with_anti_affinity_;
+}
+
+void Snapshot::RemoveUsage(const PodUsage& usage, const std::string& node_name) {
+  auto it = index_.find(node_name);
+  if (it == index_.end()) return;
+  RemoveFromNode(nodes_[it->second], usage);
+  if (!usage.placed.required_anti_affinity.empty()) --pods_with_anti_affinity_;
 }
 
 }  // namespace capstan::control_plane::scheduler

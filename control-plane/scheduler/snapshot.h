@@ -13,6 +13,7 @@
 
 #include "api/k8s/pod.h"
 #include "api/k8s/scheduling/node_fit.h"
+#include "common/time.h"
 #include "control-plane/scheduler/pod_affinity.h"
 
 namespace capstan::control_plane::scheduler {
@@ -25,18 +26,9 @@ struct PlacedPod {
   api::k8s::StringMap labels;
   std::vector<PodAffinityTerm> required_anti_affinity;  // it keeps others away too
   bool terminating = false;                             // has a deletionTimestamp
-};
-
-struct NodeState {
-  api::k8s::scheduling::NodeInfo info;
-  std::map<std::string, PlacedPod> pods;  // by "namespace/name"
-  int pod_count = 0;
-  std::map<std::string, int64_t> requested;  // resource -> amount (cpu in millicores)
-  // cpu and memory with upstream's defaults for containers that request none (100m,
-  // 200Mi), for scoring only: so empty requests still spread pods.
-  int64_t nonzero_cpu_milli = 0;
-  int64_t nonzero_memory = 0;
-  api::k8s::scheduling::HostPortUse host_ports;
+  // For preemption: which pods may make room, and which of them matter most.
+  int32_t priority = 0;
+  WallTime started{};  // status.startTime, else creation
 };
 
 // Scoring's view of a pod's requests: cpu millicores and memory bytes, defaulted as
@@ -50,12 +42,29 @@ NonZeroRequests NonZeroRequestsOf(const api::k8s::Pod& pod);
 // What a pod takes from its node, worked out once.
 struct PodUsage {
   std::string key;  // "namespace/name"
+  std::string uid;
   PlacedPod placed;
   std::map<std::string, int64_t> requested;
   NonZeroRequests nonzero;
   api::k8s::scheduling::HostPortUse host_ports;
 };
+struct NodeState {
+  api::k8s::scheduling::NodeInfo info;
+  std::map<std::string, PodUsage> pods;  // by "namespace/name"
+  int pod_count = 0;
+  std::map<std::string, int64_t> requested;  // resource -> amount (cpu in millicores)
+  // cpu and memory with upstream's defaults for containers that request none (100m,
+  // 200Mi), for scoring only: so empty requests still spread pods.
+  int64_t nonzero_cpu_milli = 0;
+  int64_t nonzero_memory = 0;
+  api::k8s::scheduling::HostPortUse host_ports;
+};
+
 PodUsage UsageOf(const api::k8s::Pod& pod);
+
+// Counts a pod on a node (a copy, for a "what if" of preemption) or stops counting it.
+void AddToNode(NodeState& node, const PodUsage& usage);
+void RemoveFromNode(NodeState& node, const PodUsage& usage);
 
 class Snapshot {
  public:

@@ -444,6 +444,51 @@ check "the Job belongs to the CronJob" bash -c \
 check "create job --from=cronjob" contains 'job.batch/by-hand created' k create job by-hand --from=cronjob/tick
 check "runs to completion" contains 'condition met' k wait --for=condition=complete job/by-hand --timeout=60s
 
+# --- Priority and preemption: a pod of a higher PriorityClass takes a lesser one's room. -----
+check "the built-in classes" matches '^system-node-critical +2000001000 +false ' k get priorityclass
+check "create two classes" bash -c "'$kubectl' create priorityclass low --value=10 >/dev/null &&
+  '$kubectl' create priorityclass high --value=1000 --description='takes room' | grep -q created"
+check "a second global default is refused" contains \
+  'is already marked as default. Only one default can exist' bash -c \
+  "'$kubectl' create priorityclass one --value=1 --global-default >/dev/null; '$kubectl' create priorityclass two --value=2 --global-default 2>&1"
+k delete priorityclass one >/dev/null 2>&1
+check "an unknown class is refused" contains 'no PriorityClass with name gold was found' \
+  k run nogold --image=127.0.0.1:5000/busybox:1.0 --overrides='{"spec":{"priorityClassName":"gold"}}'
+check "a node of 2 cpus joins" fake_nodes --count 1 --prefix prio- --cpu 2 --label pool=prio
+prio_pod() {  # prio_pod NAME CLASS
+  cat <<EOF2
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  priorityClassName: $2
+  nodeSelector: {pool: prio}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: 127.0.0.1:5000/busybox:1.0
+    resources: {requests: {cpu: 1500m}}
+EOF2
+}
+prio_pod filler low >"$tmp/filler.yaml"
+prio_pod vip high >"$tmp/vip.yaml"
+check "a low-priority pod fills the node" contains 'created' k apply -f "$tmp/filler.yaml"
+check "it runs there" eventually 20 is Running pod/filler '{.status.phase}'
+check "its priority comes from its class" is 10 pod/filler '{.spec.priority}'
+check "a high-priority pod that needs the room" contains 'created' k apply -f "$tmp/vip.yaml"
+check "runs on that node" eventually 30 is prio-0 pod/vip '{.spec.nodeName}'
+check "nominated there first" is prio-0 pod/vip '{.status.nominatedNodeName}'
+vip_uid=$(field pod/vip '{.metadata.uid}')
+check "the victim was told why" eventually 10 contains "Preempted by pod $vip_uid on node prio-0" \
+  events_of filler
+check "and is gone" eventually 20 bash -c "! '$kubectl' get pod filler 2>/dev/null"
+check "a pod of the same class does not preempt" bash -c \
+  "sed 's/name: vip/name: peer/' '$tmp/vip.yaml' | '$kubectl' apply -f - | grep -q created"
+check "it waits, no victims found" eventually 10 contains \
+  'No preemption victims found for incoming pod' events_of peer
+check "vip is still running" is Running pod/vip '{.status.phase}'
+k delete pod vip peer --wait=false >/dev/null
+
 # --- A node that stops posting status. ------------------------------------------------------
 check "silence fake-2" contains 'annotated' k annotate node fake-2 fake.capstan.dev/silent=true
 check "it goes NotReady" eventually 40 matches '^fake-2 +NotReady ' k get nodes

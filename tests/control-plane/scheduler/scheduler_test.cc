@@ -193,5 +193,58 @@ TEST_F(SchedulerTest, TheCacheFollowsPodsAndNodesInAnyOrder) {
   EXPECT_EQ(NodeOf("waiting"), "n1");
 }
 
+// Preemption through the API: the victim is marked DisruptionTarget, told why and deleted;
+// the preemptor is nominated to the node and bound there once the room is free.
+TEST_F(SchedulerTest, AHigherPriorityPodPreemptsALowerOne) {
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));  // 2 cpus
+  Json big = {
+      {"containers",
+       {{{"name", "c"}, {"image", "i"}, {"resources", {{"requests", {{"cpu", "1500m"}}}}}}}},
+      {"priority", 1}};
+  Json low = Pod("low", big);
+  low["spec"]["nodeName"] = "n1";
+  low["metadata"]["finalizers"] = {"test/hold"};  // kept while terminating, as on a kubelet
+  ASSERT_TRUE(api_.Create(kPods, "default", low));
+  big["priority"] = 1000;
+  ASSERT_TRUE(api_.Create(kPods, "default", Pod("high", big)));
+  SyncAll();
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("high"), "");
+
+  auto victim = api_.Get(kPods, "default", "low");
+  ASSERT_TRUE(victim);
+  EXPECT_TRUE((*victim)["metadata"].contains("deletionTimestamp"));
+  bool marked = false;
+  for (const auto& c : (*victim)["status"]["conditions"]) {
+    marked |= c.value("type", "") == "DisruptionTarget" &&
+              c.value("reason", "") == "PreemptionByScheduler" &&
+              c.value("message", "") ==
+                  "default-scheduler: preempting to accommodate a higher priority pod";
+  }
+  EXPECT_TRUE(marked) << victim->dump();
+  auto high = api_.Get(kPods, "default", "high");
+  std::string uid = (*high)["metadata"].value("uid", "");
+  EXPECT_EQ((*high)["status"].value("nominatedNodeName", ""), "n1");
+  EXPECT_EQ(Events("Preempted"),
+            std::vector<std::string>{"Preempted by pod " + uid + " on node n1 x1"});
+  EXPECT_EQ(Events("FailedScheduling"),
+            std::vector<std::string>{"0/1 nodes are available: 1 Insufficient cpu. x1"});
+
+  // While the victim is still going, the pod waits and preempts nothing more.
+  Sync(scheduler_.pod_informer());
+  clock_.Advance(std::chrono::seconds(10));
+  scheduler_.queue().MoveAllToActiveOrBackoff();
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("high"), "");
+
+  // The victim is gone: the pod is bound to its nominated node.
+  ASSERT_TRUE(api_.Patch(kPods, "default", "low", client::PatchType::kMerge,
+                         {{"metadata", {{"finalizers", nullptr}}}}, ""));
+  Sync(scheduler_.pod_informer());
+  clock_.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("high"), "n1");
+}
+
 }  // namespace
 }  // namespace capstan::control_plane::scheduler
