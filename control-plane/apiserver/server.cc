@@ -24,6 +24,7 @@
 #include "control-plane/apiserver/service_account_admission.h"
 #include "control-plane/apiserver/service_account_tokens.h"
 #include "control-plane/apiserver/service_addresses.h"
+#include "control-plane/apiserver/storage_admission.h"
 #include "control-plane/controllers/controller_manager.h"
 #include "control-plane/controllers/leader_elector.h"
 #include "control-plane/metrics/scraper.h"
@@ -196,6 +197,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
             if (auto priority = AdmitPodPriority(store, obj); !priority) return priority;
             return AdmitServiceAccount(store, obj);
           }
+          if (r.group.empty() && r.kind == "PersistentVolumeClaim") {
+            return AdmitPersistentVolumeClaim(store, obj);
+          }
+          if (r.group.empty() && r.kind == "PersistentVolume") return AdmitPersistentVolume(obj);
           if (r.group == "scheduling.k8s.io" && r.kind == "PriorityClass") {
             return AdmitPriorityClass(store, obj);
           }

@@ -373,7 +373,11 @@ std::vector<Printer> CorePrinters() {
                      }
                    }
                    return Json::array(
-                       {MetaString(p, "name"), StringOr(Lookup(p, {"status", "phase"}), "Pending"),
+                       {MetaString(p, "name"),
+                        // A claim being deleted (held by its protection finalizer).
+                        Lookup(p, {"metadata", "deletionTimestamp"}).is_null()
+                            ? StringOr(Lookup(p, {"status", "phase"}), "Pending")
+                            : std::string("Terminating"),
                         StringOr(Lookup(p, {"spec", "volumeName"})),
                         StringOr(Lookup(p, {"status", "capacity", "storage"})), modes,
                         OrNone(StringOr(Lookup(p, {"spec", "storageClassName"}))), Age(p, now),

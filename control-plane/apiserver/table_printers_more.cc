@@ -81,8 +81,10 @@ std::vector<Printer> MorePrinters() {
                              StringOr(Lookup(pv, {"spec", "capacity", "storage"})),
                              AccessModes(Lookup(pv, {"spec", "accessModes"})),
                              StringOr(Lookup(pv, {"spec", "persistentVolumeReclaimPolicy"})),
-                             StringOr(Lookup(pv, {"status", "phase"})), claim,
-                             StringOr(Lookup(pv, {"spec", "storageClassName"})),
+                             Lookup(pv, {"metadata", "deletionTimestamp"}).is_null()
+                                 ? StringOr(Lookup(pv, {"status", "phase"}))
+                                 : std::string("Terminating"),
+                             claim, StringOr(Lookup(pv, {"spec", "storageClassName"})),
                              OrNone(StringOr(Lookup(pv, {"spec", "volumeAttributesClassName"}))),
                              StringOr(Lookup(pv, {"status", "reason"})), Age(pv, now),
                              StringOr(Lookup(pv, {"spec", "volumeMode"}), "Filesystem")});

@@ -27,7 +27,10 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       stateful_sets_(api, client::resources::kStatefulSets, "", {}),
       services_(api, client::resources::kServices, "", {}),
       endpoints_(api, client::resources::kEndpoints, "", {}),
-      endpoint_slices_(api, client::resources::kEndpointSlices, "", {}) {
+      endpoint_slices_(api, client::resources::kEndpointSlices, "", {}),
+      claims_(api, client::resources::kPersistentVolumeClaims, "", {}),
+      volumes_(api, client::resources::kPersistentVolumes, "", {}),
+      storage_classes_(api, client::resources::kStorageClasses, "", {}) {
   controllers_.push_back(std::make_unique<ReplicaSetController>(
       api, clock, ReplicaSetController::Kind::kReplicaSet, &replica_sets_, &pods_));
   controllers_.push_back(std::make_unique<ReplicaSetController>(
@@ -48,6 +51,10 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
                                                                  &controller_revisions_, &pods_));
   controllers_.push_back(std::make_unique<EndpointsController>(api, clock, &services_, &pods_,
                                                                &endpoints_, &endpoint_slices_));
+  controllers_.push_back(std::make_unique<PersistentVolumeController>(
+      api, clock, &claims_, &volumes_, &storage_classes_));
+  controllers_.push_back(
+      std::make_unique<StorageProtectionController>(api, clock, &claims_, &volumes_, &pods_));
   controllers_.push_back(std::make_unique<NodeTaintController>(api, clock, &nodes_));
   controllers_.push_back(std::make_unique<NodeLifecycleController>(
       api, clock, &nodes_, &node_leases_, &pods_, options.node_lifecycle));
@@ -74,6 +81,9 @@ ControllerManager::~ControllerManager() { Stop(); }
 std::vector<client::Reflector*> ControllerManager::Informers() {
   return {&pods_,
           &nodes_,
+          &claims_,
+          &volumes_,
+          &storage_classes_,
           &node_leases_,
           &replica_sets_,
           &replication_controllers_,

@@ -16,10 +16,12 @@
 #include "control-plane/controllers/job_controller.h"
 #include "control-plane/controllers/node_lifecycle_controller.h"
 #include "control-plane/controllers/node_taint_controller.h"
+#include "control-plane/controllers/persistent_volume_controller.h"
 #include "control-plane/controllers/pod_gc_controller.h"
 #include "control-plane/controllers/replicaset_controller.h"
 #include "control-plane/controllers/resource_quota_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
+#include "control-plane/controllers/storage_protection_controller.h"
 #include "control-plane/controllers/taint_eviction_controller.h"
 #include "control-plane/controllers/ttl_after_finished_controller.h"
 
@@ -57,6 +59,9 @@ class ControllerManager {
   api::k8s::client::Reflector services_;
   api::k8s::client::Reflector endpoints_;
   api::k8s::client::Reflector endpoint_slices_;
+  api::k8s::client::Reflector claims_;
+  api::k8s::client::Reflector volumes_;
+  api::k8s::client::Reflector storage_classes_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   bool started_ = false;
 };

@@ -51,6 +51,8 @@ inline const Resource kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudget
 inline const Resource kResourceQuotas{"", "v1", "resourcequotas", true};
 inline const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 inline const Resource kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims", true};
+inline const Resource kPersistentVolumes{"", "v1", "persistentvolumes", false};
+inline const Resource kStorageClasses{"storage.k8s.io", "v1", "storageclasses", false};
 }  // namespace resources
 
 struct ListOptions {
