@@ -149,6 +149,7 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
   (void)volumes_.RegisterPlugin(volumes::NewSecretPlugin(root, deps_.mounter, &data_sources_));
   (void)volumes_.RegisterPlugin(volumes::NewDownwardApiPlugin(root, deps_.mounter, &data_sources_));
   (void)volumes_.RegisterPlugin(volumes::NewProjectedPlugin(root, deps_.mounter, &data_sources_));
+  (void)volumes_.RegisterPlugin(volumes::NewPersistentClaimPlugin(deps_.api_object));
 }
 
 Kubelet::~Kubelet() { pleg_->Stop(); }

@@ -42,6 +42,7 @@
 #include "kubelet/util/executor.h"
 #include "kubelet/util/periodic.h"
 #include "kubelet/volumes/data_volumes.h"
+#include "kubelet/volumes/persistent_claim.h"
 #include "kubelet/volumes/volume_manager.h"
 
 namespace capstan::kubelet {
@@ -98,6 +99,8 @@ struct KubeletDeps {
   std::function<std::vector<std::string>()> node_pressure;
   // Bound service-account tokens for projected volumes (null: no API server).
   decltype(volumes::DataSources::service_account_token) service_account_token;
+  // Claims and volumes for persistentVolumeClaim volumes (null: no API server).
+  volumes::ApiObjectGetter api_object;
 };
 
 class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {

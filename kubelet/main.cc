@@ -227,6 +227,13 @@ int Run(const kubelet::config::KubeletFlags& flags) {
       }
       return out;
     };
+    deps.api_object = [reader](const std::string& kind, const std::string& ns,
+                               const std::string& name) -> Result<api::k8s::client::Json> {
+      return reader->Get(kind == "PersistentVolume"
+                             ? api::k8s::client::resources::kPersistentVolumes
+                             : api::k8s::client::resources::kPersistentVolumeClaims,
+                         ns, name);
+    };
     // Its own Node, watched, for admission (node labels and taints change under it).
     api::k8s::client::ListOptions own_node;
     own_node.field_selector = "metadata.name=" + opts.node_name;

@@ -191,6 +191,10 @@ struct HostPathVolumeSource {
   std::string path;
   std::optional<std::string> type;  // "", DirectoryOrCreate, Directory, FileOrCreate, ...
 };
+struct PersistentVolumeClaimVolumeSource {
+  std::string claim_name;
+  bool read_only = false;
+};
 // A file of a configMap, secret or downwardAPI volume: `key` (or the field) written at
 // `path` inside the volume, with `mode` when set (else the volume's defaultMode).
 struct KeyToPath {
@@ -245,6 +249,7 @@ struct Volume {
   std::optional<SecretVolumeSource> secret;
   std::optional<DownwardAPIVolumeSource> downward_api;
   std::optional<ProjectedVolumeSource> projected;
+  std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;
   // Any other volume source this kubelet does not implement yet ("configMap", ...): kept
   // so the pod fails with a clear message instead of running without the volume.
   std::string unsupported_source;

@@ -36,10 +36,19 @@ Result<Volume> DecodeVolume(const Json& j, Path path) {
         CAPSTAN_TRY(r.Finish());
         return h;
       });
+  v.persistent_volume_claim = r.Object<PersistentVolumeClaimVolumeSource>(
+      "persistentVolumeClaim",
+      [](const Json& j, Path p) -> Result<PersistentVolumeClaimVolumeSource> {
+        FieldReader r(j, p);
+        PersistentVolumeClaimVolumeSource c{r.String("claimName"),
+                                            r.OptBool("readOnly").value_or(false)};
+        CAPSTAN_TRY(r.Finish());
+        return c;
+      });
   CAPSTAN_TRY(r.Finish());
   CAPSTAN_TRY(DecodeDataVolumeSources(j, path, v));
   if (!v.empty_dir && !v.host_path && !v.config_map && !v.secret && !v.downward_api &&
-      !v.projected && j.is_object()) {
+      !v.projected && !v.persistent_volume_claim && j.is_object()) {
     for (const auto& [k, val] : j.items()) {
       if (k != "name") {
         v.unsupported_source = k;

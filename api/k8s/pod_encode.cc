@@ -219,6 +219,10 @@ Json EncodeVolume(const Volume& v) {
     j["hostPath"] = {{"path", v.host_path->path}};
     PutOpt(j["hostPath"], "type", v.host_path->type);
   }
+  if (v.persistent_volume_claim) {
+    j["persistentVolumeClaim"] = {{"claimName", v.persistent_volume_claim->claim_name}};
+    if (v.persistent_volume_claim->read_only) j["persistentVolumeClaim"]["readOnly"] = true;
+  }
   EncodeDataVolumeSources(v, j);
   if (!v.unsupported_source.empty()) {
     j[v.unsupported_source] = Json::object();

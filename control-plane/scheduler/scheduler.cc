@@ -97,7 +97,12 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
       events_(api, clock, name_),
       pods_(api, client::resources::kPods, "", {}),
       nodes_(api, client::resources::kNodes, "", {}),
-      budgets_(api, client::resources::kPodDisruptionBudgets, "", {}) {
+      budgets_(api, client::resources::kPodDisruptionBudgets, "", {}),
+      claims_(api, client::resources::kPersistentVolumeClaims, "", {}) {
+  // A claim that appears or binds may let a waiting pod go.
+  auto claim_changed = [this](const Json&) { queue_.MoveAllToActiveOrBackoff(); };
+  claims_.AddEventHandler(
+      {claim_changed, [claim_changed](const Json&, const Json& c) { claim_changed(c); }, {}});
   // A new node, or a node whose labels, taints, cordon or allocatable changed, may let a
   // waiting pod fit; its heartbeats do not.
   auto set_node = [this](const Json& node) {
@@ -134,6 +139,7 @@ void Scheduler::Start() {
   pods_.Start();
   nodes_.Start();
   budgets_.Start();
+  claims_.Start();
   thread_ = std::thread([this] {
     while (auto key = queue_.Pop()) {
       try {
@@ -153,6 +159,7 @@ void Scheduler::Stop() {
   pods_.Stop();
   nodes_.Stop();
   budgets_.Stop();
+  claims_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -274,6 +281,26 @@ std::vector<DisruptionBudget> Scheduler::Budgets() const {
   return out;
 }
 
+std::string Scheduler::UnreadyClaims(const api::k8s::Pod& pod) const {
+  for (const auto& v : pod.spec.volumes) {
+    if (!v.persistent_volume_claim) continue;
+    const std::string& name = v.persistent_volume_claim->claim_name;
+    auto claim = claims_.Get(pod.metadata.namespace_, name);
+    if (!claim) return fmt::format("persistentvolumeclaim \"{}\" not found", name);
+    if (Meta(*claim).contains("deletionTimestamp")) {
+      return fmt::format("persistentvolumeclaim \"{}\" is being deleted", name);
+    }
+    auto spec = claim->find("spec");
+    bool bound = spec != claim->end() && spec->is_object() &&
+                 !spec->value("volumeName", Json("")).get<std::string>().empty();
+    // WaitForFirstConsumer claims bind once the pod is placed; capstan binds them after
+    // scheduling only when a provisioner acts on the selected node (not yet), so every
+    // unbound claim holds the pod here.
+    if (!bound) return "pod has unbound immediate PersistentVolumeClaims";
+  }
+  return "";
+}
+
 void Scheduler::OnPodDelete(const Json& pod) {
   std::string key = KeyOf(pod);
   queue_.Delete(key);
@@ -339,7 +366,16 @@ void Scheduler::ScheduleOne(const std::string& key) {
     for (const auto& [other, where] : nominated_) {
       if (other != key) nominated[where.first].push_back(where.second);
     }
-    result = SchedulePod(pod, cache_, plugins_, rng_, nominated, budgets);
+    if (std::string why = UnreadyClaims(pod); !why.empty()) {
+      // As upstream's PreFilter rejection: no node is looked at, and preemption cannot help.
+      size_t n = cache_.nodes().size();
+      result.message = fmt::format(
+          "0/{} nodes are available: {}. preemption: 0/{} nodes are available: {} "
+          "Preemption is not helpful for scheduling.",
+          n, why, n, n);
+    } else {
+      result = SchedulePod(pod, cache_, plugins_, rng_, nominated, budgets);
+    }
     if (!result.preemption.node.empty()) {
       nominated_[key] = {result.preemption.node, UsageOf(pod)};
     }

@@ -37,6 +37,7 @@ class Scheduler {
   api::k8s::client::Reflector& pod_informer() { return pods_; }
   api::k8s::client::Reflector& node_informer() { return nodes_; }
   api::k8s::client::Reflector& budget_informer() { return budgets_; }
+  api::k8s::client::Reflector& claim_informer() { return claims_; }
   SchedulingQueue& queue() { return queue_; }
   // ... and one attempt at the next ready pod; false when none was ready.
   bool ScheduleNext();
@@ -56,6 +57,9 @@ class Scheduler {
   // Keeps nominated_ in line with a pod's status.nominatedNodeName. Under mu_.
   void TrackNomination(const Json& pod);
   std::vector<DisruptionBudget> Budgets() const;
+  // VolumeBinding's PreFilter: why the pod's claims keep it from every node ("" when they
+  // do not): a claim that does not exist, or one not yet bound.
+  std::string UnreadyClaims(const api::k8s::Pod& pod) const;
   // Makes the room a plan found: victims marked, told and deleted; lower-priority pods
   // nominated to the node lose that nomination.
   void Preempt(const api::k8s::Pod& pod, const PreemptionPlan& plan);
@@ -76,6 +80,7 @@ class Scheduler {
   api::k8s::client::Reflector pods_;
   api::k8s::client::Reflector nodes_;
   api::k8s::client::Reflector budgets_;
+  api::k8s::client::Reflector claims_;
   std::mt19937 rng_{std::random_device{}()};
 
   std::mutex mu_;   // guards what the informer threads and the scheduling thread share

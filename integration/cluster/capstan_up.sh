@@ -416,6 +416,71 @@ check "delete the job" contains 'deleted' k delete job pi
 check "its pod goes with it" eventually 60 bash -c \
   "[[ -z \$('$kubectl' get pods -l job-name=pi -o name 2>/dev/null) ]]"
 
+# Storage, as the seed has it: an administrator's hostPath volume, a claim bound to it, a
+# pod writing a file that a second pod reads after the first is gone, and the data removed
+# with the claim when the volume's policy is Delete. A second claim waits for a fitting
+# volume.
+mkdir -p "$tmp/volumes/pv-web"
+cat >"$tmp/storage.yaml" <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-web}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Delete
+  hostPath: {path: $tmp/volumes/pv-web}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: web-data}
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 500Mi}}
+EOF
+cat >"$tmp/big-claim.yaml" <<EOF
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: big-data}
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 5Gi}}
+EOF
+# claim_pod NAME COMMAND: a pod with the claim at /data, written to $tmp/NAME.yaml.
+claim_pod() {
+  cat >"$tmp/$1.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: $registry/busybox:latest, command: [sh, -c, "$2"], volumeMounts: [{name: d, mountPath: /data}]}
+  volumes: [{name: d, persistentVolumeClaim: {claimName: web-data}}]
+EOF
+}
+claim_pod writer 'echo from-writer > /data/note'
+claim_pod reader 'cat /data/note'
+check "a volume and a claim" contains 'persistentvolumeclaim/web-data created' k apply -f "$tmp/storage.yaml"
+check "they bind" eventually 30 matches '^web-data +Bound +pv-web +1Gi +RWO ' k get pvc web-data
+check "a pod writes to the claim" contains 'created' k apply -f "$tmp/writer.yaml"
+check "it completes" eventually 60 bash -c "'$kubectl' get pod writer | grep -q Completed"
+check "the file is in the volume's directory" bash -c "[[ \$(cat '$tmp/volumes/pv-web/note') == from-writer ]]"
+check "delete the writer" contains 'deleted' k delete pod writer
+check "a second pod reads it" contains 'created' k apply -f "$tmp/reader.yaml"
+check "and finds what the first wrote" eventually 60 bash -c "'$kubectl' logs reader 2>/dev/null | grep -qx from-writer"
+check "a claim too big for any volume" contains 'created' k apply -f "$tmp/big-claim.yaml"
+check "stays Pending with the binder's event" eventually 20 bash -c \
+  "'$kubectl' describe pvc big-data | grep -q 'no persistent volumes available for this claim'"
+check "delete the reader" contains 'deleted' k delete pod reader
+k delete pvc big-data --wait=false >/dev/null
+check "the claim goes" contains 'deleted' k delete pvc web-data --timeout=60s
+check "the Delete volume goes" eventually 30 bash -c "! '$kubectl' get pv pv-web >/dev/null 2>&1"
+check "and its data with it" bash -c "[[ ! -e '$tmp/volumes/pv-web' ]]"
+
 # kubectl top, with nothing extra deployed: the kubelet's resource metrics, scraped by
 # capstan-server into metrics.k8s.io. A container burning one core shows about 1000m; one
 # holding 100 MiB (a file in a memory-backed emptyDir) about 100Mi.

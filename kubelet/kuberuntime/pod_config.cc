@@ -32,9 +32,13 @@ std::string PodHostname(const api::k8s::Pod& pod) {
 
 namespace {
 
-bool IsApiDataVolume(const api::k8s::Pod& pod, const std::string& name) {
+// Volumes containers may only read: the kubelet's own (configMap, secret, downwardAPI,
+// projected) and claims the pod mounts readOnly.
+bool ForcedReadOnly(const api::k8s::Pod& pod, const std::string& name) {
   for (const auto& v : pod.spec.volumes) {
-    if (v.name == name) return v.config_map || v.secret || v.downward_api || v.projected;
+    if (v.name != name) continue;
+    if (v.persistent_volume_claim && v.persistent_volume_claim->read_only) return true;
+    return v.config_map || v.secret || v.downward_api || v.projected;
   }
   return false;
 }
@@ -166,7 +170,7 @@ Result<v1::ContainerConfig> GenerateContainerConfig(const api::k8s::Pod& pod,
     mount->set_host_path(host);
     // configMap, secret, downwardAPI and projected volumes are the kubelet's to write: always
     // read-only in containers, as upstream mounts them.
-    mount->set_readonly(m.read_only || IsApiDataVolume(pod, m.name));
+    mount->set_readonly(m.read_only || ForcedReadOnly(pod, m.name));
     mount->set_propagation(ToPropagation(m.mount_propagation));
   }
   if (!in.termination_message_file.empty() && !c.termination_message_path.empty()) {

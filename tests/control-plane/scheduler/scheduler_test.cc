@@ -246,5 +246,46 @@ TEST_F(SchedulerTest, AHigherPriorityPodPreemptsALowerOne) {
   EXPECT_EQ(NodeOf("high"), "n1");
 }
 
+// VolumeBinding: a pod whose claim is missing or unbound waits, with upstream's words, and
+// is scheduled once the claim binds.
+TEST_F(SchedulerTest, APodWaitsForItsClaimToBind) {
+  ASSERT_TRUE(api_.Create(kNodes, "", Node("n1")));
+  ASSERT_TRUE(api_.Create(
+      kPods, "default",
+      Pod("db",
+          {{"volumes", {{{"name", "d"}, {"persistentVolumeClaim", {{"claimName", "data"}}}}}}})));
+  SyncAll();
+  Sync(scheduler_.claim_informer());
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(Events("FailedScheduling"),
+            std::vector<std::string>{
+                "0/1 nodes are available: persistentvolumeclaim \"data\" not found. preemption: "
+                "0/1 nodes are available: 1 Preemption is not helpful for scheduling. x1"});
+
+  Json claim = {{"apiVersion", "v1"},
+                {"kind", "PersistentVolumeClaim"},
+                {"metadata", {{"name", "data"}, {"namespace", "default"}}},
+                {"spec", {{"accessModes", {"ReadWriteOnce"}}}}};
+  ASSERT_TRUE(api_.Create(client::resources::kPersistentVolumeClaims, "default", claim));
+  Sync(scheduler_.claim_informer());
+  clock_.Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("db"), "");
+  auto failed = Events("FailedScheduling");
+  EXPECT_NE(std::find(failed.begin(), failed.end(),
+                      "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+                      "preemption: 0/1 nodes are available: 1 Preemption is not helpful for "
+                      "scheduling. x1"),
+            failed.end());
+
+  ASSERT_TRUE(api_.Patch(client::resources::kPersistentVolumeClaims, "default", "data",
+                         client::PatchType::kMerge, {{"spec", {{"volumeName", "pv-1"}}}}, ""));
+  Sync(scheduler_.pod_informer());
+  Sync(scheduler_.claim_informer());
+  clock_.Advance(std::chrono::seconds(20));
+  ASSERT_TRUE(scheduler_.ScheduleNext());
+  EXPECT_EQ(NodeOf("db"), "n1");
+}
+
 }  // namespace
 }  // namespace capstan::control_plane::scheduler

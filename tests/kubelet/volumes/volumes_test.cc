@@ -150,10 +150,17 @@ TEST_F(VolumesTest, HostPathTypeChecks) {
     auto r = manager_->MountPod(pod);
     EXPECT_FALSE(r) << bad;
   }
+  // A source no registered plugin handles is refused, never defaulted to an emptyDir.
   auto unsupported = PodWithVolumes("  - {name: data, persistentVolumeClaim: {claimName: c}}\n");
+  ASSERT_TRUE(unsupported.spec.volumes[0].persistent_volume_claim);
+  EXPECT_FALSE(unsupported.spec.volumes[0].empty_dir);
   auto r = manager_->MountPod(unsupported);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("persistentVolumeClaim"), std::string::npos);
+  EXPECT_NE(r.error().message().find("not supported"), std::string::npos);
+  auto iscsi = PodWithVolumes("  - {name: disk, iscsi: {targetPortal: x}}\n");
+  r = manager_->MountPod(iscsi);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("iscsi volumes are not supported yet"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+#pragma once
+// The persistentVolumeClaim volume plugin: a pod's claim, resolved to the PersistentVolume
+// bound to it, mounted by that volume's source.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kubelet/volumes/volume_plugin.h"
+
+namespace capstan::kubelet::volumes {
+
+// An API object by kind ("PersistentVolumeClaim", "PersistentVolume"), namespace ("" for
+// cluster-scoped) and name. Null: no API server.
+using ApiObjectGetter = std::function<Result<nlohmann::json>(
+    const std::string& kind, const std::string& ns, const std::string& name)>;
+
+std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get);
+
+}  // namespace capstan::kubelet::volumes
