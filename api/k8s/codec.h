@@ -29,5 +29,8 @@ std::string EncodePodJson(const Pod& pod);
 Result<Quantity> DecodeQuantity(const Json& j, const std::string& path);
 Result<Container> DecodeContainer(const Json& j, const std::string& path);
 Result<PodStatus> DecodePodStatus(const Json& j, const std::string& path);
+// A core/v1 NodeSelector ({nodeSelectorTerms: [...]}), as a PersistentVolume's
+// spec.nodeAffinity.required holds it.
+Result<std::vector<NodeSelectorTerm>> DecodeNodeSelector(const Json& j, const std::string& path);
 
 }  // namespace capstan::api::k8s

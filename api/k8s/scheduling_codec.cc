@@ -68,6 +68,13 @@ Json EncodeTerm(const NodeSelectorTerm& t) {
 
 }  // namespace
 
+Result<std::vector<NodeSelectorTerm>> DecodeNodeSelector(const Json& j, const std::string& path) {
+  FieldReader r(j, path);
+  auto terms = r.List<NodeSelectorTerm>("nodeSelectorTerms", DecodeTerm);
+  CAPSTAN_TRY(r.Finish());
+  return terms;
+}
+
 Result<Affinity> DecodeAffinity(const Json& j, const std::string& path) {
   FieldReader r(j, path);
   Affinity a;

@@ -156,6 +156,8 @@ std::vector<Json> BootstrapClusterRoles() {
                      kRead),
                 Rule({""}, {"pods/binding", "bindings"}, {"create"}),
                 Rule({""}, {"pods"}, {"delete"}),  // preemption's victims
+                // system:volume-scheduler's: VolumeBinding reserves volumes for claims.
+                Rule({""}, {"persistentvolumes", "persistentvolumeclaims"}, {"patch", "update"}),
                 Rule({""}, {"pods/status"}, {"patch", "update"}),
                 Rule({""}, {"events"}, {"create", "patch", "update"}),
                 Rule({"events.k8s.io"}, {"events"}, {"create", "patch", "update"}),

@@ -117,12 +117,19 @@ Status PersistentVolumeController::SyncClaim(const std::string& ns, const std::s
     std::vector<Json> volumes = volumes_.List();
     std::string cls = ClaimClass(*claim);
     auto sc = cls.empty() ? std::nullopt : classes_.Get("", cls);
-    bool delayed = sc && StringOf(Field(*sc, {"volumeBindingMode"})) == "WaitForFirstConsumer" &&
-                   Field(*claim, {"metadata", "annotations", kSelectedNode}).is_null();
+    bool delayed = sc && StringOf(Field(*sc, {"volumeBindingMode"})) == "WaitForFirstConsumer";
     if (delayed) {
-      events_.Record(*claim, "Normal", "WaitForFirstConsumer",
-                     "waiting for first consumer to be created before binding");
-      return SetClaimPhase(*claim, "Pending");
+      // The scheduler chooses: a volume it reserved for the claim, or a node the
+      // provisioner is to make one on.
+      for (const auto& v : volumes) {
+        if (ReservedFor(v, *claim) && Mismatch(*claim, v).empty()) return Bind(v, *claim);
+      }
+      if (Field(*claim, {"metadata", "annotations", kSelectedNode}).is_null()) {
+        events_.Record(*claim, "Normal", "WaitForFirstConsumer",
+                       "waiting for first consumer to be created before binding");
+        return SetClaimPhase(*claim, "Pending");
+      }
+      return WaitForVolume(*claim);
     }
     if (auto match = FindMatchingVolume(*claim, volumes)) return Bind(volumes[*match], *claim);
     return WaitForVolume(*claim);

@@ -98,11 +98,29 @@ Scheduler::Scheduler(client::ApiClient* api, const Clock* clock, std::string nam
       pods_(api, client::resources::kPods, "", {}),
       nodes_(api, client::resources::kNodes, "", {}),
       budgets_(api, client::resources::kPodDisruptionBudgets, "", {}),
-      claims_(api, client::resources::kPersistentVolumeClaims, "", {}) {
-  // A claim that appears or binds may let a waiting pod go.
-  auto claim_changed = [this](const Json&) { queue_.MoveAllToActiveOrBackoff(); };
-  claims_.AddEventHandler(
-      {claim_changed, [claim_changed](const Json&, const Json& c) { claim_changed(c); }, {}});
+      claims_(api, client::resources::kPersistentVolumeClaims, "", {}),
+      volumes_(api, client::resources::kPersistentVolumes, "", {}),
+      classes_(api, client::resources::kStorageClasses, "", {}) {
+  VolumeListers listers{
+      [this](const std::string& ns, const std::string& name) { return claims_.Get(ns, name); },
+      [this](const std::string& name) { return volumes_.Get("", name); },
+      [this] { return volumes_.List(); },
+      [this](const std::string& name) -> std::optional<Json> {
+        if (name.empty()) return std::nullopt;
+        return classes_.Get("", name);
+      }};
+  auto volume_binding = std::make_unique<VolumeBindingPlugin>(std::move(listers));
+  volume_binding_ = volume_binding.get();
+  plugins_.push_back(std::move(volume_binding));
+  // A claim that appears or binds, or a volume that appears or frees up, may let a waiting
+  // pod go.
+  auto storage_changed = [this](const Json&) { queue_.MoveAllToActiveOrBackoff(); };
+  for (auto* informer : {&claims_, &volumes_}) {
+    informer->AddEventHandler(
+        {storage_changed,
+         [storage_changed](const Json&, const Json& o) { storage_changed(o); },
+         {}});
+  }
   // A new node, or a node whose labels, taints, cordon or allocatable changed, may let a
   // waiting pod fit; its heartbeats do not.
   auto set_node = [this](const Json& node) {
@@ -140,6 +158,8 @@ void Scheduler::Start() {
   nodes_.Start();
   budgets_.Start();
   claims_.Start();
+  volumes_.Start();
+  classes_.Start();
   thread_ = std::thread([this] {
     while (auto key = queue_.Pop()) {
       try {
@@ -160,6 +180,8 @@ void Scheduler::Stop() {
   nodes_.Stop();
   budgets_.Stop();
   claims_.Stop();
+  volumes_.Stop();
+  classes_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -290,13 +312,19 @@ std::string Scheduler::UnreadyClaims(const api::k8s::Pod& pod) const {
     if (Meta(*claim).contains("deletionTimestamp")) {
       return fmt::format("persistentvolumeclaim \"{}\" is being deleted", name);
     }
-    auto spec = claim->find("spec");
-    bool bound = spec != claim->end() && spec->is_object() &&
-                 !spec->value("volumeName", Json("")).get<std::string>().empty();
-    // WaitForFirstConsumer claims bind once the pod is placed; capstan binds them after
-    // scheduling only when a provisioner acts on the selected node (not yet), so every
-    // unbound claim holds the pod here.
-    if (!bound) return "pod has unbound immediate PersistentVolumeClaims";
+    auto spec_string = [&](const char* field) {
+      auto spec = claim->find("spec");
+      if (spec == claim->end() || !spec->is_object()) return std::string();
+      auto f = spec->find(field);
+      return f != spec->end() && f->is_string() ? f->get<std::string>() : std::string();
+    };
+    if (!spec_string("volumeName").empty()) continue;  // bound
+    // A claim of a WaitForFirstConsumer class binds once the pod is placed (VolumeBinding).
+    std::string cls = spec_string("storageClassName");
+    auto sc = cls.empty() ? std::nullopt : classes_.Get("", cls);
+    bool delayed = sc && sc->is_object() && sc->contains("volumeBindingMode") &&
+                   (*sc)["volumeBindingMode"] == Json("WaitForFirstConsumer");
+    if (!delayed) return "pod has unbound immediate PersistentVolumeClaims";
   }
   return "";
 }
@@ -349,6 +377,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
   api::k8s::Pod pod;
   ScheduleResult result;
   auto budgets = Budgets();
+  VolumeAssignment assignment;
   {
     // The informers wait while a cycle reads the cache.
     std::lock_guard lock(mu_);
@@ -380,6 +409,9 @@ void Scheduler::ScheduleOne(const std::string& key) {
       nominated_[key] = {result.preemption.node, UsageOf(pod)};
     }
     if (!result.node.empty()) {
+      for (const auto& node : cache_.nodes()) {
+        if (node.info.name == result.node) assignment = volume_binding_->Assign(pod, node);
+      }
       nominated_.erase(key);
       // Counted from now on, before the informer shows the binding.
       assumed_[key] = result.node;
@@ -396,7 +428,9 @@ void Scheduler::ScheduleOne(const std::string& key) {
     queue_.Done(key, SchedulingQueue::Outcome::kUnschedulable);
     return;
   }
-  if (auto bound = Bind(pod, result.node); !bound) {
+  auto bound = BindVolumes(assignment, result.node);
+  if (bound) bound = Bind(pod, result.node);
+  if (!bound) {
     {
       std::lock_guard lock(mu_);
       if (assumed_.erase(key) > 0) Uncount(key);
@@ -415,6 +449,36 @@ void Scheduler::ScheduleOne(const std::string& key) {
         fmt::format("Successfully assigned {}/{} to {}", pod.metadata.namespace_, pod.metadata.name,
                     result.node));
   queue_.Done(key, SchedulingQueue::Outcome::kScheduled);
+}
+
+Status Scheduler::BindVolumes(const VolumeAssignment& assignment, const std::string& node) {
+  for (const auto& [volume, claim] : assignment.reserve) {
+    // An update at the cached resourceVersion: a volume another claim took meanwhile fails
+    // the attempt, which is retried.
+    Json reserved = volume;
+    const Json& meta = Meta(claim);
+    reserved["spec"]["claimRef"] = {{"kind", "PersistentVolumeClaim"},
+                                    {"apiVersion", "v1"},
+                                    {"namespace", meta.value("namespace", "")},
+                                    {"name", meta.value("name", "")},
+                                    {"uid", meta.value("uid", "")},
+                                    {"resourceVersion", meta.value("resourceVersion", "")}};
+    if (!reserved["metadata"]["annotations"].is_object()) {
+      reserved["metadata"]["annotations"] = Json::object();
+    }
+    reserved["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"] = "yes";
+    auto updated = api_->Update(client::resources::kPersistentVolumes, "",
+                                Meta(volume).value("name", ""), reserved);
+    if (!updated) return Fail(updated.error());
+  }
+  for (const auto& claim : assignment.provision) {
+    auto patched = api_->Patch(
+        client::resources::kPersistentVolumeClaims, Meta(claim).value("namespace", ""),
+        Meta(claim).value("name", ""), client::PatchType::kMerge,
+        {{"metadata", {{"annotations", {{"volume.kubernetes.io/selected-node", node}}}}}});
+    if (!patched) return Fail(patched.error());
+  }
+  return Ok();
 }
 
 Status Scheduler::Bind(const api::k8s::Pod& pod, const std::string& node) {

@@ -19,6 +19,7 @@
 #include "control-plane/scheduler/plugins.h"
 #include "control-plane/scheduler/preemption.h"
 #include "control-plane/scheduler/scheduling_queue.h"
+#include "control-plane/scheduler/volume_binding.h"
 
 namespace capstan::control_plane::scheduler {
 
@@ -38,6 +39,8 @@ class Scheduler {
   api::k8s::client::Reflector& node_informer() { return nodes_; }
   api::k8s::client::Reflector& budget_informer() { return budgets_; }
   api::k8s::client::Reflector& claim_informer() { return claims_; }
+  api::k8s::client::Reflector& volume_informer() { return volumes_; }
+  api::k8s::client::Reflector& storage_class_informer() { return classes_; }
   SchedulingQueue& queue() { return queue_; }
   // ... and one attempt at the next ready pod; false when none was ready.
   bool ScheduleNext();
@@ -64,6 +67,9 @@ class Scheduler {
   // nominated to the node lose that nomination.
   void Preempt(const api::k8s::Pod& pod, const PreemptionPlan& plan);
   Status Bind(const api::k8s::Pod& pod, const std::string& node);
+  // VolumeBinding's PreBind: reserves the chosen volumes for their claims and tells
+  // provisioners the node.
+  Status BindVolumes(const VolumeAssignment& assignment, const std::string& node);
   // The FailedScheduling event and PodScheduled=False; `nominate` ("" keeps it) becomes
   // status.nominatedNodeName.
   void RecordFailure(const api::k8s::Pod& pod, const std::string& message,
@@ -81,6 +87,9 @@ class Scheduler {
   api::k8s::client::Reflector nodes_;
   api::k8s::client::Reflector budgets_;
   api::k8s::client::Reflector claims_;
+  api::k8s::client::Reflector volumes_;
+  api::k8s::client::Reflector classes_;
+  VolumeBindingPlugin* volume_binding_ = nullptr;  // one of plugins_
   std::mt19937 rng_{std::random_device{}()};
 
   std::mutex mu_;   // guards what the informer threads and the scheduling thread share

@@ -35,7 +35,7 @@ events_of() {
 }
 gone() { ! k get "$1" >/dev/null 2>&1; }
 
-"$bin_dir/capstan-fake-nodes" --kubeconfig "$KUBECONFIG" --count 1 --prefix disk- \
+"$bin_dir/capstan-fake-nodes" --kubeconfig "$KUBECONFIG" --count 2 --prefix disk- \
   >"$tmp/fake-nodes.log" 2>&1 &
 pids+=($!)
 
@@ -129,11 +129,57 @@ spec:
 EOF
 check "a pod of the unbound claim" contains 'created' k apply -f "$tmp/waiter.yaml"
 check "is not scheduled, saying why" eventually 10 contains \
-  'pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.' \
+  'pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.' \
   events_of waiter
 k delete pod waiter --wait=false >/dev/null
 check "the claim bound to the deleted volume" contains 'deleted' k delete pvc huge --timeout=20s
 check "lets the volume go" eventually 20 gone pv/pv-huge
+
+# --- Local volumes: WaitForFirstConsumer binds where the pod can use the volume. -----------
+cat >"$tmp/local.yaml" <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-storage}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: local-1}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-storage
+  local: {path: $tmp/local-1}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [disk-1]}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: local-claim}
+spec:
+  storageClassName: local-storage
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: local-user}
+spec:
+  containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: local-claim}}]
+EOF
+check "a class, a local volume on disk-1 and a claim" contains 'persistentvolumeclaim/local-claim created' \
+  k apply -f <(sed -n '1,/^kind: Pod$/p' "$tmp/local.yaml" | head -n -2)
+check "get sc shows WaitForFirstConsumer" matches '^local-storage +kubernetes.io/no-provisioner +Delete +WaitForFirstConsumer ' k get sc
+check "the claim waits for its first consumer" eventually 10 contains \
+  'waiting for first consumer to be created before binding' events_of local-claim
+check "still Pending" matches '^local-claim +Pending ' k get pvc local-claim
+check "a pod of the claim" contains 'pod/local-user created' k apply -f "$tmp/local.yaml"
+check "goes to the volume's node" eventually 20 is disk-1 pod/local-user '{.spec.nodeName}'
+check "and the claim binds to the local volume" eventually 20 matches '^local-claim +Bound +local-1 ' k get pvc local-claim
 
 # --- The default StorageClass. -------------------------------------------------------------
 cat >"$tmp/class.yaml" <<EOF
