@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
+
 #include "control-plane/apiserver/object_util.h"
 
 namespace capstan::control_plane::apiserver {
@@ -24,7 +27,8 @@ bool GlobalDefault(const Json& pc) {
 // The value a class gives (a stored class passed validation; a hostile one counts as 0).
 int32_t ValueOf(const Json& pc) {
   const Json& v = pc.is_object() ? pc.value("value", Json()) : Json();
-  return v.is_number_integer() ? v.get<int32_t>() : 0;
+  if (!v.is_number_integer()) return 0;
+  return static_cast<int32_t>(std::clamp<int64_t>(v.get<int64_t>(), INT32_MIN, INT32_MAX));
 }
 
 std::string PolicyOf(const Json& pc) {

@@ -69,6 +69,14 @@ class PersistentVolumeClaimStrategy : public Strategy {
   std::vector<FieldCause> ValidateUpdate(const Json& obj, const Json& old) const override;
 };
 
+// scheduling.k8s.io PriorityClass: an int32 value (immutable), a boolean globalDefault and
+// a known preemptionPolicy (immutable).
+class PriorityClassStrategy : public Strategy {
+ public:
+  std::vector<FieldCause> Validate(const Json& obj) const override;
+  std::vector<FieldCause> ValidateUpdate(const Json& obj, const Json& old) const override;
+};
+
 class IngressStrategy : public Strategy {
  public:
   std::vector<FieldCause> Validate(const Json& obj) const override;

@@ -21,6 +21,7 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   static const PersistentVolumeStrategy kPv;
   static const PersistentVolumeClaimStrategy kPvc;
   static const IngressStrategy kIngress;
+  static const PriorityClassStrategy kPriorityClass;
   static const CertificateSigningRequestStrategy kCsr;
   static const WorkloadStrategy kDeployment(WorkloadStrategy::Kind::kDeployment);
   static const WorkloadStrategy kReplicaSet(WorkloadStrategy::Kind::kReplicaSet);
@@ -47,6 +48,7 @@ const Strategy& StrategyFor(const ResourceInfo& r) {
   if (r.group == "batch" && r.kind == "Job") return kJob;
   if (r.group == "apiextensions.k8s.io") return kCrd;
   if (r.group == "networking.k8s.io" && r.kind == "Ingress") return kIngress;
+  if (r.group == "scheduling.k8s.io" && r.kind == "PriorityClass") return kPriorityClass;
   if (r.group == "certificates.k8s.io" && r.kind == "CertificateSigningRequest") return kCsr;
   return kDefault;
 }

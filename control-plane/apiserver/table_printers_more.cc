@@ -149,7 +149,8 @@ std::vector<Printer> MorePrinters() {
                  [](const Json& p, WallTime now) {
                    return Json::array(
                        {MetaString(p, "name"), IntOr(p.value("value", Json()), 0),
-                        p.value("globalDefault", false), Age(p, now),
+                        Lookup(p, {"globalDefault"}).is_boolean() && Lookup(p, {"globalDefault"}),
+                        Age(p, now),
                         StringOr(p.value("preemptionPolicy", Json()), "PreemptLowerPriority")});
                  }});
   // upstream's printResourceQuota: "resource: used/hard, ..." in name order, limits.* apart.

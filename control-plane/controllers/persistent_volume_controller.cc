@@ -1,11 +1,11 @@
 #include "control-plane/controllers/persistent_volume_controller.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <limits.h>
-#include <stdlib.h>
+#include <unistd.h>
 
-#include <filesystem>
-#include <system_error>
+#include <vector>
 
 #include "common/log.h"
 #include "control-plane/controllers/pod_util.h"
@@ -15,7 +15,6 @@ namespace capstan::control_plane::controllers {
 namespace {
 
 namespace client = api::k8s::client;
-namespace fs = std::filesystem;
 const log::Logger kLog("persistentvolume-controller");
 
 constexpr char kClaimPrefix[] = "claim:";
@@ -39,26 +38,80 @@ Json& Annotations(Json& o) {
 
 }  // namespace
 
+namespace {
+
+// Removes what `name` in `dir_fd` is (a directory's tree, or the entry itself), never
+// following a symlink: directories are opened with O_NOFOLLOW and entries unlinked by
+// name, so a link swapped in meanwhile is removed, not entered.
+Status RemoveAt(int dir_fd, const std::string& name, bool contents_only) {
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Ok();
+    if (errno != ENOTDIR && errno != ELOOP) return FailErrno("opening {}", name);
+    if (contents_only) return Ok();  // not a directory: nothing inside to empty
+    if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return FailErrno("removing {}", name);
+    }
+    return Ok();
+  }
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    ::close(fd);
+    return FailErrno("reading {}", name);
+  }
+  std::vector<std::string> entries;
+  while (auto* e = ::readdir(dir)) {
+    std::string entry = e->d_name;
+    if (entry != "." && entry != "..") entries.push_back(std::move(entry));
+  }
+  Status result = Ok();
+  for (const auto& entry : entries) {
+    if (auto st = RemoveAt(::dirfd(dir), entry, false); !st && result) result = st;
+  }
+  ::closedir(dir);
+  if (!result || contents_only) return result;
+  if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return FailErrno("removing {}", name);
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Status ScrubHostPath(const std::string& path, bool contents_only) {
-  // The in-tree plugin's rule (a path below /tmp), on the path as the kernel resolves it, so
-  // neither ".." nor a symlink leads out of /tmp.
-  char resolved[PATH_MAX];
-  std::string real = ::realpath(path.c_str(), resolved) ? resolved : "";
-  if (real.rfind("/tmp/", 0) != 0 || real.size() <= 5) {
+  // The in-tree plugin's rule: a path below /tmp. Checked on the path's components, then
+  // walked from /tmp without following a symlink, so neither ".." nor a link (even one
+  // swapped in while this runs) leads out of /tmp.
+  std::vector<std::string> parts;
+  bool below_tmp = path.rfind("/tmp/", 0) == 0;
+  for (size_t at = 5; below_tmp && at <= path.size();) {
+    size_t slash = path.find('/', at);
+    std::string part = path.substr(at, slash == std::string::npos ? slash : slash - at);
+    if (part == "." || part == "..") below_tmp = false;
+    if (!part.empty()) parts.push_back(part);
+    if (slash == std::string::npos) break;
+    at = slash + 1;
+  }
+  if (!below_tmp || parts.empty()) {
     return Fail(Code::kFailedPrecondition,
                 "host_path deleter only supports /tmp/.+ but received provided {}", path);
   }
-  std::error_code ec;
-  if (!contents_only) {
-    fs::remove_all(real, ec);
-  } else {
-    for (const auto& entry : fs::directory_iterator(real, ec)) {
-      fs::remove_all(entry.path(), ec);  // a symlink entry is removed, not followed
-      if (ec) break;
+  int fd = ::open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FailErrno("opening /tmp");
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int next = ::openat(fd, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    ::close(fd);
+    if (next < 0) {
+      if (err == ENOENT) return Ok();  // already gone, as upstream's RemoveAll counts it
+      return Fail(Code::kFailedPrecondition, "{}: {} is not a directory below /tmp", path,
+                  parts[i]);
     }
+    fd = next;
   }
-  if (ec) return Fail(Code::kInternal, "scrubbing {}: {}", real, ec.message());
-  return Ok();
+  Status st = RemoveAt(fd, parts.back(), contents_only);
+  ::close(fd);
+  return st;
 }
 
 PersistentVolumeController::PersistentVolumeController(client::ApiClient* api, const Clock* clock,
@@ -81,7 +134,7 @@ PersistentVolumeController::PersistentVolumeController(client::ApiClient* api, c
   auto volume = [this](const Json& v) {
     queue_.Add(kVolumePrefix + NameOf(v));
     // A volume that appears or frees up may be what a Pending claim waits for.
-    if (!Field(v, {"spec", "claimRef"}).is_object()) EnqueuePendingClaims();
+    if (!Field(v, {"spec", "claimRef"}).is_object()) EnqueuePendingClaims(NameOf(v));
   };
   volumes_.AddEventHandler({volume, [volume](const Json&, const Json& v) { volume(v); },
                             [this](const Json& v) {
@@ -94,9 +147,13 @@ PersistentVolumeController::PersistentVolumeController(client::ApiClient* api, c
                             }});
 }
 
-void PersistentVolumeController::EnqueuePendingClaims() {
-  claims_.ForEach([this](const Json& c) {
-    if (StringOf(Field(c, {"spec", "volumeName"})).empty()) queue_.Add(kClaimPrefix + KeyOf(c));
+void PersistentVolumeController::EnqueuePendingClaims(const std::string& volume) {
+  claims_.ForEach([&](const Json& c) {
+    std::string named = StringOf(Field(c, {"spec", "volumeName"}));
+    // Unbound claims, and claims that name this volume and are not bound to it yet.
+    if (named.empty() || (named == volume && PhaseOf(c) != "Bound")) {
+      queue_.Add(kClaimPrefix + KeyOf(c));
+    }
   });
 }
 
@@ -147,6 +204,12 @@ Status PersistentVolumeController::SyncClaim(const std::string& ns, const std::s
     events_.Record(*claim, "Normal", "FailedBinding",
                    fmt::format("volume \"{}\" not found", volume_name));
     return SetClaimPhase(*claim, "Pending");
+  }
+  if (ReservedFor(*volume, *claim) &&
+      !StringOf(Field(*volume, {"spec", "claimRef", "uid"})).empty()) {
+    // Bound (or half bound): finished, never re-judged, as upstream's syncBoundClaim. A
+    // resize request or an edit of the volume must not unbind what is in use.
+    return Bind(*volume, *claim);
   }
   if (ReservedFor(*volume, *claim) || !Field(*volume, {"spec", "claimRef"}).is_object()) {
     // Named by the claim: bound if it fits (the claim asked for this one volume).
@@ -324,7 +387,21 @@ Status PersistentVolumeController::SyncVolume(const std::string& name) {
   return Ok();
 }
 
-Status PersistentVolumeController::Reclaim(const Json& volume) {
+Status PersistentVolumeController::Reclaim(const Json& cached) {
+  // Decided on the live object: a policy switched to Retain, or a claimRef cleared, just
+  // before the claim went must not lose the data to a stale cache.
+  auto live = api_->Get(client::resources::kPersistentVolumes, "", NameOf(cached));
+  if (!live) return live.error().code() == Code::kNotFound ? Ok() : Fail(live.error());
+  const Json& volume = *live;
+  if (PhaseOf(volume) != "Released" ||
+      StringOf(Field(volume, {"spec", "claimRef", "uid"})) !=
+          StringOf(Field(cached, {"spec", "claimRef", "uid"})) ||
+      StringOf(Field(volume, {"metadata", "uid"})) !=
+          StringOf(Field(cached, {"metadata", "uid"}))) {
+    // The cache catches up, then it is judged again.
+    queue_.AddAfter(kVolumePrefix + NameOf(cached), std::chrono::seconds(1));
+    return Ok();
+  }
   std::string name = NameOf(volume);
   std::string policy = StringOf(Field(volume, {"spec", "persistentVolumeReclaimPolicy"}));
   if (policy.empty() || policy == "Retain") return Ok();

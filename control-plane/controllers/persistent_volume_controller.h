@@ -40,7 +40,8 @@ class PersistentVolumeController : public Controller {
                         const std::string& message = "");
   Status SetClaimPhase(const Json& claim, const std::string& phase);
   Status Reclaim(const Json& volume);
-  void EnqueuePendingClaims();
+  // Claims a volume that appeared or freed up may serve (`volume` is its name).
+  void EnqueuePendingClaims(const std::string& volume);
 
   api::k8s::client::ApiClient* api_;
   api::k8s::client::Reflector& claims_;

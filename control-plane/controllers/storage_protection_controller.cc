@@ -23,9 +23,10 @@ bool HasFinalizer(const Json& o, const char* finalizer) {
   return false;
 }
 
-bool Ended(const Json& pod) {
-  std::string phase = StringOf(Field(pod, {"status", "phase"}));
-  return phase == "Succeeded" || phase == "Failed";
+// Upstream's podIsShutDown: the kubelet is done with it (deleted with grace 0) or it was
+// force-deleted. A pod that merely ended still holds its claims until it is deleted.
+bool ShutDown(const Json& pod) {
+  return Deleting(pod) && Field(pod, {"metadata", "deletionGracePeriodSeconds"}) == Json(0);
 }
 
 // The claims a pod's volumes name.
@@ -59,25 +60,28 @@ StorageProtectionController::StorageProtectionController(client::ApiClient* api,
     }
   };
   volumes_.AddEventHandler({volume, [volume](const Json&, const Json& v) { volume(v); }, {}});
-  // A pod that ends or goes may have been what held a claim.
+  // A pod that is shut down or goes may have been what held a claim.
   auto pod = [this](const Json& p) {
     std::string ns = StringOf(Field(p, {"metadata", "namespace"}));
     for (const auto& c : ClaimsOf(p)) queue_.Add(kClaimPrefix + ns + "/" + c);
   };
   pods_.AddEventHandler({{},
                          [pod](const Json& old_pod, const Json& p) {
-                           if ((Ended(p) && !Ended(old_pod)) ||
-                               (Deleting(p) && !Deleting(old_pod))) {
-                             pod(p);
-                           }
+                           if (ShutDown(p) && !ShutDown(old_pod)) pod(p);
                          },
                          pod});
 }
 
 bool StorageProtectionController::ClaimInUse(const std::string& ns, const std::string& name) {
   bool used = false;
+  // As upstream's pvc-protection: only pods placed on a node count (the kubelet refuses to
+  // start a pod whose claim is being deleted, and the scheduler holds one back, so an
+  // unplaced pod and the claim would wait on each other for ever).
   auto uses = [&](const Json& p) {
-    if (used || Ended(p) || StringOf(Field(p, {"metadata", "namespace"})) != ns) return;
+    if (used || ShutDown(p) || StringOf(Field(p, {"spec", "nodeName"})).empty() ||
+        StringOf(Field(p, {"metadata", "namespace"})) != ns) {
+      return;
+    }
     for (const auto& c : ClaimsOf(p)) used |= c == name;
   };
   pods_.ForEach(uses);

@@ -2,7 +2,8 @@
 // StorageProtectionController: lets a deleted claim or volume go only when nothing uses it,
 // as kube-controller-manager's pvc-protection and pv-protection controllers do. A claim
 // being deleted keeps its kubernetes.io/pvc-protection finalizer (and shows Terminating)
-// while a pod that has not ended mounts it; a volume being deleted keeps
+// while a pod placed on a node names it, until that pod is deleted (an ended pod still
+// counts, as upstream); a volume being deleted keeps
 // kubernetes.io/pv-protection while it is Bound.
 
 #include "api/k8s/client/reflector.h"

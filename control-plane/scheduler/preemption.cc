@@ -53,9 +53,15 @@ std::optional<Candidate> SelectVictims(const api::k8s::Pod& pod, const NodeState
   for (const auto* usage : lower) {
     bool violates = false;
     for (size_t i = 0; i < budgets.size(); ++i) {
-      if (budgets[i].ns != usage->placed.ns || !budgets[i].selector.Matches(usage->placed.labels)) {
+      // Upstream's filterPodsWithPDBViolation: an empty selector matches nothing, and a pod
+      // the budget already counts as disrupted is not counted twice.
+      const DisruptionBudget& b = budgets[i];
+      if (b.ns != usage->placed.ns || b.selector.Empty() || b.selector.IsNothing() ||
+          !b.selector.Matches(usage->placed.labels)) {
         continue;
       }
+      std::string name = usage->key.substr(usage->key.find('/') + 1);
+      if (b.disrupted.count(name)) continue;
       if (--allowed[i] < 0) violates = true;
     }
     (violates ? violating : other).push_back(usage);

@@ -13,6 +13,7 @@
 // spreading refusal are found only when those plugins' per-cycle counts allow it, as the
 // counts are not recomputed per dry run.
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,9 @@ namespace capstan::control_plane::scheduler {
 // A PodDisruptionBudget as preemption weighs it.
 struct DisruptionBudget {
   std::string ns;
-  api::k8s::LabelSelector selector;
+  api::k8s::LabelSelector selector;  // an empty one selects nothing here, as upstream
   int32_t disruptions_allowed = 0;
+  std::set<std::string> disrupted;  // status.disruptedPods: already counted against it
 };
 
 struct PreemptionPlan {

@@ -276,7 +276,16 @@ void Scheduler::TrackNomination(const Json& pod) {
   }
   bool waiting = NodeNameOf(pod).empty() && !assumed_.count(key) && !Terminal(pod) &&
                  !Deleting(pod) && Responsible(pod);
-  if (node.empty() || !waiting) {
+  if (!waiting) {
+    nominated_.erase(key);
+    nominating_.erase(key);
+    return;
+  }
+  if (auto own = nominating_.find(key); own != nominating_.end()) {
+    if (node != own->second) return;  // our patch is not shown yet: keep what we set
+    nominating_.erase(own);
+  }
+  if (node.empty()) {
     nominated_.erase(key);
     return;
   }
@@ -292,13 +301,18 @@ std::vector<DisruptionBudget> Scheduler::Budgets() const {
     auto selector = api::k8s::LabelSelector::FromJson(spec->value("selector", Json()));
     if (!selector) return;
     int32_t allowed = 0;
+    std::set<std::string> disrupted;
     if (auto status = pdb.find("status"); status != pdb.end() && status->is_object()) {
       if (auto a = status->find("disruptionsAllowed");
           a != status->end() && a->is_number_integer()) {
         allowed = a->get<int32_t>();
       }
+      if (auto d = status->find("disruptedPods"); d != status->end() && d->is_object()) {
+        for (const auto& [name, when] : d->items()) disrupted.insert(name);
+      }
     }
-    out.push_back({Meta(pdb).value("namespace", ""), std::move(*selector), allowed});
+    out.push_back(
+        {Meta(pdb).value("namespace", ""), std::move(*selector), allowed, std::move(disrupted)});
   });
   return out;
 }
@@ -337,6 +351,7 @@ void Scheduler::OnPodDelete(const Json& pod) {
     std::lock_guard lock(mu_);
     held_a_node = assumed_.erase(key) > 0 || held_a_node;    // bound by us, not seen so yet
     held_a_node = nominated_.erase(key) > 0 || held_a_node;  // room kept for it is free
+    nominating_.erase(key);
     Uncount(key);
     decoded_.erase(key);
   }
@@ -377,7 +392,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
   api::k8s::Pod pod;
   ScheduleResult result;
   auto budgets = Budgets();
-  VolumeAssignment assignment;
+  std::optional<VolumeAssignment> assignment;
   {
     // The informers wait while a cycle reads the cache.
     std::lock_guard lock(mu_);
@@ -407,12 +422,15 @@ void Scheduler::ScheduleOne(const std::string& key) {
     }
     if (!result.preemption.node.empty()) {
       nominated_[key] = {result.preemption.node, UsageOf(pod)};
+      nominating_[key] = result.preemption.node;
     }
     if (!result.node.empty()) {
       for (const auto& node : cache_.nodes()) {
         if (node.info.name == result.node) assignment = volume_binding_->Assign(pod, node);
       }
+      // The node was chosen on what Filter saw; volumes taken since leave nothing to bind.
       nominated_.erase(key);
+      nominating_.erase(key);
       // Counted from now on, before the informer shows the binding.
       assumed_[key] = result.node;
       Uncount(key);
@@ -428,7 +446,8 @@ void Scheduler::ScheduleOne(const std::string& key) {
     queue_.Done(key, SchedulingQueue::Outcome::kUnschedulable);
     return;
   }
-  auto bound = BindVolumes(assignment, result.node);
+  Status bound = assignment ? BindVolumes(*assignment, result.node)
+                            : Fail(Code::kUnavailable, "the volumes chosen for the pod changed");
   if (bound) bound = Bind(pod, result.node);
   if (!bound) {
     {
@@ -452,6 +471,18 @@ void Scheduler::ScheduleOne(const std::string& key) {
 }
 
 Status Scheduler::BindVolumes(const VolumeAssignment& assignment, const std::string& node) {
+  std::vector<Json> reserved_so_far;  // undone if a later write fails
+  auto undo = [&] {
+    for (auto& volume : reserved_so_far) {
+      volume["spec"].erase("claimRef");
+      auto undone = api_->Update(client::resources::kPersistentVolumes, "",
+                                 Meta(volume).value("name", ""), volume);
+      if (!undone) {
+        kLog.Warn("releasing a reserved volume", {{"volume", Meta(volume).value("name", "")},
+                                                  {"error", undone.error().message()}});
+      }
+    }
+  };
   for (const auto& [volume, claim] : assignment.reserve) {
     // An update at the cached resourceVersion: a volume another claim took meanwhile fails
     // the attempt, which is retried.
@@ -469,14 +500,21 @@ Status Scheduler::BindVolumes(const VolumeAssignment& assignment, const std::str
     reserved["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"] = "yes";
     auto updated = api_->Update(client::resources::kPersistentVolumes, "",
                                 Meta(volume).value("name", ""), reserved);
-    if (!updated) return Fail(updated.error());
+    if (!updated) {
+      undo();
+      return Fail(updated.error());
+    }
+    reserved_so_far.push_back(std::move(*updated));
   }
   for (const auto& claim : assignment.provision) {
     auto patched = api_->Patch(
         client::resources::kPersistentVolumeClaims, Meta(claim).value("namespace", ""),
         Meta(claim).value("name", ""), client::PatchType::kMerge,
         {{"metadata", {{"annotations", {{"volume.kubernetes.io/selected-node", node}}}}}});
-    if (!patched) return Fail(patched.error());
+    if (!patched) {
+      undo();
+      return Fail(patched.error());
+    }
   }
   return Ok();
 }
@@ -533,6 +571,10 @@ void Scheduler::Preempt(const api::k8s::Pod& pod, const PreemptionPlan& plan) {
           where.second.placed.priority < pod.spec.priority.value_or(0)) {
         displaced.push_back(key);
       }
+    }
+    for (const auto& key : displaced) {
+      nominated_.erase(key);
+      nominating_.erase(key);
     }
   }
   for (const auto& key : displaced) {

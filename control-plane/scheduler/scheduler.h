@@ -102,6 +102,9 @@ class Scheduler {
   std::map<std::string, std::string> assumed_;  // pod key -> node, bound but not yet seen so
   // Pending pods preemption made room for: key -> (node, what they will take).
   std::map<std::string, std::pair<std::string, PodUsage>> nominated_;
+  // Nominations this scheduler made whose status patch the informer has not shown yet: an
+  // update from before it must not undo them. key -> node.
+  std::map<std::string, std::string> nominating_;
   // key -> (rv, pod), for pods waiting to be scheduled.
   std::map<std::string, std::pair<std::string, api::k8s::Pod>> decoded_;
   std::thread thread_;

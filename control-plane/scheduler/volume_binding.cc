@@ -1,6 +1,7 @@
 #include "control-plane/scheduler/volume_binding.h"
 
 #include "api/k8s/codec.h"
+#include "control-plane/controllers/pod_util.h"
 #include "control-plane/controllers/volume_binding.h"
 
 namespace capstan::control_plane::scheduler {
@@ -10,26 +11,15 @@ namespace binder = control_plane::controllers;
 constexpr char kStateKey[] = "VolumeBinding";
 constexpr char kNoProvisioner[] = "kubernetes.io/no-provisioner";
 
-const Json& At(const Json& o, std::initializer_list<const char*> path) {
-  static const Json kNull;
-  const Json* at = &o;
-  for (const char* key : path) {
-    if (!at->is_object()) return kNull;
-    auto it = at->find(key);
-    if (it == at->end()) return kNull;
-    at = &*it;
-  }
-  return *at;
-}
+using controllers::Field;
 
 std::string Text(const Json& o, std::initializer_list<const char*> path) {
-  const Json& v = At(o, path);
-  return v.is_string() ? v.get<std::string>() : "";
+  return controllers::StringOf(Field(o, path));
 }
 
 // A volume's required node affinity (nullopt: any node; an unreadable one allows none).
 std::optional<std::vector<api::k8s::NodeSelectorTerm>> AffinityOf(const Json& volume) {
-  const Json& required = At(volume, {"spec", "nodeAffinity", "required"});
+  const Json& required = Field(volume, {"spec", "nodeAffinity", "required"});
   if (required.is_null()) return std::nullopt;
   auto terms = api::k8s::DecodeNodeSelector(required, "spec.nodeAffinity.required");
   return terms ? *terms : std::vector<api::k8s::NodeSelectorTerm>{};
@@ -103,9 +93,9 @@ void VolumeBindingPlugin::PreFilter(const api::k8s::Pod& pod, const Snapshot& /*
   if (any_waiting) {
     for (auto& v : listers_.volumes()) {
       std::string phase = Text(v, {"status", "phase"});
-      bool free = At(v, {"spec", "claimRef"}).is_null() &&
+      bool free = Field(v, {"spec", "claimRef"}).is_null() &&
                   (phase.empty() || phase == "Available") &&
-                  At(v, {"metadata", "deletionTimestamp"}).is_null();
+                  Field(v, {"metadata", "deletionTimestamp"}).is_null();
       if (free) s.free_volumes.push_back(std::move(v));
     }
   }
@@ -129,8 +119,8 @@ std::optional<FilterFailure> VolumeBindingPlugin::Filter(const api::k8s::Pod& /*
   return std::nullopt;
 }
 
-VolumeAssignment VolumeBindingPlugin::Assign(const api::k8s::Pod& pod,
-                                             const NodeState& node) const {
+std::optional<VolumeAssignment> VolumeBindingPlugin::Assign(const api::k8s::Pod& pod,
+                                                            const NodeState& node) const {
   CycleState cycle;
   PreFilter(pod, Snapshot(), cycle);
   VolumeAssignment out;
@@ -138,7 +128,7 @@ VolumeAssignment VolumeBindingPlugin::Assign(const api::k8s::Pod& pod,
   if (it == cycle.end()) return out;
   const auto& s = std::any_cast<const State&>(it->second);
   auto chosen = Choose(s, node.info);
-  if (!chosen) return out;
+  if (!chosen) return std::nullopt;
   for (size_t i = 0; i < chosen->size(); ++i) {
     int v = (*chosen)[i];
     if (v >= 0) {

@@ -41,8 +41,8 @@ class VolumeBindingPlugin : public Plugin {
   std::optional<FilterFailure> Filter(const api::k8s::Pod& pod, const NodeState& node,
                                       const CycleState& state) const override;
   // What to write for the pod's WaitForFirstConsumer claims on `node` (from the listers'
-  // state now).
-  VolumeAssignment Assign(const api::k8s::Pod& pod, const NodeState& node) const;
+  // state now); nullopt when a claim no longer finds a volume there.
+  std::optional<VolumeAssignment> Assign(const api::k8s::Pod& pod, const NodeState& node) const;
 
  private:
   VolumeListers listers_;

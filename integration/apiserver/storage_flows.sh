@@ -181,6 +181,21 @@ check "a pod of the claim" contains 'pod/local-user created' k apply -f "$tmp/lo
 check "goes to the volume's node" eventually 20 is disk-1 pod/local-user '{.spec.nodeName}'
 check "and the claim binds to the local volume" eventually 20 matches '^local-claim +Bound +local-1 ' k get pvc local-claim
 
+cat >"$tmp/pinned.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: pinned}
+spec:
+  nodeSelector: {kubernetes.io/hostname: disk-0}
+  containers: [{name: c, image: 127.0.0.1:5000/busybox:1.0}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: local-claim}}]
+EOF
+check "a pod of that claim held to disk-0" contains 'created' k apply -f "$tmp/pinned.yaml"
+check "cannot go anywhere, for the volume's affinity" eventually 10 contains \
+  '0/2 nodes are available: 1 node(s) didn'"'"'t match Pod'"'"'s node affinity/selector, 1 node(s) had volume node affinity conflict.' \
+  events_of pinned
+k delete pod pinned --wait=false >/dev/null
+
 # --- The default StorageClass. -------------------------------------------------------------
 cat >"$tmp/class.yaml" <<EOF
 apiVersion: storage.k8s.io/v1

@@ -418,8 +418,8 @@ check "its pod goes with it" eventually 60 bash -c \
 
 # Storage, as the seed has it: an administrator's hostPath volume, a claim bound to it, a
 # pod writing a file that a second pod reads after the first is gone, and the data removed
-# with the claim when the volume's policy is Delete. A second claim waits for a fitting
-# volume.
+# with the claim when the volume's policy is Delete. A claim no volume fits stays Pending
+# with the binder's event (binding when one appears is storage_flows.sh's to show).
 mkdir -p "$tmp/volumes/pv-web"
 cat >"$tmp/storage.yaml" <<EOF
 apiVersion: v1

@@ -4,6 +4,9 @@
 // land.
 #include <sys/stat.h>
 
+#include <map>
+#include <mutex>
+
 #include "kubelet/volumes/persistent_claim.h"
 
 namespace capstan::kubelet::volumes {
@@ -31,7 +34,32 @@ class PersistentClaimPlugin : public VolumePlugin {
     return v.persistent_volume_claim.has_value();
   }
 
+  // Resolved once per pod and volume: the pod's later syncs must not depend on the API
+  // (a claim Terminating under a running pod, or a server that is down, must not stop its
+  // containers from being restarted), as upstream checks only before the first mount.
   Result<std::string> SetUp(const api::k8s::Pod& pod, const api::k8s::Volume& v) override {
+    std::string key = pod.metadata.uid + "/" + v.name;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+    }
+    auto path = Resolve(pod, v);
+    if (path) {
+      std::lock_guard lock(mu_);
+      resolved_[key] = *path;
+    }
+    return path;
+  }
+
+  // Nothing of the host's directories is the kubelet's to remove.
+  Status TearDown(const std::string& pod_uid, const std::string& volume_name) override {
+    std::lock_guard lock(mu_);
+    resolved_.erase(pod_uid + "/" + volume_name);
+    return Ok();
+  }
+
+ private:
+  Result<std::string> Resolve(const api::k8s::Pod& pod, const api::k8s::Volume& v) {
     const std::string& ns = pod.metadata.namespace_;
     const std::string& name = v.persistent_volume_claim->claim_name;
     if (!get_) {
@@ -89,11 +117,9 @@ class PersistentClaimPlugin : public VolumePlugin {
                 volume_name, ns, name, source.empty() ? "unknown" : source);
   }
 
-  // Nothing of the host's directories is the kubelet's to remove.
-  Status TearDown(const std::string&, const std::string&) override { return Ok(); }
-
- private:
   ApiObjectGetter get_;
+  std::mutex mu_;
+  std::map<std::string, std::string> resolved_;  // "<pod uid>/<volume>" -> host path
   std::unique_ptr<VolumePlugin> host_path_;
 };
 

@@ -107,3 +107,33 @@ TEST_F(PriorityAdmissionTest, SystemNamesAndValuesAreReserved) {
 
 }  // namespace
 }  // namespace capstan::control_plane::apiserver
+
+namespace capstan::control_plane::apiserver {
+namespace {
+
+class PriorityClassStrategyTest : public RegistryFixture {};
+
+TEST_F(PriorityClassStrategyTest, ValuesAreInt32AndImmutable) {
+  const auto& r = Res("priorityclasses", "scheduling.k8s.io");
+  auto huge =
+      registry_->Create(r, "", {{"metadata", {{"name", "huge"}}}, {"value", 3000000000LL}}, false);
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().code, 422);
+  auto stringy = registry_->Create(
+      r, "", {{"metadata", {{"name", "s"}}}, {"value", 1}, {"globalDefault", "yes"}}, false);
+  ASSERT_FALSE(stringy);
+  EXPECT_NE(stringy.error().message.find("globalDefault"), std::string::npos);
+  ASSERT_TRUE(registry_->Create(r, "", {{"metadata", {{"name", "ok"}}}, {"value", 5}}, false));
+  auto got = registry_->Get(r, "", "ok");
+  ASSERT_TRUE(got);
+  Json changed = *got;
+  changed["value"] = 6;
+  auto updated = registry_->Update(r, "", "ok", changed, "", false);
+  ASSERT_FALSE(updated);
+  EXPECT_NE(updated.error().message.find("value: Forbidden: may not be changed in an update."),
+            std::string::npos)
+      << updated.error().message;
+}
+
+}  // namespace
+}  // namespace capstan::control_plane::apiserver

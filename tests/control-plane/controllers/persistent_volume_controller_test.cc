@@ -175,31 +175,81 @@ TEST_F(PersistentVolumeTest, ReleasedVolumesAreKeptDeletedOrRecycledByPolicy) {
   EXPECT_EQ(EventMessages("VolumeRecycled"), std::vector<std::string>{"Volume recycled"});
 }
 
-TEST_F(PersistentVolumeTest, DeletionOutsideTmpOrWithoutAPluginFails) {
-  ASSERT_TRUE(api_.Create(kPersistentVolumes, "", Volume("etc", "1Gi", "/etc", "Delete")));
+// The deleter never reaches outside /tmp: not by "..", not through a symlink at the end of
+// the path (the link goes, not its target) or in the middle of it. The target is a
+// sentinel directory of the test's own outside /tmp, never anything of the system's.
+TEST_F(PersistentVolumeTest, DeletionStaysBelowTmp) {
+  char tmpl[] = "/var/tmp/capstan-pv-sentinel.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string sentinel = tmpl;
+  std::ofstream(sentinel + "/keep") << "precious";
+  std::filesystem::create_symlink(sentinel, dir_ + "/link");
+  std::string dotdot = dir_ + "/../.." + sentinel;
+
+  EXPECT_FALSE(ScrubHostPath(dotdot, false));
+  EXPECT_FALSE(ScrubHostPath(dir_ + "/link/keep", false));
+  EXPECT_FALSE(ScrubHostPath("/tmp", false));
+  EXPECT_FALSE(ScrubHostPath("/tmp/", false));
+  EXPECT_TRUE(ScrubHostPath(dir_ + "/missing/deeper", false));  // gone already: done
+  EXPECT_TRUE(std::filesystem::exists(sentinel + "/keep"));
+
+  ASSERT_TRUE(api_.Create(kPersistentVolumes, "", Volume("dotdot", "1Gi", dotdot, "Delete")));
+  ASSERT_TRUE(
+      api_.Create(kPersistentVolumes, "", Volume("through", "1Gi", dir_ + "/link/keep", "Delete")));
+  ASSERT_TRUE(api_.Create(kPersistentVolumes, "", Volume("link", "1Gi", dir_ + "/link", "Delete")));
   Json nfs = Volume("nfs", "1Gi", "", "Delete");
   nfs["spec"].erase("hostPath");
   nfs["spec"]["nfs"] = {{"server", "127.0.0.1"}, {"path", "/export"}};
   ASSERT_TRUE(api_.Create(kPersistentVolumes, "", nfs));
-  ASSERT_TRUE(
-      api_.Create(kPersistentVolumeClaims, "default", Claim("a", "1Gi", {{"volumeName", "etc"}})));
-  ASSERT_TRUE(
-      api_.Create(kPersistentVolumeClaims, "default", Claim("b", "1Gi", {{"volumeName", "nfs"}})));
-  // A path that leads out of /tmp by ".." is refused too.
-  EXPECT_FALSE(ScrubHostPath(dir_ + "/../../etc", false));
+  const char* claims[][2] = {{"a", "dotdot"}, {"b", "through"}, {"c", "link"}, {"d", "nfs"}};
+  for (const auto& [claim, volume] : claims) {
+    ASSERT_TRUE(api_.Create(kPersistentVolumeClaims, "default",
+                            Claim(claim, "1Gi", {{"volumeName", volume}})));
+  }
   Settle();
-  ASSERT_TRUE(api_.Delete(kPersistentVolumeClaims, "default", "a", 0));
-  ASSERT_TRUE(api_.Delete(kPersistentVolumeClaims, "default", "b", 0));
+  for (const auto& [claim, volume] : claims) {
+    ASSERT_EQ(Phase(kPersistentVolumes, volume), "Bound") << volume;
+    ASSERT_TRUE(api_.Delete(kPersistentVolumeClaims, "default", claim, 0));
+  }
   Settle();
-  EXPECT_EQ(Phase(kPersistentVolumes, "etc"), "Failed");
-  EXPECT_TRUE(std::filesystem::exists("/etc/hostname") || std::filesystem::exists("/etc/passwd"));
+  EXPECT_EQ(Phase(kPersistentVolumes, "dotdot"), "Failed");
+  EXPECT_EQ(Phase(kPersistentVolumes, "through"), "Failed");
+  EXPECT_EQ(Phase(kPersistentVolumes, "link"), "<gone>");  // the link itself was removed
+  EXPECT_FALSE(std::filesystem::is_symlink(dir_ + "/link"));
+  EXPECT_TRUE(std::filesystem::exists(sentinel + "/keep"));
   EXPECT_EQ(Phase(kPersistentVolumes, "nfs"), "Failed");
   auto failed = EventMessages("VolumeFailedDelete");
-  std::sort(failed.begin(), failed.end());
-  EXPECT_EQ(failed, (std::vector<std::string>{
-                        "error getting deleter volume plugin for volume \"nfs\": no deletable "
-                        "volume plugin matched",
-                        "host_path deleter only supports /tmp/.+ but received provided /etc"}));
+  EXPECT_NE(std::find(failed.begin(), failed.end(),
+                      "error getting deleter volume plugin for volume \"nfs\": no deletable "
+                      "volume plugin matched"),
+            failed.end());
+  EXPECT_NE(std::find(failed.begin(), failed.end(),
+                      "host_path deleter only supports /tmp/.+ but received provided " + dotdot),
+            failed.end());
+  std::filesystem::remove_all(sentinel);
+}
+
+// A claim edited after binding (a resize request) stays bound.
+TEST_F(PersistentVolumeTest, ABoundClaimIsNotJudgedAgain) {
+  ASSERT_TRUE(api_.Create(kPersistentVolumes, "", Volume("v", "1Gi", dir_ + "/v")));
+  ASSERT_TRUE(api_.Create(kPersistentVolumeClaims, "default", Claim("data", "1Gi")));
+  Settle();
+  ASSERT_EQ(Phase(kPersistentVolumeClaims, "data"), "Bound");
+  ASSERT_TRUE(api_.Patch(kPersistentVolumeClaims, "default", "data", client::PatchType::kMerge,
+                         {{"spec", {{"resources", {{"requests", {{"storage", "5Gi"}}}}}}}}, ""));
+  Settle();
+  EXPECT_EQ(Phase(kPersistentVolumeClaims, "data"), "Bound");
+}
+
+// A claim that names a volume not there yet binds when it appears.
+TEST_F(PersistentVolumeTest, AClaimNamingAMissingVolumeBindsWhenItAppears) {
+  ASSERT_TRUE(api_.Create(kPersistentVolumeClaims, "default",
+                          Claim("data", "1Gi", {{"volumeName", "later"}})));
+  Settle();
+  EXPECT_EQ(Phase(kPersistentVolumeClaims, "data"), "Pending");
+  ASSERT_TRUE(api_.Create(kPersistentVolumes, "", Volume("later", "1Gi", dir_ + "/later")));
+  Settle();
+  EXPECT_EQ(Phase(kPersistentVolumeClaims, "data"), "Bound");
 }
 
 TEST_F(PersistentVolumeTest, ABoundClaimWhoseVolumeGoesIsLost) {
@@ -230,24 +280,34 @@ class StorageProtectionTest : public ControllerFixture {
   StorageProtectionController controller_{&api_, &clock_, &claims_, &volumes_, &pods_};
 };
 
-TEST_F(StorageProtectionTest, AClaimInUseStaysUntilItsPodEnds) {
+TEST_F(StorageProtectionTest, AClaimInUseStaysUntilItsPodIsDeleted) {
   Json claim = Claim("data", "1Gi");
   claim["metadata"]["finalizers"] = {"kubernetes.io/pvc-protection"};
   ASSERT_TRUE(api_.Create(kPersistentVolumeClaims, "default", claim));
-  Json pod = {
-      {"metadata", {{"name", "user"}, {"namespace", "default"}}},
-      {"spec",
-       {{"containers", {{{"name", "c"}, {"image", "i"}}}},
-        {"volumes", {{{"name", "d"}, {"persistentVolumeClaim", {{"claimName", "data"}}}}}}}}};
-  ASSERT_TRUE(api_.Create(kPods, "default", pod));
+  auto user = [](const std::string& name, const std::string& node) {
+    Json pod = {
+        {"metadata", {{"name", name}, {"namespace", "default"}}},
+        {"spec",
+         {{"containers", {{{"name", "c"}, {"image", "i"}}}},
+          {"volumes", {{{"name", "d"}, {"persistentVolumeClaim", {{"claimName", "data"}}}}}}}}};
+    if (!node.empty()) pod["spec"]["nodeName"] = node;
+    return pod;
+  };
+  ASSERT_TRUE(api_.Create(kPods, "default", user("placed", "n1")));
+  ASSERT_TRUE(api_.Create(kPods, "default", user("unplaced", "")));
   ASSERT_TRUE(api_.Delete(kPersistentVolumeClaims, "default", "data", 0));
   SyncAll();
   auto held = api_.Get(kPersistentVolumeClaims, "default", "data");
   ASSERT_TRUE(held);  // Terminating
   EXPECT_TRUE((*held)["metadata"].contains("deletionTimestamp"));
 
-  ASSERT_TRUE(api_.Patch(kPods, "default", "user", client::PatchType::kMerge,
+  // An ended pod still holds it, as upstream's pvc-protection counts it.
+  ASSERT_TRUE(api_.Patch(kPods, "default", "placed", client::PatchType::kMerge,
                          {{"status", {{"phase", "Succeeded"}}}}, "status"));
+  SyncAll();
+  EXPECT_TRUE(api_.Get(kPersistentVolumeClaims, "default", "data"));
+  // Deleted, it does not; the pod no node took never did.
+  ASSERT_TRUE(api_.Delete(kPods, "default", "placed", 0));
   SyncAll();
   EXPECT_FALSE(api_.Get(kPersistentVolumeClaims, "default", "data"));
 }

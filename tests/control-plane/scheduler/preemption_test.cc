@@ -85,7 +85,7 @@ TEST_F(PreemptionTest, ABudgetSteersPreemptionElsewhere) {
   Place("free", "1500m", 3, "b");
   auto selector = api::k8s::LabelSelector::Parse("app=guarded");
   ASSERT_TRUE(selector);
-  budgets_.push_back({"default", *selector, 0});
+  budgets_.push_back({"default", *selector, 0, {}});
   auto r = Schedule(PodOf("high", "1500m", 10));
   // b's victim has the higher priority, but a's would break its budget.
   EXPECT_EQ(r.preemption.node, "b");
@@ -93,6 +93,23 @@ TEST_F(PreemptionTest, ABudgetSteersPreemptionElsewhere) {
   // With one disruption allowed, the lower-priority victim is taken again.
   budgets_[0].disruptions_allowed = 1;
   EXPECT_EQ(Schedule(PodOf("high", "1500m", 10)).preemption.node, "a");
+}
+
+TEST_F(PreemptionTest, EmptyBudgetSelectorsAndDisruptedPodsProtectNothing) {
+  snapshot_.AddNode(Node("a"));
+  snapshot_.AddNode(Node("b"));
+  Place("guarded", "1500m", 1, "a");
+  Place("free", "1500m", 3, "b");
+  budgets_.push_back({"default", api::k8s::LabelSelector::Everything(), 0, {}});
+  // An empty selector selects nothing (upstream): the lower-priority victim is taken.
+  EXPECT_EQ(Schedule(PodOf("high", "1500m", 10)).preemption.node, "a");
+  // A budget that already counts the pod as disrupted does not count it again.
+  auto selector = api::k8s::LabelSelector::Parse("app=guarded");
+  ASSERT_TRUE(selector);
+  budgets_ = {{"default", *selector, 0, {"guarded"}}};
+  EXPECT_EQ(Schedule(PodOf("high", "1500m", 10)).preemption.node, "a");
+  budgets_[0].disrupted.clear();
+  EXPECT_EQ(Schedule(PodOf("high", "1500m", 10)).preemption.node, "b");
 }
 
 TEST_F(PreemptionTest, PolicyNeverAndPodsStillGoingOnTheNominatedNodeStopIt) {

@@ -129,10 +129,12 @@ TEST_F(VolumeBindingTest, AWaitingClaimGoesWhereAFittingFreeVolumeIs) {
   auto r = Schedule(pod);
   EXPECT_EQ(r.node, "b");
   auto assignment = binding_->Assign(pod, NodeNamed("b"));
-  ASSERT_EQ(assignment.reserve.size(), 1u);
-  EXPECT_EQ(assignment.reserve[0].first["metadata"]["name"], "pv-b");
-  EXPECT_EQ(assignment.reserve[0].second["metadata"]["name"], "data");
-  EXPECT_TRUE(assignment.provision.empty());
+  ASSERT_TRUE(assignment);
+  ASSERT_EQ(assignment->reserve.size(), 1u);
+  EXPECT_EQ(assignment->reserve[0].first["metadata"]["name"], "pv-b");
+  EXPECT_EQ(assignment->reserve[0].second["metadata"]["name"], "data");
+  EXPECT_TRUE(assignment->provision.empty());
+  EXPECT_FALSE(binding_->Assign(pod, NodeNamed("a")));  // nothing fits there
   // Taken by another claim: nothing is left.
   volumes_["pv-b"]["spec"]["claimRef"] = {{"namespace", "default"}, {"name", "other"}};
   EXPECT_EQ(Schedule(pod).message,
@@ -150,9 +152,10 @@ TEST_F(VolumeBindingTest, TwoClaimsNeverShareOneVolume) {
   auto pod = PodWithClaims({"one", "two"});
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Schedule(pod).node, "b");
   auto assignment = binding_->Assign(pod, NodeNamed("b"));
-  ASSERT_EQ(assignment.reserve.size(), 2u);
-  EXPECT_NE(assignment.reserve[0].first["metadata"]["name"],
-            assignment.reserve[1].first["metadata"]["name"]);
+  ASSERT_TRUE(assignment);
+  ASSERT_EQ(assignment->reserve.size(), 2u);
+  EXPECT_NE(assignment->reserve[0].first["metadata"]["name"],
+            assignment->reserve[1].first["metadata"]["name"]);
 }
 
 TEST_F(VolumeBindingTest, AProvisionerMakesAnyNodeFitAndIsToldTheNode) {
@@ -161,9 +164,10 @@ TEST_F(VolumeBindingTest, AProvisionerMakesAnyNodeFitAndIsToldTheNode) {
   auto r = Schedule(pod);
   ASSERT_FALSE(r.node.empty());
   auto assignment = binding_->Assign(pod, NodeNamed(r.node));
-  EXPECT_TRUE(assignment.reserve.empty());
-  ASSERT_EQ(assignment.provision.size(), 1u);
-  EXPECT_EQ(assignment.provision[0]["metadata"]["name"], "dyn");
+  ASSERT_TRUE(assignment);
+  EXPECT_TRUE(assignment->reserve.empty());
+  ASSERT_EQ(assignment->provision.size(), 1u);
+  EXPECT_EQ(assignment->provision[0]["metadata"]["name"], "dyn");
 }
 
 }  // namespace
