@@ -211,6 +211,10 @@ check "undo --to-revision rollout finishes" contains 'successfully rolled out' r
 check "back on 1.0" is 127.0.0.1:5000/busybox:1.0 deploy/web '{.spec.template.spec.containers[0].image}'
 check "undo reused the old ReplicaSets" bash -c "[[ \$('$kubectl' get rs -l app=web --no-headers | wc -l) == 4 ]]"
 check "revision 1 became 6" matches '^6 +first release$' k rollout history deploy/web
+check "undo to the revision already live is skipped" contains \
+  'skipped rollback (current template already matches revision 6)' \
+  k rollout undo deploy/web --to-revision=6
+check "and changes nothing" is 6 deploy/web '{.metadata.annotations.deployment\.kubernetes\.io/revision}'
 check "pause" contains 'deployment.apps/web paused' k rollout pause deploy/web
 check "a paused template change waits" bash -c \
   "'$kubectl' set image deploy/web app=127.0.0.1:5000/busybox:2.0 >/dev/null && sleep 1 && \

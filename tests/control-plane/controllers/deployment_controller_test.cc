@@ -148,6 +148,22 @@ TEST_F(DeploymentControllerTest, RollsOutANewTemplateWithinSurgeAndUnavailable) 
   EXPECT_EQ((*rs1)["metadata"]["annotations"][kRevisionHistoryAnnotation], "1");
 }
 
+// An undo to the revision already live: the same template comes back (as a Go client writes
+// it, with null members), and nothing moves: no new set, no new revision.
+TEST_F(DeploymentControllerTest, UndoToTheTemplateAlreadyLiveChangesNothing) {
+  ASSERT_TRUE(api_.Create(kDeployments, "default", Deployment(3, "busybox:1")));
+  ASSERT_TRUE(Step());
+  SetsBecomeAvailable();
+  ASSERT_TRUE(Step());
+  Json d = Get();
+  std::string revision = d["metadata"]["annotations"][kRevisionAnnotation];
+  d["spec"]["template"]["metadata"]["creationTimestamp"] = nullptr;
+  ASSERT_TRUE(api_.Update(kDeployments, "default", "web", d, ""));
+  ASSERT_TRUE(Step());
+  EXPECT_EQ(Items(kReplicaSets).size(), 1u);
+  EXPECT_EQ(Get()["metadata"]["annotations"][kRevisionAnnotation], revision);
+}
+
 // maxSurge 0: never more pods than wanted; an old pod goes before each new one starts.
 TEST_F(DeploymentControllerTest, RollingUpdateWithMaxSurgeZero) {
   Json d = Deployment(3, "busybox:1");
