@@ -18,14 +18,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A short grace period so a silent node goes Unknown within seconds, not 40.
-"$bin_dir/capstan-server" --data-dir "$tmp/data" --bind-address 127.0.0.1 --secure-port 0 \
-  --node-monitor-grace-period 6 >"$tmp/server.log" 2>&1 &
-pids+=($!)
-export KUBECONFIG="$tmp/data/admin.kubeconfig"
-for _ in $(seq 1 100); do
-  [[ -s "$KUBECONFIG" ]] && "$kubectl" get --raw /readyz >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source "$(dirname "$0")/../lib/server.sh"
+start_server --node-monitor-grace-period 6 || exit 1
 
 source "$(dirname "$0")/../lib/checks.sh"
 k() { "$kubectl" "$@"; }
