@@ -28,7 +28,6 @@ constexpr char kBetaStorageProvisioner[] = "volume.beta.kubernetes.io/storage-pr
 
 std::string NameOf(const Json& o) { return StringOf(Field(o, {"metadata", "name"})); }
 std::string PhaseOf(const Json& o) { return StringOf(Field(o, {"status", "phase"})); }
-bool Deleting(const Json& o) { return !Field(o, {"metadata", "deletionTimestamp"}).is_null(); }
 
 Json& Annotations(Json& o) {
   Json& a = o["metadata"]["annotations"];
@@ -168,7 +167,7 @@ Status PersistentVolumeController::Sync(const std::string& key) {
 
 Status PersistentVolumeController::SyncClaim(const std::string& ns, const std::string& name) {
   auto claim = claims_.Get(ns, name);
-  if (!claim || Deleting(*claim)) return Ok();
+  if (!claim || BeingDeleted(*claim)) return Ok();
   std::string volume_name = StringOf(Field(*claim, {"spec", "volumeName"}));
   if (volume_name.empty()) {
     std::vector<Json> volumes = volumes_.List();

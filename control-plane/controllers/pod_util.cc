@@ -182,4 +182,8 @@ void SortForDeletion(std::vector<Json>& pods) {
   });
 }
 
+bool BeingDeleted(const Json& object) {
+  return !Field(object, {"metadata", "deletionTimestamp"}).is_null();
+}
+
 }  // namespace capstan::control_plane::controllers

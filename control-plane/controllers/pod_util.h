@@ -56,6 +56,8 @@ std::string StringOf(const Json& v);
 
 const Json& Field(const Json& object, std::initializer_list<const char*> path);
 int64_t IntField(const Json& object, std::initializer_list<const char*> path, int64_t fallback);
+// Whether the object has a deletionTimestamp (deleted, held by finalizers or grace).
+bool BeingDeleted(const Json& object);
 
 // A copy without null members, at any depth. A field sent as null means "unset", as when Go
 // decodes it: `kubectl rollout undo` sends a template with `creationTimestamp: null`, and it

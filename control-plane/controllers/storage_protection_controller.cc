@@ -14,8 +14,6 @@ constexpr char kVolumePrefix[] = "volume:";
 constexpr char kPvcProtection[] = "kubernetes.io/pvc-protection";
 constexpr char kPvProtection[] = "kubernetes.io/pv-protection";
 
-bool Deleting(const Json& o) { return !Field(o, {"metadata", "deletionTimestamp"}).is_null(); }
-
 bool HasFinalizer(const Json& o, const char* finalizer) {
   for (const auto& f : Field(o, {"metadata", "finalizers"})) {
     if (f == finalizer) return true;
@@ -26,7 +24,7 @@ bool HasFinalizer(const Json& o, const char* finalizer) {
 // Upstream's podIsShutDown: the kubelet is done with it (deleted with grace 0) or it was
 // force-deleted. A pod that merely ended still holds its claims until it is deleted.
 bool ShutDown(const Json& pod) {
-  return Deleting(pod) && Field(pod, {"metadata", "deletionGracePeriodSeconds"}) == Json(0);
+  return BeingDeleted(pod) && Field(pod, {"metadata", "deletionGracePeriodSeconds"}) == Json(0);
 }
 
 // The claims a pod's volumes name.
@@ -51,11 +49,11 @@ StorageProtectionController::StorageProtectionController(client::ApiClient* api,
       volumes_(*volumes),
       pods_(*pods) {
   auto claim = [this](const Json& c) {
-    if (Deleting(c) && HasFinalizer(c, kPvcProtection)) queue_.Add(kClaimPrefix + KeyOf(c));
+    if (BeingDeleted(c) && HasFinalizer(c, kPvcProtection)) queue_.Add(kClaimPrefix + KeyOf(c));
   };
   claims_.AddEventHandler({claim, [claim](const Json&, const Json& c) { claim(c); }, {}});
   auto volume = [this](const Json& v) {
-    if (Deleting(v) && HasFinalizer(v, kPvProtection)) {
+    if (BeingDeleted(v) && HasFinalizer(v, kPvProtection)) {
       queue_.Add(kVolumePrefix + StringOf(Field(v, {"metadata", "name"})));
     }
   };
@@ -114,14 +112,14 @@ Status StorageProtectionController::Sync(const std::string& key) {
   if (key.rfind(kClaimPrefix, 0) == 0) {
     auto [ns, name] = SplitKey(key.substr(sizeof(kClaimPrefix) - 1));
     auto claim = claims_.Get(ns, name);
-    if (!claim || !Deleting(*claim) || !HasFinalizer(*claim, kPvcProtection)) return Ok();
+    if (!claim || !BeingDeleted(*claim) || !HasFinalizer(*claim, kPvcProtection)) return Ok();
     if (ClaimInUse(ns, name)) return Ok();  // the pod's end brings it back
     kLog.Info("claim no longer in use, letting it go", {{"claim", key}});
     return RemoveFinalizer(client::resources::kPersistentVolumeClaims, *claim, kPvcProtection);
   }
   if (key.rfind(kVolumePrefix, 0) == 0) {
     auto volume = volumes_.Get("", key.substr(sizeof(kVolumePrefix) - 1));
-    if (!volume || !Deleting(*volume) || !HasFinalizer(*volume, kPvProtection)) return Ok();
+    if (!volume || !BeingDeleted(*volume) || !HasFinalizer(*volume, kPvProtection)) return Ok();
     if (StringOf(Field(*volume, {"status", "phase"})) == "Bound") return Ok();
     return RemoveFinalizer(client::resources::kPersistentVolumes, *volume, kPvProtection);
   }
