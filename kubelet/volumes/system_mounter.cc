@@ -1,9 +1,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "common/mount_table.h"
 #include "kubelet/volumes/volume_plugin.h"
 
 namespace capstan::kubelet::volumes {
@@ -29,19 +27,7 @@ class SystemMounter : public Mounter {
     }
     return Ok();
   }
-  bool IsMountPoint(const std::string& path) const override {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream f(line);
-      std::string id, parent, dev, root, mountpoint;
-      f >> id >> parent >> dev >> root >> mountpoint;
-      if (mountpoint == path) {
-        return true;
-      }
-    }
-    return false;
-  }
+  bool IsMountPoint(const std::string& path) const override { return capstan::IsMountPoint(path); }
 };
 
 }  // namespace
