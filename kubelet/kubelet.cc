@@ -149,7 +149,13 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
   (void)volumes_.RegisterPlugin(volumes::NewSecretPlugin(root, deps_.mounter, &data_sources_));
   (void)volumes_.RegisterPlugin(volumes::NewDownwardApiPlugin(root, deps_.mounter, &data_sources_));
   (void)volumes_.RegisterPlugin(volumes::NewProjectedPlugin(root, deps_.mounter, &data_sources_));
-  (void)volumes_.RegisterPlugin(volumes::NewPersistentClaimPlugin(deps_.api_object));
+  if (deps_.csi_registry) {
+    csi_volumes_ =
+        std::make_unique<volumes::CsiVolumes>(root, deps_.csi_registry, deps_.api_object);
+    (void)volumes_.RegisterPlugin(volumes::NewCsiInlinePlugin(csi_volumes_.get()));
+  }
+  (void)volumes_.RegisterPlugin(
+      volumes::NewPersistentClaimPlugin(deps_.api_object, csi_volumes_.get()));
 }
 
 Kubelet::~Kubelet() { pleg_->Stop(); }
@@ -414,12 +420,19 @@ void Kubelet::Housekeeping() {
                 {{"uid", p.uid}, {"error", st.error().message()}});
     }
   }
+  std::set<std::string> running_uids;
+  for (const auto& p : *running) {
+    running_uids.insert(p.uid);
+  }
   if (deps_.cgroups && options_.config.cgroups_per_qos) {
-    std::set<std::string> running_uids;
-    for (const auto& p : *running) {
-      running_uids.insert(p.uid);
-    }
     CleanupOrphanedPodCgroups(desired, running_uids);
+  }
+  // Volumes of pods gone while the kubelet was down (or whose teardown failed before).
+  std::set<std::string> keep = desired;
+  keep.insert(running_uids.begin(), running_uids.end());
+  for (const auto& uid : workers_.KnownPods()) keep.insert(uid);
+  if (auto st = volumes_.CleanupOrphanedPods(keep, csi_volumes_.get()); !st) {
+    kLog.Warn("cleaning up orphaned pod volumes", {{"error", st.error().message()}});
   }
   runtime_.container_backoff().GC();
 }

@@ -41,6 +41,7 @@
 #include "kubelet/status/status_manager.h"
 #include "kubelet/util/executor.h"
 #include "kubelet/util/periodic.h"
+#include "kubelet/volumes/csi_volumes.h"
 #include "kubelet/volumes/data_volumes.h"
 #include "kubelet/volumes/persistent_claim.h"
 #include "kubelet/volumes/volume_manager.h"
@@ -101,6 +102,8 @@ struct KubeletDeps {
   decltype(volumes::DataSources::service_account_token) service_account_token;
   // Claims and volumes for persistentVolumeClaim volumes (null: no API server).
   volumes::ApiObjectGetter api_object;
+  // The CSI drivers the plugin watcher registered (null: no csi volumes).
+  volumes::CsiRegistry* csi_registry = nullptr;
 };
 
 class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvider {
@@ -180,6 +183,7 @@ class Kubelet : public podworkers::PodSyncer, public kuberuntime::PodStateProvid
   prober::ProberManager probes_;
   std::unique_ptr<pleg::PodLifecycleEventGenerator> pleg_;
   volumes::DataSources data_sources_;
+  std::unique_ptr<volumes::CsiVolumes> csi_volumes_;
   volumes::VolumeManager volumes_;
   podworkers::PodWorkers workers_;
   logs::ContainerLogManager logs_;

@@ -40,6 +40,8 @@
 #include "kubelet/stats/summary_provider.h"
 #include "kubelet/status/api_status_reporter.h"
 #include "kubelet/token/token_manager.h"
+#include "kubelet/volumes/csi_node.h"
+#include "kubelet/volumes/plugin_watcher.h"
 
 namespace {
 
@@ -177,6 +179,9 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     cgroups = std::move(*m);
   }
   deps.cgroups = cgroups.get();
+  // CSI drivers announce themselves by a socket in <root>/plugins_registry.
+  kubelet::volumes::CsiRegistry csi_registry;
+  deps.csi_registry = &csi_registry;
 
   if (auto st = MkdirAll(flags.root_dir, 0750); !st) {
     kLog.Error("root dir", {{"error", st.error().message()}});
@@ -229,10 +234,11 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     };
     deps.api_object = [reader](const std::string& kind, const std::string& ns,
                                const std::string& name) -> Result<api::k8s::client::Json> {
-      return reader->Get(kind == "PersistentVolume"
-                             ? api::k8s::client::resources::kPersistentVolumes
-                             : api::k8s::client::resources::kPersistentVolumeClaims,
-                         ns, name);
+      namespace r = api::k8s::client::resources;
+      if (kind == "CSIDriver") return reader->Get(r::kCsiDrivers, "", name);
+      return reader->Get(
+          kind == "PersistentVolume" ? r::kPersistentVolumes : r::kPersistentVolumeClaims, ns,
+          name);
     };
     // Its own Node, watched, for admission (node labels and taints change under it).
     api::k8s::client::ListOptions own_node;
@@ -287,6 +293,15 @@ int Run(const kubelet::config::KubeletFlags& flags) {
               {{"endpoint", cfg->container_runtime_endpoint}, {"error", st.error().message()}});
     std::this_thread::sleep_for(std::chrono::seconds(2));
   }
+  kubelet::volumes::PluginWatcher plugin_watcher(
+      flags.root_dir + "/plugins_registry", &csi_registry,
+      [&csi_registry, &api, node = opts.node_name] {
+        if (!api) return true;
+        auto st = kubelet::volumes::SyncCsiNode(api.get(), node, csi_registry.All());
+        if (!st) kLog.Warn("updating CSINode", {{"error", st.error().message()}});
+        return st.has_value();
+      });
+  plugin_watcher.Start();
   kubelet::sources::FileSource files(cfg->static_pod_path, opts.node_name, &pod_config, &clock,
                                      cfg->file_check_frequency);
   files.Start();
@@ -437,6 +452,7 @@ int Run(const kubelet::config::KubeletFlags& flags) {
     }
   });
   k.Run(stop);
+  plugin_watcher.Stop();
   signals.join();
   stats_housekeeping.join();
   if (node_status.joinable()) node_status.join();

@@ -119,7 +119,8 @@ Pod WithDefaults(Pod pod) {
   }
   for (auto& v : s.volumes) {
     if (!v.empty_dir && !v.host_path && !v.config_map && !v.secret && !v.downward_api &&
-        !v.projected && !v.persistent_volume_claim && v.unsupported_source.empty()) {
+        !v.projected && !v.persistent_volume_claim && !v.csi && !v.ephemeral &&
+        v.unsupported_source.empty()) {
       v.empty_dir = EmptyDirVolumeSource{};
     }
     // Files of API-data volumes are 0644 unless the pod says otherwise.

@@ -195,6 +195,19 @@ struct PersistentVolumeClaimVolumeSource {
   std::string claim_name;
   bool read_only = false;
 };
+// An inline (ephemeral) CSI volume: made by the driver for this pod and gone with it.
+struct CSIVolumeSource {
+  std::string driver;
+  std::optional<bool> read_only;
+  std::optional<std::string> fs_type;
+  std::map<std::string, std::string> volume_attributes;
+  std::string node_publish_secret_ref;  // a Secret's name in the pod's namespace
+};
+// A generic ephemeral volume: a claim named <pod>-<volume>, made from volumeClaimTemplate by
+// the ephemeral-volume controller and owned by the pod.
+struct EphemeralVolumeSource {
+  std::string volume_claim_template_json;  // kept as written, for encoding back
+};
 // A file of a configMap, secret or downwardAPI volume: `key` (or the field) written at
 // `path` inside the volume, with `mode` when set (else the volume's defaultMode).
 struct KeyToPath {
@@ -250,6 +263,8 @@ struct Volume {
   std::optional<DownwardAPIVolumeSource> downward_api;
   std::optional<ProjectedVolumeSource> projected;
   std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;
+  std::optional<CSIVolumeSource> csi;
+  std::optional<EphemeralVolumeSource> ephemeral;
   // Any other volume source this kubelet does not implement yet ("configMap", ...): kept
   // so the pod fails with a clear message instead of running without the volume.
   std::string unsupported_source;
@@ -422,5 +437,13 @@ struct Pod {
   PodSpec spec;
   PodStatus status;
 };
+
+// The claim a volume of `pod` uses: its persistentVolumeClaim's, or <pod>-<volume> for a
+// generic ephemeral volume; "" for other volumes.
+inline std::string ClaimNameOf(const Pod& pod, const Volume& v) {
+  if (v.persistent_volume_claim) return v.persistent_volume_claim->claim_name;
+  if (v.ephemeral) return pod.metadata.name + "-" + v.name;
+  return "";
+}
 
 }  // namespace capstan::api::k8s

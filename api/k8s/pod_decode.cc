@@ -45,10 +45,33 @@ Result<Volume> DecodeVolume(const Json& j, Path path) {
         CAPSTAN_TRY(r.Finish());
         return c;
       });
+  v.csi = r.Object<CSIVolumeSource>("csi", [](const Json& j, Path p) -> Result<CSIVolumeSource> {
+    FieldReader r(j, p);
+    CSIVolumeSource c;
+    c.driver = r.String("driver");
+    c.read_only = r.OptBool("readOnly");
+    c.fs_type = r.OptString("fsType");
+    c.volume_attributes = r.StringMap("volumeAttributes");
+    if (r.Has("nodePublishSecretRef")) {
+      const Json& ref = r.Raw("nodePublishSecretRef");
+      if (ref.is_object() && ref.contains("name") && ref["name"].is_string()) {
+        c.node_publish_secret_ref = ref["name"].get<std::string>();
+      }
+    }
+    CAPSTAN_TRY(r.Finish());
+    return c;
+  });
+  v.ephemeral = r.Object<EphemeralVolumeSource>(
+      "ephemeral", [](const Json& j, Path p) -> Result<EphemeralVolumeSource> {
+        FieldReader r(j, p);
+        EphemeralVolumeSource e{r.Raw("volumeClaimTemplate").dump()};
+        CAPSTAN_TRY(r.Finish());
+        return e;
+      });
   CAPSTAN_TRY(r.Finish());
   CAPSTAN_TRY(DecodeDataVolumeSources(j, path, v));
   if (!v.empty_dir && !v.host_path && !v.config_map && !v.secret && !v.downward_api &&
-      !v.projected && !v.persistent_volume_claim && j.is_object()) {
+      !v.projected && !v.persistent_volume_claim && !v.csi && !v.ephemeral && j.is_object()) {
     for (const auto& [k, val] : j.items()) {
       if (k != "name") {
         v.unsupported_source = k;

@@ -223,6 +223,20 @@ Json EncodeVolume(const Volume& v) {
     j["persistentVolumeClaim"] = {{"claimName", v.persistent_volume_claim->claim_name}};
     if (v.persistent_volume_claim->read_only) j["persistentVolumeClaim"]["readOnly"] = true;
   }
+  if (v.csi) {
+    Json c = {{"driver", v.csi->driver}};
+    PutOpt(c, "readOnly", v.csi->read_only);
+    PutOpt(c, "fsType", v.csi->fs_type);
+    if (!v.csi->volume_attributes.empty()) c["volumeAttributes"] = v.csi->volume_attributes;
+    if (!v.csi->node_publish_secret_ref.empty()) {
+      c["nodePublishSecretRef"] = {{"name", v.csi->node_publish_secret_ref}};
+    }
+    j["csi"] = c;
+  }
+  if (v.ephemeral) {
+    j["ephemeral"] = {{"volumeClaimTemplate",
+                       Json::parse(v.ephemeral->volume_claim_template_json, nullptr, false)}};
+  }
   EncodeDataVolumeSources(v, j);
   if (!v.unsupported_source.empty()) {
     j[v.unsupported_source] = Json::object();

@@ -1,13 +1,15 @@
 // persistentVolumeClaim: the claim is resolved to its bound PersistentVolume through the API,
 // and the volume's own source is set up. hostPath and local volumes are the host's
-// directories; other sources (csi, nfs) are refused with a clear message until their plugins
-// land.
+// directories; csi volumes are staged and published through their driver (csi_volumes.h);
+// other sources (nfs, iscsi, ...) are refused with a clear message.
 #include <sys/stat.h>
 
 #include <map>
 #include <mutex>
 
 #include "kubelet/volumes/persistent_claim.h"
+
+#include "kubelet/volumes/csi_volumes.h"
 
 namespace capstan::kubelet::volumes {
 namespace {
@@ -25,13 +27,23 @@ std::string Text(const Json& o, std::initializer_list<const char*> path) {
   return at->is_string() ? at->get<std::string>() : "";
 }
 
+bool OwnedBy(const Json& obj, const std::string& uid) {
+  const Json meta = obj.value("metadata", Json::object());
+  for (const Json& ref : meta.value("ownerReferences", Json::array())) {
+    if (ref.is_object() && ref.value("uid", "") == uid && ref.value("controller", false)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 class PersistentClaimPlugin : public VolumePlugin {
  public:
-  explicit PersistentClaimPlugin(ApiObjectGetter get)
-      : get_(std::move(get)), host_path_(NewHostPathPlugin()) {}
+  PersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi)
+      : get_(std::move(get)), csi_(csi), host_path_(NewHostPathPlugin()) {}
   std::string Name() const override { return "kubernetes.io/persistent-claim"; }
   bool CanSupport(const api::k8s::Volume& v) const override {
-    return v.persistent_volume_claim.has_value();
+    return v.persistent_volume_claim.has_value() || v.ephemeral.has_value();
   }
 
   // Resolved once per pod and volume: the pod's later syncs must not depend on the API
@@ -51,8 +63,10 @@ class PersistentClaimPlugin : public VolumePlugin {
     return path;
   }
 
-  // Nothing of the host's directories is the kubelet's to remove.
+  // Nothing of the host's directories is the kubelet's to remove; a CSI volume is unpublished
+  // (found by what SetUp recorded, so this works after a restart too).
   Status TearDown(const std::string& pod_uid, const std::string& volume_name) override {
+    if (csi_) CAPSTAN_TRY(csi_->TearDown(pod_uid, volume_name));
     std::lock_guard lock(mu_);
     resolved_.erase(pod_uid + "/" + volume_name);
     return Ok();
@@ -61,7 +75,10 @@ class PersistentClaimPlugin : public VolumePlugin {
  private:
   Result<std::string> Resolve(const api::k8s::Pod& pod, const api::k8s::Volume& v) {
     const std::string& ns = pod.metadata.namespace_;
-    const std::string& name = v.persistent_volume_claim->claim_name;
+    // A generic ephemeral volume's claim is <pod>-<volume>, made for this pod.
+    const std::string name =
+        v.ephemeral ? pod.metadata.name + "-" + v.name : v.persistent_volume_claim->claim_name;
+    const bool claim_read_only = v.persistent_volume_claim && v.persistent_volume_claim->read_only;
     if (!get_) {
       return Fail(Code::kFailedPrecondition,
                   "volume {}: persistentVolumeClaim needs an API server (this kubelet runs static "
@@ -69,6 +86,11 @@ class PersistentClaimPlugin : public VolumePlugin {
                   v.name);
     }
     CAPSTAN_ASSIGN_OR_RETURN(Json claim, get_("PersistentVolumeClaim", ns, name));
+    if (v.ephemeral && !OwnedBy(claim, pod.metadata.uid)) {
+      return Fail(Code::kFailedPrecondition,
+                  "PVC {}/{} was not created for pod {}/{} (pod is not owner)", ns, name, ns,
+                  pod.metadata.name);
+    }
     if (!Text(claim, {"metadata", "deletionTimestamp"}).empty()) {
       return Fail(Code::kFailedPrecondition, "persistentvolumeclaim \"{}\" is being deleted", name);
     }
@@ -105,6 +127,30 @@ class PersistentClaimPlugin : public VolumePlugin {
       }
       return path;
     }
+    if (spec.contains("csi") && spec["csi"].is_object() && csi_) {
+      CsiVolumeSpec c;
+      c.driver = Text(pv, {"spec", "csi", "driver"});
+      c.volume_handle = Text(pv, {"spec", "csi", "volumeHandle"});
+      c.fs_type = Text(pv, {"spec", "csi", "fsType"});
+      c.spec_name = volume_name;
+      const Json& src = spec["csi"];
+      c.read_only = claim_read_only || (src.contains("readOnly") && src["readOnly"].is_boolean() &&
+                                        src["readOnly"].get<bool>());
+      if (src.contains("volumeAttributes") && src["volumeAttributes"].is_object()) {
+        for (const auto& [k, val] : src["volumeAttributes"].items()) {
+          if (val.is_string()) c.attributes[k] = val.get<std::string>();
+        }
+      }
+      if (spec.contains("accessModes") && spec["accessModes"].is_array() &&
+          !spec["accessModes"].empty() && spec["accessModes"][0].is_string()) {
+        c.access_mode = spec["accessModes"][0].get<std::string>();
+      }
+      if (c.driver.empty() || c.volume_handle.empty()) {
+        return Fail(Code::kInvalidArgument, "volume {} has a csi source without driver or handle",
+                    volume_name);
+      }
+      return csi_->SetUp(pod, v.name, c);
+    }
     std::string source;
     for (const auto& [key, value] : spec.items()) {
       if (key == "csi" || key == "nfs" || key == "iscsi" || key == "rbd" || key == "cephfs" ||
@@ -118,6 +164,7 @@ class PersistentClaimPlugin : public VolumePlugin {
   }
 
   ApiObjectGetter get_;
+  CsiVolumes* csi_;
   std::mutex mu_;
   std::map<std::string, std::string> resolved_;  // "<pod uid>/<volume>" -> host path
   std::unique_ptr<VolumePlugin> host_path_;
@@ -125,8 +172,8 @@ class PersistentClaimPlugin : public VolumePlugin {
 
 }  // namespace
 
-std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get) {
-  return std::make_unique<PersistentClaimPlugin>(std::move(get));
+std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi) {
+  return std::make_unique<PersistentClaimPlugin>(std::move(get), csi);
 }
 
 }  // namespace capstan::kubelet::volumes

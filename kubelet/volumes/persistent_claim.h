@@ -17,6 +17,9 @@ namespace capstan::kubelet::volumes {
 using ApiObjectGetter = std::function<Result<nlohmann::json>(
     const std::string& kind, const std::string& ns, const std::string& name)>;
 
-std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get);
+class CsiVolumes;
+// `csi` (may be null: csi volumes are then refused) stages and publishes csi sources.
+std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get,
+                                                       CsiVolumes* csi = nullptr);
 
 }  // namespace capstan::kubelet::volumes

@@ -1,6 +1,10 @@
 #include "kubelet/volumes/volume_manager.h"
 
+#include <filesystem>
+
 #include "common/file.h"
+#include "common/mount_table.h"
+#include "kubelet/volumes/csi_volumes.h"
 
 namespace capstan::kubelet::volumes {
 
@@ -84,7 +88,43 @@ Status VolumeManager::UnmountPod(const api::k8s::Pod& pod) {
       }
     }
   }
-  return RemoveAll(root_dir_ + "/pods/" + pod.metadata.uid);
+  return RemovePodDir(pod.metadata.uid);
+}
+
+// Never recursively removes through a mount: that would delete a volume's data.
+Status VolumeManager::RemovePodDir(const std::string& pod_uid) {
+  std::string dir = root_dir_ + "/pods/" + pod_uid;
+  if (auto mounts = MountsUnder(dir); !mounts.empty()) {
+    return Fail(Code::kFailedPrecondition, "{} is still mounted; not removing {}", mounts.front(),
+                dir);
+  }
+  return RemoveAll(dir);
+}
+
+Status VolumeManager::CleanupOrphanedPods(const std::set<std::string>& keep, CsiVolumes* csi) {
+  namespace fs = std::filesystem;
+  Status first = Ok();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_dir_ + "/pods", ec)) {
+    std::string uid = entry.path().filename().string();
+    if (keep.contains(uid)) continue;
+    // What SetUp recorded tells how to undo it without the pod's spec: CSI volumes by their
+    // vol_data.json; the rest are the kubelet's own binds and tmpfs mounts.
+    Status st = csi ? csi->TearDown(uid, "") : Ok();
+    if (st) st = CleanSubPaths(root_dir_, uid, mounter_);
+    if (st && mounter_) {
+      for (const auto& m : MountsUnder(entry.path().string())) {
+        if (m.find("/volumes/kubernetes.io~csi/") != std::string::npos) continue;
+        if (auto u = mounter_->Unmount(m); !u) {
+          st = u;
+          break;
+        }
+      }
+    }
+    if (st) st = RemovePodDir(uid);
+    if (!st && first) first = Fail(st.error().code(), "pod {}: {}", uid, st.error().message());
+  }
+  return first;
 }
 
 }  // namespace capstan::kubelet::volumes

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include "kubelet/volumes/volume_plugin.h"
 
 namespace capstan::kubelet::volumes {
+
+class CsiVolumes;
 
 class VolumeManager {
  public:
@@ -32,8 +35,14 @@ class VolumeManager {
   // Unbinds the pod's subPath mounts, then tears down every volume of the pod and removes its
   // directory under <root>/pods.
   Status UnmountPod(const api::k8s::Pod& pod);
+  // For pods the kubelet no longer knows (deleted while it was down): tears down their CSI
+  // volumes from what was recorded, unmounts the rest and removes their directories. Pods in
+  // `keep` are left alone.
+  Status CleanupOrphanedPods(const std::set<std::string>& keep, CsiVolumes* csi);
 
  private:
+  Status RemovePodDir(const std::string& pod_uid);
+
   std::string root_dir_;
   Mounter* mounter_;
   std::vector<std::unique_ptr<VolumePlugin>> plugins_;

@@ -53,6 +53,8 @@ inline const Resource kStatefulSets{"apps", "v1", "statefulsets", true};
 inline const Resource kPersistentVolumeClaims{"", "v1", "persistentvolumeclaims", true};
 inline const Resource kPersistentVolumes{"", "v1", "persistentvolumes", false};
 inline const Resource kStorageClasses{"storage.k8s.io", "v1", "storageclasses", false};
+inline const Resource kCsiDrivers{"storage.k8s.io", "v1", "csidrivers", false};
+inline const Resource kCsiNodes{"storage.k8s.io", "v1", "csinodes", false};
 }  // namespace resources
 
 struct ListOptions {
