@@ -20,6 +20,7 @@
 #include "cli/daemons.h"
 #include "cli/progress.h"
 #include "common/file.h"
+#include "common/mount_table.h"
 #include "common/pki/base64.h"
 #include "common/pki/kubeconfig.h"
 #include "common/process.h"
@@ -31,6 +32,8 @@ namespace fs = std::filesystem;
 using api::k8s::client::Json;
 using api::k8s::client::RestApiClient;
 namespace res = api::k8s::client::resources;
+
+constexpr char kHostpathDriver[] = "hostpath.csi.capstan.io";
 
 std::string NodeName(const NodeOptions& o) {
   if (!o.node_name.empty()) return o.node_name;
@@ -157,6 +160,47 @@ Status StartKubelet(Daemons& daemons, const NodeOptions& o, Progress& p,
   return Ok();
 }
 
+// capstan-csi-hostpath on this node: it registers with the kubelet through its
+// plugins_registry; with `kubeconfig` it also provisions claims of its StorageClasses.
+Status StartHostpathDriver(Daemons& daemons, const NodeOptions& o, Progress& p,
+                           const std::string& kubeconfig) {
+  std::string kubelet_dir = o.data_dir + "/kubelet";
+  std::vector<std::string> argv = {
+      ProgramDir() + "/capstan-csi-hostpath",
+      "--endpoint",
+      "unix://" + kubelet_dir + "/plugins/" + kHostpathDriver + "/csi.sock",
+      "--root",
+      o.data_dir + "/storage/hostpath",
+      "--node-id",
+      NodeName(o),
+      "--registration-dir",
+      kubelet_dir + "/plugins_registry"};
+  if (!kubeconfig.empty()) {
+    argv.push_back("--kubeconfig");
+    argv.push_back(kubeconfig);
+  }
+  p.Step("starting the hostPath CSI driver (capstan-csi-hostpath)");
+  CAPSTAN_TRY(daemons.Start({"csi-hostpath", argv}));
+  return Ok();
+}
+
+// The default StorageClass, as k3s installs local-path: node-local directories, bound
+// where the pod goes, deleted with their claim.
+Status EnsureLocalPathClass(api::k8s::client::ApiClient* api) {
+  Json sc = {{"apiVersion", "storage.k8s.io/v1"},
+             {"kind", "StorageClass"},
+             {"metadata",
+              {{"name", "local-path"},
+               {"annotations", {{"storageclass.kubernetes.io/is-default-class", "true"}}}}},
+             {"provisioner", kHostpathDriver},
+             {"reclaimPolicy", "Delete"},
+             {"volumeBindingMode", "WaitForFirstConsumer"},
+             {"allowVolumeExpansion", true}};
+  auto created = api->Create(res::kStorageClasses, "", sc);
+  if (!created && created.error().code() != Code::kAlreadyExists) return Fail(created.error());
+  return Ok();
+}
+
 Result<std::unique_ptr<RestApiClient>> AdminClient(const std::string& data_dir) {
   return RestApiClient::FromKubeconfig(data_dir + "/server/admin.kubeconfig");
 }
@@ -221,6 +265,10 @@ int Up(const UpOptions& o) {
   bootstrap.user_name = "kubelet-bootstrap";
   bootstrap.token = token->Text();
   if (auto st = StartKubelet(daemons, o, p, bootstrap); !st) return Fails(p, st.error());
+  if (auto st = StartHostpathDriver(daemons, o, p, o.data_dir + "/server/admin.kubeconfig"); !st) {
+    return Fails(p, st.error());
+  }
+  if (auto st = EnsureLocalPathClass(admin.get()); !st) return Fails(p, st.error());
 
   p.Step("waiting for node " + node + " to be Ready");
   if (!WaitFor(p, o, [&] { return NodeReady(admin.get(), node); })) {
@@ -253,6 +301,8 @@ int Join(const JoinOptions& o) {
   bootstrap.user_name = "kubelet-bootstrap";
   bootstrap.token = o.token;
   if (auto st = StartKubelet(daemons, o, p, bootstrap); !st) return Fails(p, st.error());
+  // Registered for volumes made elsewhere; provisioning runs beside the control plane.
+  if (auto st = StartHostpathDriver(daemons, o, p, ""); !st) return Fails(p, st.error());
   p.Step("waiting for node " + node + " to be Ready");
   std::unique_ptr<RestApiClient> self;
   bool ready = WaitFor(p, o, [&] {
@@ -274,21 +324,11 @@ int Join(const JoinOptions& o) {
 
 namespace {
 
-// Unmounts every mount point below `prefix`, deepest first, as k3s-killall.sh does for
+// Unmounts every mount point below `dir`, deepest first, as k3s-killall.sh does for
 // /var/lib/kubelet/pods.
-Status UnmountUnder(const std::string& prefix) {
-  auto mountinfo = ReadFile("/proc/self/mountinfo");
-  if (!mountinfo) return std::unexpected(mountinfo.error());
-  std::vector<std::string> points;
-  std::istringstream lines(*mountinfo);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    if (point.rfind(prefix, 0) == 0) points.push_back(point);  // (paths with spaces: octal)
-  }
-  std::sort(points.begin(), points.end(), std::greater<>());
-  for (const auto& point : points) {
+Status UnmountUnder(const std::string& dir) {
+  for (const auto& point : MountsUnder(dir)) {
+    if (point == dir) continue;
     if (::umount2(point.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
       return Fail(Code::kInternal, "unmounting {}: {}", point, std::strerror(errno));
     }
@@ -336,7 +376,10 @@ int Down(const NodeOptions& o) {
   }
   // The kubelet's volume mounts (secret and projected tmpfs, Memory emptyDirs), which the
   // kubelet would tear down as pods end but is no longer there to.
-  report(UnmountUnder(o.data_dir + "/kubelet/pods/"));
+  report(UnmountUnder(o.data_dir + "/kubelet/pods"));
+  // CSI volumes staged for those pods, then the driver that made them.
+  report(UnmountUnder(o.data_dir + "/kubelet/plugins/kubernetes.io/csi"));
+  report(daemons.Stop("csi-hostpath", std::chrono::seconds(10)));
   p.Step("stopping the container runtime");
   report(daemons.Stop("cri", std::chrono::seconds(15)));
   p.Step("stopping the API server");

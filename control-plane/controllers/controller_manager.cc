@@ -55,6 +55,7 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
       api, clock, &claims_, &volumes_, &storage_classes_));
   controllers_.push_back(
       std::make_unique<StorageProtectionController>(api, clock, &claims_, &volumes_, &pods_));
+  controllers_.push_back(std::make_unique<EphemeralVolumeController>(api, clock, &pods_, &claims_));
   controllers_.push_back(std::make_unique<NodeTaintController>(api, clock, &nodes_));
   controllers_.push_back(std::make_unique<NodeLifecycleController>(
       api, clock, &nodes_, &node_leases_, &pods_, options.node_lifecycle));
@@ -73,7 +74,8 @@ ControllerManager::ControllerManager(client::ApiClient* api, const Clock* clock,
           {"ControllerRevision", {client::resources::kControllerRevisions, &controller_revisions_}},
           {"Job", {client::resources::kJobs, &jobs_}},
           {"CronJob", {client::resources::kCronJobs, &cron_jobs_}},
-          {"StatefulSet", {client::resources::kStatefulSets, &stateful_sets_}}}));
+          {"StatefulSet", {client::resources::kStatefulSets, &stateful_sets_}},
+          {"PersistentVolumeClaim", {client::resources::kPersistentVolumeClaims, &claims_}}}));
 }
 
 ControllerManager::~ControllerManager() { Stop(); }

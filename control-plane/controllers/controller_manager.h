@@ -21,6 +21,7 @@
 #include "control-plane/controllers/replicaset_controller.h"
 #include "control-plane/controllers/resource_quota_controller.h"
 #include "control-plane/controllers/statefulset_controller.h"
+#include "control-plane/controllers/ephemeral_volume_controller.h"
 #include "control-plane/controllers/storage_protection_controller.h"
 #include "control-plane/controllers/taint_eviction_controller.h"
 #include "control-plane/controllers/ttl_after_finished_controller.h"

@@ -27,11 +27,14 @@ bool ShutDown(const Json& pod) {
   return BeingDeleted(pod) && Field(pod, {"metadata", "deletionGracePeriodSeconds"}) == Json(0);
 }
 
-// The claims a pod's volumes name.
+// The claims a pod's volumes name (a generic ephemeral volume's is <pod>-<volume>).
 std::vector<std::string> ClaimsOf(const Json& pod) {
   std::vector<std::string> out;
   for (const auto& v : Field(pod, {"spec", "volumes"})) {
     std::string claim = StringOf(Field(v, {"persistentVolumeClaim", "claimName"}));
+    if (claim.empty() && Field(v, {"ephemeral"}).is_object()) {
+      claim = StringOf(Field(pod, {"metadata", "name"})) + "-" + StringOf(Field(v, {"name"}));
+    }
     if (!claim.empty()) out.push_back(claim);
   }
   return out;

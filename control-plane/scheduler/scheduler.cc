@@ -319,9 +319,15 @@ std::vector<DisruptionBudget> Scheduler::Budgets() const {
 
 std::string Scheduler::UnreadyClaims(const api::k8s::Pod& pod) const {
   for (const auto& v : pod.spec.volumes) {
-    if (!v.persistent_volume_claim) continue;
-    const std::string& name = v.persistent_volume_claim->claim_name;
+    const std::string name = api::k8s::ClaimNameOf(pod, v);
+    if (name.empty()) continue;
     auto claim = claims_.Get(pod.metadata.namespace_, name);
+    if (!claim && v.ephemeral) {
+      return fmt::format(
+          "waiting for ephemeral volume controller to create the "
+          "persistentvolumeclaim \"{}\"",
+          name);
+    }
     if (!claim) return fmt::format("persistentvolumeclaim \"{}\" not found", name);
     if (Meta(*claim).contains("deletionTimestamp")) {
       return fmt::format("persistentvolumeclaim \"{}\" is being deleted", name);

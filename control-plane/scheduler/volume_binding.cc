@@ -77,8 +77,9 @@ void VolumeBindingPlugin::PreFilter(const api::k8s::Pod& pod, const Snapshot& /*
   State s;
   bool any_waiting = false;
   for (const auto& v : pod.spec.volumes) {
-    if (!v.persistent_volume_claim) continue;
-    auto claim = listers_.claim(pod.metadata.namespace_, v.persistent_volume_claim->claim_name);
+    std::string claim_name = api::k8s::ClaimNameOf(pod, v);
+    if (claim_name.empty()) continue;
+    auto claim = listers_.claim(pod.metadata.namespace_, claim_name);
     if (!claim) continue;  // turned away before the plugins run
     std::string volume_name = Text(*claim, {"spec", "volumeName"});
     if (!volume_name.empty()) {

@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/k8s/client/rest_api_client.h"
 #include "api/k8s/quantity.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/sd_notify.h"
 #include "common/stop_signals.h"
@@ -14,6 +16,8 @@
 #include "csi/lib/identity.h"
 #include "csi/lib/registration.h"
 #include "csi/lib/server.h"
+#include "csi/provisioner/csi_driver_object.h"
+#include "csi/provisioner/provisioner.h"
 
 namespace {
 
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
   std::string node_id = HostName();
   std::string capacity_text;
   std::string registration_dir;
+  std::string kubeconfig;
   std::string log_level = "info";
   app.add_option("--driver-name", name, "the CSI driver's name");
   app.add_option("--endpoint", endpoint, "the CSI socket");
@@ -56,10 +61,17 @@ int main(int argc, char** argv) {
                  "the filesystem holding --root)");
   app.add_option("--registration-dir", registration_dir,
                  "the kubelet's plugins_registry directory to register in ('' : do not)");
+  app.add_option("--kubeconfig", kubeconfig,
+                 "an API server's kubeconfig: publish the CSIDriver object and provision claims "
+                 "of this driver's StorageClasses for this node ('' : neither)");
   app.add_option("--log-level", log_level, "debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   log::SetLevel(log::ParseLevel(log_level));
 
+  if (auto st = MkdirAll(root, 0711); !st) {
+    std::fprintf(stderr, "capstan-csi-hostpath: %s\n", st.error().message().c_str());
+    return 1;
+  }
   int64_t capacity = FilesystemSize(root);
   if (!capacity_text.empty()) {
     auto q = api::k8s::Quantity::Parse(capacity_text);
@@ -96,6 +108,29 @@ int main(int argc, char** argv) {
     }
     registration_server = std::move(*reg);
   }
+  // The provisioner beside the driver, as external-provisioner runs beside upstream drivers.
+  std::unique_ptr<api::k8s::client::RestApiClient> api;
+  std::unique_ptr<capstan::csi::Provisioner> provisioner;
+  RealClock clock;
+  if (!kubeconfig.empty()) {
+    auto client = api::k8s::client::RestApiClient::FromKubeconfig(kubeconfig);
+    if (!client) {
+      kLog.Error("reading the kubeconfig", {{"error", client.error().message()}});
+      return 2;
+    }
+    api = std::move(*client);
+    capstan::csi::CsiDriverSpec spec{name};
+    spec.lifecycle_modes = {"Persistent", "Ephemeral"};
+    if (auto st = capstan::csi::EnsureCsiDriver(api.get(), spec); !st) {
+      kLog.Warn("publishing the CSIDriver object", {{"error", st.error().message()}});
+    }
+    auto stub = ::csi::v1::Controller::NewStub(grpc::CreateChannel(
+        "unix://" + capstan::csi::SocketPath(endpoint), grpc::InsecureChannelCredentials()));
+    provisioner = std::make_unique<capstan::csi::Provisioner>(
+        api.get(), std::shared_ptr<::csi::v1::Controller::StubInterface>(std::move(stub)),
+        capstan::csi::ProvisionerOptions{name, node_id}, &clock);
+    provisioner->Start();
+  }
   kLog.Info("serving CSI", {{"driver", name},
                             {"endpoint", endpoint},
                             {"node", node_id},
@@ -103,6 +138,7 @@ int main(int argc, char** argv) {
   NotifyReady("serving CSI on " + endpoint);
   kLog.Info("shutting down", {{"signal", WaitForStopSignal()}});
   NotifyStopping();
+  if (provisioner) provisioner->Stop();
   if (registration_server) {
     registration_server->Shutdown(std::chrono::system_clock::now());
     ::unlink(capstan::csi::RegistrationSocket(registration_dir, name).c_str());
