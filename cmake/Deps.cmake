@@ -21,6 +21,9 @@ pkg_check_modules(LIBNL3 REQUIRED IMPORTED_TARGET libnl-3.0)
 pkg_check_modules(LIBNL_ROUTE3 REQUIRED IMPORTED_TARGET libnl-route-3.0)
 pkg_check_modules(LIBNFTABLES REQUIRED IMPORTED_TARGET libnftables)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# NFS in userspace (capstan-csi-nfs, capstan-nfs-fuse): libnfs and FUSE 3.
+pkg_check_modules(LIBNFS REQUIRED IMPORTED_TARGET libnfs)
+pkg_check_modules(FUSE3 REQUIRED IMPORTED_TARGET fuse3)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 find_program(PROTOC protoc REQUIRED)
 

@@ -10,6 +10,7 @@ build_pkgs=(
   libboost-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libarchive-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev libsqlite3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libnfs-dev libfuse3-dev
 )
 # Peers and fixtures: the busybox image is built from busybox-static, served by
 # docker-registry on 127.0.0.1; containerd/runc/crun and the reference CNI plugins are
@@ -19,6 +20,7 @@ test_pkgs=(
   containerd runc crun containernetworking-plugins
   iproute2 iptables nftables procps psmisc util-linux kmod curl openssl
   systemd
+  fuse3 nfs-ganesha nfs-ganesha-vfs libnfs-utils
 )
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,57 @@
+#pragma once
+// A connection to one NFS export through libnfs (userspace, NFSv4 by default): what the NFS
+// driver's controller does to a share without mounting it, and what the FUSE mount serves.
+// libnfs contexts are not thread-safe: callers serialize (NfsClient::mu()).
+
+#include <mutex>
+#include <string>
+
+#include "common/error.h"
+
+struct nfs_context;
+
+namespace capstan::csi::nfs {
+
+struct NfsTarget {
+  std::string server;  // host name or address
+  std::string share;   // the export's path ("/export")
+  int port = 0;        // 0: 2049
+  int version = 4;     // 3 or 4
+};
+
+// "port=N", "nfsvers=4.1", "vers=3" of a mount option list (comma-separated entries too)
+// onto `target`; other options are the kernel's to judge and ignored here.
+void ApplyMountOptions(const std::string& options, NfsTarget* target);
+
+// libnfs 4.0 encodes each NFSv4 call into one 4 KiB buffer, so a WRITE carrying more than
+// about 3.9 KiB fails to encode ("Failed to encode COMPOUND4args"); writes go in pieces of
+// this size. (Reads are not limited.)
+inline constexpr size_t kMaxWriteChunk = 3584;
+
+// "nfs://server/share?version=4&nfsport=N", as libnfs parses it.
+std::string UrlOf(const NfsTarget& target);
+
+class NfsClient {
+ public:
+  static Result<std::unique_ptr<NfsClient>> Connect(const NfsTarget& target);
+  ~NfsClient();
+  NfsClient(const NfsClient&) = delete;
+  NfsClient& operator=(const NfsClient&) = delete;
+
+  nfs_context* context() { return nfs_; }
+  std::mutex& mu() { return mu_; }
+
+  // Paths are inside the export ("/a/b").
+  Status MkdirAll(const std::string& path, int mode);
+  Status RemoveAll(const std::string& path);
+  Status Rename(const std::string& from, const std::string& to);
+  bool Exists(const std::string& path);
+  std::string LastError() const;
+
+ private:
+  NfsClient() = default;
+  nfs_context* nfs_ = nullptr;
+  std::mutex mu_;
+};
+
+}  // namespace capstan::csi::nfs
