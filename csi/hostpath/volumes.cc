@@ -1,3 +1,5 @@
+// The local backend of capstan-csi-hostpath: a volume is <root>/volumes/<id>, a snapshot a
+// copy at <root>/snapshots/<id>.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -5,31 +7,79 @@
 #include "csi/hostpath/driver.h"
 
 namespace capstan::csi::hostpath {
+namespace {
 
-Result<std::shared_ptr<Volumes>> Volumes::Open(DriverConfig config) {
-  auto state = State::Load(config.root);
-  if (!state) {
-    return std::unexpected(state.error());
-  }
-  auto volumes = std::make_shared<Volumes>();
-  volumes->config_ = std::move(config);
-  volumes->state_ = std::move(*state);
-  return volumes;
+namespace fs = std::filesystem;
+
+Status CopyTree(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+  if (ec) return Fail(Code::kInternal, "copying {} to {}: {}", from, to, ec.message());
+  return Ok();
 }
 
-void Volumes::SetTopology(::csi::v1::Topology* out) const {
-  (*out->mutable_segments())[kTopologyKey] = config_.node_id;
+Status RemoveTree(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) return Fail(Code::kInternal, "removing {}: {}", dir, ec.message());
+  return Ok();
 }
 
-grpc::Status Volumes::Persist() {
-  if (auto st = state_.Save(); !st) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, st.error().message());
+// Like k3s's local-path volumes: any pod user may write; fsGroup narrows it on the node.
+Status Open(const std::string& dir) {
+  if (::chmod(dir.c_str(), 0777) != 0) return FailErrno("chmod {}", dir);
+  return Ok();
+}
+
+class LocalBackend : public DirectoryBackend {
+ public:
+  explicit LocalBackend(std::string root) : root_(std::move(root)) {}
+
+  grpc::Status Place(const ::csi::v1::CreateVolumeRequest&, VolumeRecord* rec) override {
+    rec->id = NewId("hp-");
+    return grpc::Status::OK;
   }
-  return grpc::Status::OK;
+  Status Create(const VolumeRecord& rec) override {
+    std::error_code ec;
+    fs::create_directory(VolumeDir(rec.id), ec);
+    if (ec) return Fail(Code::kInternal, "creating {}: {}", VolumeDir(rec.id), ec.message());
+    return Open(VolumeDir(rec.id));
+  }
+  Status Clone(const VolumeRecord& from, const VolumeRecord& to) override {
+    CAPSTAN_TRY(CopyTree(VolumeDir(from.id), VolumeDir(to.id)));
+    return Open(VolumeDir(to.id));
+  }
+  Status Remove(const VolumeRecord& rec) override { return RemoveTree(VolumeDir(rec.id)); }
+  Status TakeSnapshot(const VolumeRecord& from, SnapshotRecord* snap) override {
+    return CopyTree(VolumeDir(from.id), SnapshotDir(snap->id));
+  }
+  Status Restore(const SnapshotRecord& snap, const VolumeRecord& to) override {
+    CAPSTAN_TRY(CopyTree(SnapshotDir(snap.id), VolumeDir(to.id)));
+    return Open(VolumeDir(to.id));
+  }
+  Status RemoveSnapshot(const SnapshotRecord& snap) override {
+    return RemoveTree(SnapshotDir(snap.id));
+  }
+  bool Healthy(const VolumeRecord& rec) override {
+    std::error_code ec;
+    return fs::is_directory(VolumeDir(rec.id), ec);
+  }
+
+ private:
+  std::string VolumeDir(const std::string& id) const { return root_ + "/volumes/" + id; }
+  std::string SnapshotDir(const std::string& id) const { return root_ + "/snapshots/" + id; }
+  std::string root_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Volumes>> OpenVolumes(const std::string& root, const std::string& node_id,
+                                             int64_t capacity, int64_t default_volume_size) {
+  return Volumes::Open({root, node_id, kTopologyKey, capacity, default_volume_size},
+                       std::make_unique<LocalBackend>(root));
 }
 
 int64_t DiskUsage(const std::string& dir) {
-  namespace fs = std::filesystem;
   int64_t total = 0;
   std::error_code ec;
   struct stat st {};

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <vector>
@@ -118,6 +120,88 @@ Status NfsClient::Rename(const std::string& from, const std::string& to) {
     return Fail(Code::kUnavailable, "rename {} to {}: {}", from, to, LastError());
   }
   return Ok();
+}
+
+Status CopyTree(NfsClient* src, const std::string& from, NfsClient* dst, const std::string& to) {
+  nfs_context* in = src->context();
+  nfs_context* out = dst->context();
+  struct nfs_stat_64 st {};
+  if (nfs_lstat64(in, from.c_str(), &st) != 0) {
+    return Fail(Code::kNotFound, "stat {}: {}", from, src->LastError());
+  }
+  int mode = static_cast<int>(st.nfs_mode & 07777);
+  switch (st.nfs_mode & S_IFMT) {
+    case S_IFDIR: {
+      if (!dst->Exists(to) && nfs_mkdir2(out, to.c_str(), mode) != 0) {
+        return Fail(Code::kUnavailable, "mkdir {}: {}", to, dst->LastError());
+      }
+      struct nfsdir* dir = nullptr;
+      if (nfs_opendir(in, from.c_str(), &dir) != 0) {
+        return Fail(Code::kUnavailable, "opendir {}: {}", from, src->LastError());
+      }
+      std::vector<std::string> names;
+      while (struct nfsdirent* ent = nfs_readdir(in, dir)) {
+        std::string name = ent->name;
+        if (name != "." && name != "..") names.push_back(name);
+      }
+      nfs_closedir(in, dir);
+      for (const auto& name : names) {
+        CAPSTAN_TRY(CopyTree(src, from + "/" + name, dst, to + "/" + name));
+      }
+      nfs_chmod(out, to.c_str(), mode);
+      return Ok();
+    }
+    case S_IFLNK: {
+      char* target = nullptr;
+      if (nfs_readlink2(in, from.c_str(), &target) != 0) {
+        return Fail(Code::kUnavailable, "readlink {}: {}", from, src->LastError());
+      }
+      std::string link = target;
+      free(target);
+      if (nfs_symlink(out, link.c_str(), to.c_str()) != 0) {
+        return Fail(Code::kUnavailable, "symlink {}: {}", to, dst->LastError());
+      }
+      return Ok();
+    }
+    case S_IFREG: {
+      struct nfsfh* r = nullptr;
+      struct nfsfh* w = nullptr;
+      if (nfs_open(in, from.c_str(), O_RDONLY, &r) != 0) {
+        return Fail(Code::kUnavailable, "open {}: {}", from, src->LastError());
+      }
+      if (nfs_open2(out, to.c_str(), O_CREAT | O_WRONLY | O_TRUNC, mode, &w) != 0) {
+        nfs_close(in, r);
+        return Fail(Code::kUnavailable, "create {}: {}", to, dst->LastError());
+      }
+      std::vector<char> buf(1 << 20);
+      uint64_t offset = 0;
+      Status result = Ok();
+      while (true) {
+        int n = nfs_pread(in, r, offset, buf.size(), buf.data());
+        if (n < 0) {
+          result = Fail(Code::kUnavailable, "read {}: {}", from, src->LastError());
+          break;
+        }
+        if (n == 0) break;
+        for (int done = 0; done < n;) {
+          int m = nfs_pwrite(out, w, offset + done, std::min<uint64_t>(n - done, kMaxWriteChunk),
+                             buf.data() + done);
+          if (m <= 0) {
+            result = Fail(Code::kUnavailable, "write {}: {}", to, dst->LastError());
+            break;
+          }
+          done += m;
+        }
+        if (!result) break;
+        offset += static_cast<uint64_t>(n);
+      }
+      nfs_close(in, r);
+      nfs_close(out, w);
+      nfs_chmod(out, to.c_str(), mode);
+      return result;
+    }
+    default: return Ok();  // devices, fifos, sockets: not data, not copied
+  }
 }
 
 }  // namespace capstan::csi::nfs

@@ -54,4 +54,8 @@ class NfsClient {
   std::mutex mu_;
 };
 
+// Copies the tree at `from` (on `src`) to `to` (on `dst`, which may be the same connection):
+// directories, files and symlinks with their modes; other kinds are skipped.
+Status CopyTree(NfsClient* src, const std::string& from, NfsClient* dst, const std::string& to);
+
 }  // namespace capstan::csi::nfs

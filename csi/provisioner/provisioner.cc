@@ -248,6 +248,11 @@ Status Provisioner::Provision(const Json& claim, const Json& sc) {
       cap->mutable_block();
     } else {
       cap->mutable_mount()->set_fs_type(fs_type);
+      // The class's mountOptions, as external-provisioner passes them.
+      const Json& options = At(sc, {"mountOptions"});
+      for (const Json& o : options.is_array() ? options : Json::array()) {
+        if (o.is_string()) cap->mutable_mount()->add_mount_flags(o.get<std::string>());
+      }
     }
     cap->mutable_access_mode()->set_mode(ModeOf(m.is_string() ? m.get<std::string>() : ""));
   }

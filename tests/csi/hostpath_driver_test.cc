@@ -35,10 +35,10 @@ class HostpathDriverTest : public ::testing::Test {
   }
   // (Re)opens the driver on the same root, as a restart does.
   void Start() {
-    auto v = Volumes::Open({dir_ + "/root", "node-a", 10LL << 20, 1LL << 20});
+    auto v = OpenVolumes(dir_ + "/root", "node-a", 10LL << 20, 1LL << 20);
     ASSERT_TRUE(v.has_value()) << v.error().message();
     volumes_ = *v;
-    controller_ = NewControllerService(volumes_);
+    controller_ = NewDirectoryController(volumes_);
     node_ = NewNodeService(volumes_);
   }
 

@@ -26,10 +26,10 @@ class ProvisionerTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/capstan-provisioner.XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    auto volumes = hostpath::Volumes::Open({dir_, "node-a", 1LL << 30});
+    auto volumes = hostpath::OpenVolumes(dir_, "node-a", 1LL << 30);
     ASSERT_TRUE(volumes.has_value());
     volumes_ = *volumes;
-    controller_ = hostpath::NewControllerService(volumes_);
+    controller_ = NewDirectoryController(volumes_);
     grpc::ServerBuilder builder;
     builder.RegisterService(controller_.get());
     server_ = builder.BuildAndStart();
@@ -103,7 +103,7 @@ class ProvisionerTest : public ::testing::Test {
   std::string dir_;
   RealClock clock_;
   api::k8s::client::FakeApiClient api_;
-  std::shared_ptr<hostpath::Volumes> volumes_;
+  std::shared_ptr<Volumes> volumes_;
   std::unique_ptr<::csi::v1::Controller::Service> controller_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<::csi::v1::Controller::Stub> stub_;

@@ -33,11 +33,11 @@ class CsiVolumesTest : public ::testing::Test {
     char tmpl[] = "/tmp/capstan-kubelet-csi.XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     root_ = dir_ + "/kubelet";
-    auto volumes = csi::hostpath::Volumes::Open({dir_ + "/driver", "node-a", 1LL << 30});
+    auto volumes = csi::hostpath::OpenVolumes(dir_ + "/driver", "node-a", 1LL << 30);
     ASSERT_TRUE(volumes.has_value());
     volumes_ = *volumes;
     identity_ = std::make_unique<csi::IdentityService>(csi::PluginIdentity{kDriver, "test"});
-    controller_ = csi::hostpath::NewControllerService(volumes_);
+    controller_ = csi::NewDirectoryController(volumes_);
     node_ = csi::hostpath::NewNodeService(volumes_);
     std::string endpoint = "unix://" + dir_ + "/csi.sock";
     auto server = csi::ServeUnix(endpoint, {identity_.get(), controller_.get(), node_.get()});
@@ -83,7 +83,7 @@ class CsiVolumesTest : public ::testing::Test {
   }
 
   std::string dir_, root_;
-  std::shared_ptr<csi::hostpath::Volumes> volumes_;
+  std::shared_ptr<csi::Volumes> volumes_;
   std::unique_ptr<csi::IdentityService> identity_;
   std::unique_ptr<::csi::v1::Controller::Service> controller_;
   std::unique_ptr<::csi::v1::Node::Service> node_;

@@ -1,4 +1,4 @@
-#include "csi/hostpath/state.h"
+#include "csi/lib/volume_state.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 
 #include "common/file.h"
 
-namespace capstan::csi::hostpath {
+namespace capstan::csi {
 
 using nlohmann::json;
 
@@ -19,6 +19,8 @@ json ToJson(const VolumeRecord& v) {
           {"sourceSnapshot", v.source_snapshot},
           {"sourceVolume", v.source_volume},
           {"ephemeral", v.ephemeral},
+          {"context", v.context},
+          {"location", v.location},
           {"attached", v.attached},
           {"staged", v.staged},
           {"published", v.published},
@@ -31,6 +33,7 @@ json ToJson(const SnapshotRecord& s) {
           {"sourceVolume", s.source_volume},
           {"size", s.size},
           {"created", s.created_unix_nanos},
+          {"location", s.location},
           {"sequence", s.sequence}};
 }
 
@@ -56,6 +59,8 @@ Result<State> State::Load(const std::string& root) {
       v.source_snapshot = j.value("sourceSnapshot", "");
       v.source_volume = j.value("sourceVolume", "");
       v.ephemeral = j.value("ephemeral", false);
+      v.context = j.value("context", std::map<std::string, std::string>{});
+      v.location = j.value("location", std::map<std::string, std::string>{});
       v.attached = j.value("attached", std::map<std::string, bool>{});
       v.staged = j.value("staged", std::set<std::string>{});
       v.published = j.value("published", std::set<std::string>{});
@@ -70,6 +75,7 @@ Result<State> State::Load(const std::string& root) {
       s.source_volume = j.value("sourceVolume", "");
       s.size = j.value("size", int64_t{0});
       s.created_unix_nanos = j.value("created", int64_t{0});
+      s.location = j.value("location", std::map<std::string, std::string>{});
       s.sequence = j.value("sequence", uint64_t{0});
       state.sequence_ = std::max(state.sequence_, s.sequence);
       state.snapshots_[s.id] = std::move(s);
@@ -128,4 +134,4 @@ std::string NewId(const std::string& prefix) {
   return prefix + hex;
 }
 
-}  // namespace capstan::csi::hostpath
+}  // namespace capstan::csi

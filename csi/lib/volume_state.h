@@ -1,7 +1,8 @@
 #pragma once
-// What capstan-csi-hostpath knows of its volumes and snapshots, kept in <root>/state.json and
-// rewritten atomically after every change, so a driver killed at any moment restarts knowing
-// every volume it made, where each is staged and published, and what capacity is left.
+// What a directory-volume driver (capstan-csi-hostpath, capstan-csi-nfs) knows of its volumes
+// and snapshots, kept in <root>/state.json and rewritten atomically after every change, so a
+// driver killed at any moment restarts knowing every volume it made, where each lives, where
+// it is staged and published, and what capacity is left.
 
 #include <cstdint>
 #include <map>
@@ -10,7 +11,7 @@
 
 #include "common/error.h"
 
-namespace capstan::csi::hostpath {
+namespace capstan::csi {
 
 struct VolumeRecord {
   std::string id;
@@ -19,10 +20,12 @@ struct VolumeRecord {
   std::string source_snapshot;  // content source, echoed back on a repeated CreateVolume
   std::string source_volume;
   bool ephemeral = false;  // an inline volume made by NodePublish, gone with its unpublish
-  std::map<std::string, bool> attached;  // ControllerPublish: node id -> read-only
-  std::set<std::string> staged;          // staging paths
-  std::set<std::string> published;       // target paths
-  uint64_t sequence = 0;                 // creation order: ListVolumes pages by it
+  std::map<std::string, std::string> context;   // volume_context given to the CO
+  std::map<std::string, std::string> location;  // where the backend keeps it (its own keys)
+  std::map<std::string, bool> attached;         // ControllerPublish: node id -> read-only
+  std::set<std::string> staged;                 // staging paths
+  std::set<std::string> published;              // target paths
+  uint64_t sequence = 0;                        // creation order: ListVolumes pages by it
 };
 
 struct SnapshotRecord {
@@ -32,6 +35,7 @@ struct SnapshotRecord {
   int64_t size = 0;
   int64_t created_unix_nanos = 0;
   uint64_t sequence = 0;
+  std::map<std::string, std::string> location;  // where the backend keeps the copy
 };
 
 class State {
@@ -40,6 +44,7 @@ class State {
   static Result<State> Load(const std::string& root);
   Status Save() const;
 
+  // Where a driver with local volumes keeps them (capstan-csi-hostpath).
   std::string VolumeDir(const std::string& id) const { return root_ + "/volumes/" + id; }
   std::string SnapshotDir(const std::string& id) const { return root_ + "/snapshots/" + id; }
 
@@ -60,4 +65,4 @@ class State {
 // A fresh id: a prefix and 32 hex digits from the kernel's random uuid.
 std::string NewId(const std::string& prefix);
 
-}  // namespace capstan::csi::hostpath
+}  // namespace capstan::csi

@@ -1,31 +1,21 @@
-// The Controller service of capstan-csi-hostpath: create, clone, expand and delete volume
-// directories, snapshot them by copy, and report capacity.
+// The Controller service of the directory-volume drivers: create, clone, expand and delete
+// volume directories through the backend, snapshot them by copy, and report capacity.
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <chrono>
-#include <filesystem>
+#include <optional>
 #include <vector>
 
-#include "csi/hostpath/driver.h"
+#include "csi/lib/directory_driver.h"
 #include "csi/lib/validate.h"
 
-namespace capstan::csi::hostpath {
+namespace capstan::csi {
 namespace {
 
-namespace fs = std::filesystem;
 using ::csi::v1::ControllerServiceCapability;
 using grpc::StatusCode;
 
-grpc::Status CopyTree(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-  if (ec) {
-    return StatusOf(StatusCode::INTERNAL,
-                    fmt::format("copying {} to {}: {}", from, to, ec.message()));
-  }
-  return grpc::Status::OK;
-}
+grpc::Status Internal(const Error& e) { return StatusOf(StatusCode::INTERNAL, e.message()); }
 
 bool WantsBlock(const google::protobuf::RepeatedPtrField<::csi::v1::VolumeCapability>& caps) {
   for (const auto& c : caps) {
@@ -116,7 +106,13 @@ class ControllerService final : public ::csi::v1::Controller::Service {
       want_snapshot = req->volume_content_source().snapshot().snapshot_id();
       want_volume = req->volume_content_source().volume().volume_id();
     }
-    std::string copy_from;
+    // The volume's place is decided before the name is judged taken: a repeated request
+    // must name the same place (the backend's parameters) to get the same volume.
+    VolumeRecord record;
+    record.name = req->name();
+    if (auto st = v_->backend().Place(*req, &record); !st.ok()) return st;
+    std::optional<SnapshotRecord> from_snapshot;
+    std::optional<VolumeRecord> from_volume;
     {
       std::lock_guard lock(v_->mu());
       State& state = v_->state();
@@ -142,7 +138,7 @@ class ControllerService final : public ::csi::v1::Controller::Service {
                           fmt::format("snapshot {} ({} bytes) does not fit in {} bytes",
                                       want_snapshot, it->second.size, size));
         }
-        copy_from = state.SnapshotDir(want_snapshot);
+        from_snapshot = it->second;
       } else if (!want_volume.empty()) {
         auto it = state.volumes().find(want_volume);
         if (it == state.volumes().end()) {
@@ -153,7 +149,7 @@ class ControllerService final : public ::csi::v1::Controller::Service {
                           fmt::format("volume {} ({} bytes) does not fit in {} bytes", want_volume,
                                       it->second.capacity, size));
         }
-        copy_from = state.VolumeDir(want_volume);
+        from_volume = it->second;
       }
       if (state.Allocated() + size > v_->config().capacity) {
         return StatusOf(StatusCode::RESOURCE_EXHAUSTED,
@@ -162,34 +158,24 @@ class ControllerService final : public ::csi::v1::Controller::Service {
       }
     }
 
-    VolumeRecord record;
-    record.id = NewId("hp-");
-    record.name = req->name();
+    if (record.id.empty()) record.id = NewId("vol-");
     record.capacity = size;
     record.source_snapshot = want_snapshot;
     record.source_volume = want_volume;
-    std::string dir = v_->state().VolumeDir(record.id);
-    if (copy_from.empty()) {
-      std::error_code ec;
-      fs::create_directory(dir, ec);
-      if (ec) {
-        return StatusOf(StatusCode::INTERNAL, fmt::format("creating {}: {}", dir, ec.message()));
-      }
-    } else if (auto st = CopyTree(copy_from, dir); !st.ok()) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-      return st;
+    Status made = from_snapshot ? v_->backend().Restore(*from_snapshot, record)
+                  : from_volume ? v_->backend().Clone(*from_volume, record)
+                                : v_->backend().Create(record);
+    if (!made) {
+      (void)v_->backend().Remove(record);
+      return Internal(made.error());
     }
-    // Like k3s's local-path volumes: any pod user may write; fsGroup narrows it on the node.
-    ::chmod(dir.c_str(), 0777);
 
     std::lock_guard lock(v_->mu());
     record.sequence = v_->state().NextSequence();
     v_->state().volumes()[record.id] = record;
     if (auto st = v_->Persist(); !st.ok()) {
       v_->state().volumes().erase(record.id);
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
+      (void)v_->backend().Remove(record);
       return st;
     }
     Describe(record, out->mutable_volume());
@@ -212,11 +198,8 @@ class ControllerService final : public ::csi::v1::Controller::Service {
                       fmt::format("volume {} is still published at {}", req->volume_id(),
                                   *it->second.published.begin()));
     }
-    std::error_code ec;
-    fs::remove_all(v_->state().VolumeDir(req->volume_id()), ec);
-    if (ec) {
-      return StatusOf(StatusCode::INTERNAL,
-                      fmt::format("removing volume {}: {}", req->volume_id(), ec.message()));
+    if (auto removed = v_->backend().Remove(it->second); !removed) {
+      return Internal(removed.error());
     }
     volumes.erase(it);
     return v_->Persist();
@@ -346,9 +329,9 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     if (WantsBlock(req->volume_capabilities())) {
       return grpc::Status::OK;  // none for a kind of volume this driver cannot make
     }
-    if (req->has_accessible_topology()) {
+    if (req->has_accessible_topology() && !v_->config().topology_key.empty()) {
       const auto& seg = req->accessible_topology().segments();
-      auto it = seg.find(kTopologyKey);
+      auto it = seg.find(v_->config().topology_key);
       if (it != seg.end() && it->second != v_->config().node_id) {
         return grpc::Status::OK;
       }
@@ -367,6 +350,7 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     auto guard = v_->locks().TryLock("snapshot/" + req->name());
     if (!guard) return Busy(req->name());
     SnapshotRecord record;
+    VolumeRecord source;
     {
       std::lock_guard lock(v_->mu());
       State& state = v_->state();
@@ -383,6 +367,7 @@ class ControllerService final : public ::csi::v1::Controller::Service {
         return NotFound(fmt::format("volume {} not found", req->source_volume_id()));
       }
       record.size = src->second.capacity;
+      source = src->second;
     }
     record.id = NewId("snap-");
     record.name = req->name();
@@ -390,11 +375,9 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     record.created_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
-    std::string dir = v_->state().SnapshotDir(record.id);
-    if (auto st = CopyTree(v_->state().VolumeDir(record.source_volume), dir); !st.ok()) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-      return st;
+    if (auto taken = v_->backend().TakeSnapshot(source, &record); !taken) {
+      (void)v_->backend().RemoveSnapshot(record);
+      return Internal(taken.error());
     }
     std::lock_guard lock(v_->mu());
     record.sequence = v_->state().NextSequence();
@@ -413,11 +396,14 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     auto guard = v_->locks().TryLock(req->snapshot_id());
     if (!guard) return Busy(req->snapshot_id());
     std::lock_guard lock(v_->mu());
-    if (v_->state().snapshots().erase(req->snapshot_id()) == 0) {
+    auto it = v_->state().snapshots().find(req->snapshot_id());
+    if (it == v_->state().snapshots().end()) {
       return grpc::Status::OK;
     }
-    std::error_code ignored;
-    fs::remove_all(v_->state().SnapshotDir(req->snapshot_id()), ignored);
+    if (auto removed = v_->backend().RemoveSnapshot(it->second); !removed) {
+      return Internal(removed.error());
+    }
+    v_->state().snapshots().erase(it);
     return v_->Persist();
   }
 
@@ -484,11 +470,12 @@ class ControllerService final : public ::csi::v1::Controller::Service {
 
  private:
   bool Reachable(const ::csi::v1::TopologyRequirement& req) const {
-    if (req.requisite().empty() && req.preferred().empty()) {
+    const std::string& key = v_->config().topology_key;
+    if (key.empty() || (req.requisite().empty() && req.preferred().empty())) {
       return true;
     }
     auto ours = [&](const ::csi::v1::Topology& t) {
-      auto it = t.segments().find(kTopologyKey);
+      auto it = t.segments().find(key);
       return it == t.segments().end() || it->second == v_->config().node_id;
     };
     for (const auto& t : req.requisite()) {
@@ -508,7 +495,8 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     } else if (!v.source_volume.empty()) {
       out->mutable_content_source()->mutable_volume()->set_volume_id(v.source_volume);
     }
-    v_->SetTopology(out->add_accessible_topology());
+    for (const auto& [k, val] : v.context) (*out->mutable_volume_context())[k] = val;
+    if (!v_->config().topology_key.empty()) v_->SetTopology(out->add_accessible_topology());
   }
 
   void DescribeSnapshot(const SnapshotRecord& s, ::csi::v1::Snapshot* out) const {
@@ -522,8 +510,7 @@ class ControllerService final : public ::csi::v1::Controller::Service {
   }
 
   void SetCondition(const VolumeRecord& v, ::csi::v1::VolumeCondition* out) const {
-    std::error_code ec;
-    if (!fs::is_directory(v_->state().VolumeDir(v.id), ec)) {
+    if (!v_->backend().Healthy(v)) {
       out->set_abnormal(true);
       out->set_message("the volume's directory is missing");
     } else {
@@ -536,9 +523,31 @@ class ControllerService final : public ::csi::v1::Controller::Service {
 
 }  // namespace
 
-std::unique_ptr<::csi::v1::Controller::Service> NewControllerService(
+Result<std::shared_ptr<Volumes>> Volumes::Open(DriverConfig config,
+                                               std::unique_ptr<DirectoryBackend> backend) {
+  auto state = State::Load(config.state_dir);
+  if (!state) return std::unexpected(state.error());
+  auto volumes = std::make_shared<Volumes>();
+  volumes->config_ = std::move(config);
+  volumes->backend_ = std::move(backend);
+  volumes->state_ = std::move(*state);
+  return volumes;
+}
+
+void Volumes::SetTopology(::csi::v1::Topology* out) const {
+  if (!config_.topology_key.empty())
+    (*out->mutable_segments())[config_.topology_key] = config_.node_id;
+}
+
+grpc::Status Volumes::Persist() {
+  if (auto st = state_.Save(); !st)
+    return grpc::Status(grpc::StatusCode::INTERNAL, st.error().message());
+  return grpc::Status::OK;
+}
+
+std::unique_ptr<::csi::v1::Controller::Service> NewDirectoryController(
     std::shared_ptr<Volumes> volumes) {
   return std::make_unique<ControllerService>(std::move(volumes));
 }
 
-}  // namespace capstan::csi::hostpath
+}  // namespace capstan::csi
