@@ -43,6 +43,7 @@ VolumeCapability::AccessMode::Mode CsiMode(const std::string& mode) {
 VolumeCapability Capability(const CsiVolumeSpec& spec) {
   VolumeCapability cap;
   cap.mutable_mount()->set_fs_type(spec.fs_type);
+  for (const auto& o : spec.mount_options) cap.mutable_mount()->add_mount_flags(o);
   cap.mutable_access_mode()->set_mode(CsiMode(spec.access_mode));
   return cap;
 }

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kubelet/volumes/csi_registry.h"
 #include "kubelet/volumes/persistent_claim.h"
@@ -25,6 +26,7 @@ struct CsiVolumeSpec {
   std::map<std::string, std::string> attributes;  // volumeAttributes / PV volumeAttributes
   bool ephemeral = false;                         // an inline volume
   std::string access_mode = "ReadWriteOnce";      // the PV's first access mode
+  std::vector<std::string> mount_options;         // the PV's mountOptions
 };
 
 class CsiVolumes {

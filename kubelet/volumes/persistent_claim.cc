@@ -145,6 +145,11 @@ class PersistentClaimPlugin : public VolumePlugin {
           !spec["accessModes"].empty() && spec["accessModes"][0].is_string()) {
         c.access_mode = spec["accessModes"][0].get<std::string>();
       }
+      if (spec.contains("mountOptions") && spec["mountOptions"].is_array()) {
+        for (const auto& o : spec["mountOptions"]) {
+          if (o.is_string()) c.mount_options.push_back(o.get<std::string>());
+        }
+      }
       if (c.driver.empty() || c.volume_handle.empty()) {
         return Fail(Code::kInvalidArgument, "volume {} has a csi source without driver or handle",
                     volume_name);
