@@ -19,14 +19,17 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-port=$(CAPSTAN_GANESHA_WATCH_PID=$$ bash "$fixtures/ganesha.sh" start "$tmp/ganesha")
+options=$(CAPSTAN_GANESHA_WATCH_PID=$$ bash "$fixtures/ganesha.sh" start "$tmp/ganesha")
+share=$tmp/ganesha/export
+port=${options#port=}; port=${port%%,*}
+mount_port=${options#*mountport=}
 mkdir -p "$tmp/ganesha/export/vol" "$tmp/mnt"
 head -c $((mib << 20)) /dev/urandom >"$tmp/src"
 now() { date +%s.%N; }
 rate() { echo "scale=1; $mib / ($2 - $1)" | bc; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-url="nfs://127.0.0.1/export/vol/direct?version=4&nfsport=$port"
+url="nfs://127.0.0.1$share/vol/direct?version=3&nfsport=$port&mountport=$mount_port"
 drop
 t0=$(now); nfs-cp "$tmp/src" "$url"; t1=$(now)
 floor_write=$(rate "$t0" "$t1")
@@ -35,7 +38,7 @@ t0=$(now); nfs-cp "$url" "$tmp/back-direct"; t1=$(now)
 floor_read=$(rate "$t0" "$t1")
 cmp "$tmp/src" "$tmp/back-direct"
 
-"$build/bin/capstan-nfs-fuse" 127.0.0.1 /export vol "$tmp/mnt" "port=$port" &
+"$build/bin/capstan-nfs-fuse" 127.0.0.1 "$share" vol "$tmp/mnt" "$options" &
 for _ in $(seq 50); do grep -q " $tmp/mnt fuse" /proc/mounts && break; sleep 0.1; done
 drop
 t0=$(now); dd if="$tmp/src" of="$tmp/mnt/fuse" bs=1M conv=fsync status=none; t1=$(now)

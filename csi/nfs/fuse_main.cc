@@ -41,6 +41,7 @@ using capstan::csi::nfs::NfsClient;
 
 NfsClient* g_client = nullptr;
 std::string g_root;  // the subdirectory inside the export that is the mount's root
+int g_version = 3;
 
 nfs_context* Nfs() { return g_client->context(); }
 std::string At(const char* path) { return g_root + (std::strcmp(path, "/") == 0 ? "" : path); }
@@ -147,6 +148,15 @@ int Chmod(const char* path, mode_t mode, fuse_file_info* fi) {
 
 int Chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
   std::lock_guard lock(g_client->mu());
+  // (uid_t)-1 or (gid_t)-1 leaves that one as it is: NFS wants both, so it is read first.
+  if (uid == static_cast<uid_t>(-1) || gid == static_cast<gid_t>(-1)) {
+    nfs_stat_64 st{};
+    int rc = fi != nullptr && fi->fh != 0 ? nfs_fstat64(Nfs(), Fh(fi), &st)
+                                          : nfs_lstat64(Nfs(), At(path).c_str(), &st);
+    if (rc != 0) return rc;
+    if (uid == static_cast<uid_t>(-1)) uid = static_cast<uid_t>(st.nfs_uid);
+    if (gid == static_cast<gid_t>(-1)) gid = static_cast<gid_t>(st.nfs_gid);
+  }
   if (fi != nullptr && fi->fh != 0) {
     return nfs_fchown(Nfs(), Fh(fi), static_cast<int>(uid), static_cast<int>(gid));
   }
@@ -219,7 +229,8 @@ int Write(const char*, const char* buf, size_t size, off_t offset, fuse_file_inf
   std::lock_guard lock(g_client->mu());
   size_t done = 0;
   while (done < size) {
-    size_t piece = std::min(size - done, capstan::csi::nfs::kMaxWriteChunk);
+    size_t piece =
+        g_version == 4 ? std::min(size - done, capstan::csi::nfs::kMaxWriteChunk) : size - done;
     int n = nfs_pwrite(Nfs(), Fh(fi), static_cast<uint64_t>(offset) + done, piece, buf + done);
     if (n < 0) return done > 0 ? static_cast<int>(done) : n;
     if (n == 0) return -EIO;
@@ -297,6 +308,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   g_client = client->get();
+  g_version = target.version;
   g_root = argv[3];
   if (!g_root.empty() && g_root[0] != '/') g_root = "/" + g_root;
   while (g_root.size() > 1 && g_root.back() == '/') g_root.pop_back();

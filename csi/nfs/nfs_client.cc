@@ -24,6 +24,7 @@ void ApplyMountOptions(const std::string& options, NfsTarget* target) {
     std::string key = opt.substr(0, eq), value = opt.substr(eq + 1);
     try {
       if (key == "port") target->port = std::stoi(value);
+      if (key == "mountport") target->mount_port = std::stoi(value);
       if (key == "nfsvers" || key == "vers") target->version = std::stoi(value) >= 4 ? 4 : 3;
     } catch (const std::exception&) {
       // A malformed number is the kernel client's to refuse; libnfs keeps its default.
@@ -34,9 +35,9 @@ void ApplyMountOptions(const std::string& options, NfsTarget* target) {
 std::string UrlOf(const NfsTarget& target) {
   std::string url = "nfs://" + target.server + target.share +
                     "?version=" + std::to_string(target.version == 3 ? 3 : 4);
-  if (target.port > 0) {
-    url += "&nfsport=" + std::to_string(target.port);
-    if (target.version == 3) url += "&mountport=" + std::to_string(target.port);
+  if (target.port > 0) url += "&nfsport=" + std::to_string(target.port);
+  if (target.mount_port > 0 && target.version == 3) {
+    url += "&mountport=" + std::to_string(target.mount_port);
   }
   return url;
 }
@@ -54,6 +55,7 @@ Result<std::unique_ptr<NfsClient>> NfsClient::Connect(const NfsTarget& target) {
     return Fail(Code::kInvalidArgument, "{}: {}", url, nfs_get_error(client->nfs_));
   }
   nfs_set_timeout(client->nfs_, 30000);
+  client->write_chunk_ = target.version == 4 ? kMaxWriteChunk : (64u << 20);
   int rc = nfs_mount(client->nfs_, parsed->server, parsed->path);
   nfs_destroy_url(parsed);
   if (rc != 0) {
@@ -184,8 +186,8 @@ Status CopyTree(NfsClient* src, const std::string& from, NfsClient* dst, const s
         }
         if (n == 0) break;
         for (int done = 0; done < n;) {
-          int m = nfs_pwrite(out, w, offset + done, std::min<uint64_t>(n - done, kMaxWriteChunk),
-                             buf.data() + done);
+          int m = nfs_pwrite(out, w, offset + done,
+                             std::min<uint64_t>(n - done, dst->write_chunk()), buf.data() + done);
           if (m <= 0) {
             result = Fail(Code::kUnavailable, "write {}: {}", to, dst->LastError());
             break;

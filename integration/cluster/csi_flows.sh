@@ -4,7 +4,10 @@
 # pod goes, data surviving its pod, the kubelet killed and restarted under a pod using a
 # volume (the mount keeps working, and goes with the pod; a pod deleted while the kubelet is
 # down is cleaned up after it comes back), expansion, inline and generic ephemeral volumes,
-# and the Delete policy removing the data with the claim. Needs root.
+# and the Delete policy removing the data with the claim. Then capstan-csi-nfs beside it,
+# against nfs-ganesha on 127.0.0.1 through the FUSE mount: a claim provisioned as a
+# templated subdirectory, written by one pod and read by another, removed or archived with
+# its claim as onDelete says. Needs root.
 # Usage: csi_flows.sh BIN_DIR FIXTURES_DIR [KUBECTL]
 set -u
 bin_dir=$1
@@ -21,7 +24,9 @@ up_args=(--data-dir "$data" --run-dir "$run" --port "$(free_port)" --bind-addres
   --node-name "$node" --node-ip 127.0.0.1 --manifests "$tmp/manifests"
   --kubelet-port "$(free_port)" --kubelet-healthz-port "$(free_port)" --timeout 90)
 cleanup() {
+  [[ -f "$tmp/nfs-driver.pid" ]] && kill "$(cat "$tmp/nfs-driver.pid")" 2>/dev/null
   "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run" >/dev/null 2>&1
+  bash "$fixtures/ganesha.sh" stop "$tmp/ganesha" >/dev/null 2>&1
   bash "$fixtures/registry.sh" stop "$tmp/registry" >/dev/null 2>&1
   grep -o " $tmp[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$tmp"
@@ -173,6 +178,77 @@ check "and the volume" eventually 30 bash -c "! '$kubectl' get pv $generic_pv >/
 check "delete the claim" contains 'deleted' k delete pvc data --timeout=60s
 check "its Delete volume goes" eventually 30 bash -c "! '$kubectl' get pv $pv >/dev/null 2>&1"
 check "and the data with it" bash -c "[[ ! -e '$volumes/$handle' ]]"
+
+# NFS: ganesha on a free port of 127.0.0.1, capstan-csi-nfs registered with the kubelet
+# (this kernel has no NFS client, so it mounts through capstan-nfs-fuse).
+if [[ -x /usr/bin/ganesha.nfsd && -e /dev/fuse ]]; then
+  nfs_options=$(CAPSTAN_GANESHA_WATCH_PID=$$ bash "$fixtures/ganesha.sh" start "$tmp/ganesha")
+  share=$tmp/ganesha/export
+  "$bin_dir/capstan-csi-nfs" --endpoint "unix://$data/kubelet/plugins/nfs.csi.capstan.io/csi.sock" \
+    --state-dir "$data/storage/nfs" --node-id "$node" --mount fuse \
+    --registration-dir "$data/kubelet/plugins_registry" --kubeconfig "$KUBECONFIG" \
+    >"$tmp/nfs-driver.log" 2>&1 &
+  echo $! >"$tmp/nfs-driver.pid"
+  check "the NFS driver registers too" eventually 30 bash -c \
+    "'$kubectl' get csinode $node -o jsonpath='{.spec.drivers[*].name}' | grep -q nfs.csi.capstan.io"
+  cat >"$tmp/nfs-class.yaml" <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: nfs}
+provisioner: nfs.csi.capstan.io
+parameters: {server: 127.0.0.1, share: $share, subDir: '\${pvc.metadata.namespace}/\${pvc.metadata.name}', onDelete: delete}
+mountOptions: [$nfs_options]
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: nfs-archive}
+provisioner: nfs.csi.capstan.io
+parameters: {server: 127.0.0.1, share: $share, onDelete: archive}
+mountOptions: [$nfs_options]
+reclaimPolicy: Delete
+EOF
+  cat >"$tmp/nfs-claims.yaml" <<EOF
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: shared}
+spec:
+  storageClassName: nfs
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: kept}
+spec:
+  storageClassName: nfs-archive
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+EOF
+  check "NFS classes" contains 'created' k apply -f "$tmp/nfs-class.yaml"
+  check "NFS claims" contains 'created' k apply -f "$tmp/nfs-claims.yaml"
+  check "are provisioned and bound" eventually 60 bash -c \
+    "[[ \$('$kubectl' get pvc shared kept -o jsonpath='{.items[*].status.phase}') == 'Bound Bound' ]]"
+  check "as the templated subdirectory of the share" bash -c "[[ -d '$share/default/shared' ]]"
+  pod nfs-writer shared 'echo over-nfs > /data/note; sync'
+  check "a pod writes to the NFS claim" contains 'created' k apply -f "$tmp/nfs-writer.yaml"
+  check "it completes" eventually 90 bash -c "'$kubectl' get pod nfs-writer | grep -q Completed"
+  check "through FUSE: the file is on the server" bash -c "[[ \$(cat '$share/default/shared/note') == over-nfs ]]"
+  check "delete the NFS writer" contains 'deleted' k delete pod nfs-writer
+  pod nfs-reader shared 'cat /data/note'
+  check "another pod" contains 'created' k apply -f "$tmp/nfs-reader.yaml"
+  check "reads it" eventually 90 bash -c "'$kubectl' logs nfs-reader 2>/dev/null | grep -qx over-nfs"
+  check "delete the NFS reader" contains 'deleted' k delete pod nfs-reader
+  check "no FUSE mount is left" eventually 30 bash -c "! grep -q 'fuse.capstan-nfs' /proc/mounts"
+  kept_pv=$(k get pvc kept -o jsonpath='{.spec.volumeName}')
+  check "delete the NFS claims" contains 'deleted' k delete pvc shared kept --timeout=60s
+  check "onDelete delete removes the directory" eventually 30 bash -c "[[ ! -e '$share/default/shared' ]]"
+  check "onDelete archive keeps it, renamed" eventually 30 bash -c "[[ -d '$share/archived-$kept_pv' ]]"
+  kill "$(cat "$tmp/nfs-driver.pid")"
+else
+  echo "SKIP (part): nfs-ganesha or /dev/fuse missing; the NFS flow did not run"
+fi
 
 check "capstan down" contains 'capstan is down' "$bin_dir/capstan" down --data-dir "$data" --run-dir "$run"
 check "no driver of this data dir runs" bash -c "! pgrep -f -- 'capstan-csi-(hostpath).*$data' >/dev/null"

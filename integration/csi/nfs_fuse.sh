@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# capstan-nfs-fuse against nfs-ganesha on 127.0.0.1 (NFSv4): a directory of the export,
+# capstan-nfs-fuse against nfs-ganesha on 127.0.0.1 (NFSv3): a directory of the export,
 # mounted through FUSE with libnfs underneath, behaves as a filesystem to the programs a pod
 # runs: files written are on the server, large writes read back intact, renames, links,
 # modes and truncation work, a non-root writer owns what it makes, and a read-only mount
@@ -23,13 +23,13 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/../lib/checks.sh"
 
-port=$(CAPSTAN_GANESHA_WATCH_PID=$$ bash "$fixtures/ganesha.sh" start "$tmp/ganesha") || exit 1
+options=$(CAPSTAN_GANESHA_WATCH_PID=$$ bash "$fixtures/ganesha.sh" start "$tmp/ganesha") || exit 1
 export_dir=$tmp/ganesha/export
 mkdir -p "$export_dir/vol" "$mnt" "$ro"
 chmod 0777 "$export_dir/vol"
 chmod 0755 "$tmp"  # a non-root writer must reach the mount point
 
-"$bin_dir/capstan-nfs-fuse" 127.0.0.1 /export vol "$mnt" "port=$port" >"$tmp/fuse.log" 2>&1 &
+"$bin_dir/capstan-nfs-fuse" 127.0.0.1 "$export_dir" vol "$mnt" "$options" >"$tmp/fuse.log" 2>&1 &
 fuse_pid=$!
 check "the share is mounted through FUSE" eventually 10 bash -c "grep -q ' $mnt fuse.capstan-nfs ' /proc/mounts"
 check "a file written through the mount" bash -c "echo hello > '$mnt/note'"
@@ -45,17 +45,18 @@ check "modes" bash -c "chmod 0640 '$mnt/other' && [[ \$(stat -c %a '$export_dir/
 check "truncation" bash -c "truncate -s 3 '$mnt/blob' && [[ \$(stat -c %s '$export_dir/vol/blob') == 3 ]]"
 check "listing" bash -c "[[ \$(ls '$mnt' | tr '\n' ' ') == 'blob d other ' ]]"
 check "removal" bash -c "rm -r '$mnt/d' '$mnt/blob' && [[ ! -e '$export_dir/vol/d' ]]"
+check "chgrp (the fsGroup change) reaches the server" bash -c "chgrp 3000 '$mnt/other' && [[ \$(stat -c %g '$export_dir/vol/other') == 3000 ]]"
 check "a non-root writer owns its file" bash -c \
   "setpriv --reuid 1000 --regid 1000 --clear-groups sh -c 'echo mine > $mnt/theirs' && [[ \$(stat -c %u:%g '$export_dir/vol/theirs') == 1000:1000 ]]"
 check "df sees the server's filesystem" bash -c "df -P '$mnt' | tail -1 | awk '{ exit !(\$2 > 0) }'"
 check "unmounting ends the helper" bash -c "fusermount3 -u '$mnt' && for i in \$(seq 50); do kill -0 $fuse_pid 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 
-"$bin_dir/capstan-nfs-fuse" 127.0.0.1 /export vol "$ro" "port=$port,ro" >"$tmp/fuse-ro.log" 2>&1 &
+"$bin_dir/capstan-nfs-fuse" 127.0.0.1 "$export_dir" vol "$ro" "$options,ro" >"$tmp/fuse-ro.log" 2>&1 &
 check "a read-only mount" eventually 10 bash -c "grep -q ' $ro fuse.capstan-nfs ro,' /proc/mounts"
 check "reads" bash -c "[[ \$(cat '$ro/other') == there ]]"
 check "and refuses writes" bash -c "! echo x > '$ro/new' 2>/dev/null"
-check "a server that is not there is a clear error" contains 'connecting to nfs://127.0.0.1/export' \
-  "$bin_dir/capstan-nfs-fuse" 127.0.0.1 /export vol "$tmp" "port=1"
+check "a server that is not there is a clear error" contains "connecting to nfs://127.0.0.1$export_dir" \
+  "$bin_dir/capstan-nfs-fuse" 127.0.0.1 "$export_dir" vol "$tmp" "port=1,mountport=1"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
