@@ -154,8 +154,8 @@ Kubelet::Kubelet(KubeletOptions options, KubeletDeps deps)
         std::make_unique<volumes::CsiVolumes>(root, deps_.csi_registry, deps_.api_object);
     (void)volumes_.RegisterPlugin(volumes::NewCsiInlinePlugin(csi_volumes_.get()));
   }
-  (void)volumes_.RegisterPlugin(
-      volumes::NewPersistentClaimPlugin(deps_.api_object, csi_volumes_.get()));
+  (void)volumes_.RegisterPlugin(volumes::NewPersistentClaimPlugin(
+      deps_.api_object, csi_volumes_.get(), std::chrono::seconds(deps_.api_object ? 5 : 0)));
 }
 
 Kubelet::~Kubelet() { pleg_->Stop(); }

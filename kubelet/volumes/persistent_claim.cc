@@ -4,8 +4,10 @@
 // other sources (nfs, iscsi, ...) are refused with a clear message.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "kubelet/volumes/persistent_claim.h"
 
@@ -39,8 +41,12 @@ bool OwnedBy(const Json& obj, const std::string& uid) {
 
 class PersistentClaimPlugin : public VolumePlugin {
  public:
-  PersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi)
-      : get_(std::move(get)), csi_(csi), host_path_(NewHostPathPlugin()) {}
+  PersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi,
+                        std::chrono::milliseconds wait_for_binding)
+      : get_(std::move(get)),
+        csi_(csi),
+        wait_for_binding_(wait_for_binding),
+        host_path_(NewHostPathPlugin()) {}
   std::string Name() const override { return "kubernetes.io/persistent-claim"; }
   bool CanSupport(const api::k8s::Volume& v) const override {
     return v.persistent_volume_claim.has_value() || v.ephemeral.has_value();
@@ -86,6 +92,14 @@ class PersistentClaimPlugin : public VolumePlugin {
                   v.name);
     }
     CAPSTAN_ASSIGN_OR_RETURN(Json claim, get_("PersistentVolumeClaim", ns, name));
+    // A claim the scheduler just chose this node for is being provisioned and bound: it is
+    // waited for a little (upstream's kubelet waits for the mount in the pod's sync), rather
+    // than failing the sync into its 10 s back-off.
+    for (auto deadline = std::chrono::steady_clock::now() + wait_for_binding_;
+         !Bound(claim) && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      CAPSTAN_ASSIGN_OR_RETURN(claim, get_("PersistentVolumeClaim", ns, name));
+    }
     if (v.ephemeral && !OwnedBy(claim, pod.metadata.uid)) {
       return Fail(Code::kFailedPrecondition,
                   "PVC {}/{} was not created for pod {}/{} (pod is not owner)", ns, name, ns,
@@ -168,8 +182,14 @@ class PersistentClaimPlugin : public VolumePlugin {
                 volume_name, ns, name, source.empty() ? "unknown" : source);
   }
 
+  static bool Bound(const Json& claim) {
+    return Text(claim, {"status", "phase"}) == "Bound" &&
+           !Text(claim, {"spec", "volumeName"}).empty();
+  }
+
   ApiObjectGetter get_;
   CsiVolumes* csi_;
+  std::chrono::milliseconds wait_for_binding_;
   std::mutex mu_;
   std::map<std::string, std::string> resolved_;  // "<pod uid>/<volume>" -> host path
   std::unique_ptr<VolumePlugin> host_path_;
@@ -177,8 +197,9 @@ class PersistentClaimPlugin : public VolumePlugin {
 
 }  // namespace
 
-std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi) {
-  return std::make_unique<PersistentClaimPlugin>(std::move(get), csi);
+std::unique_ptr<VolumePlugin> NewPersistentClaimPlugin(ApiObjectGetter get, CsiVolumes* csi,
+                                                       std::chrono::milliseconds wait_for_binding) {
+  return std::make_unique<PersistentClaimPlugin>(std::move(get), csi, wait_for_binding);
 }
 
 }  // namespace capstan::kubelet::volumes
