@@ -59,11 +59,7 @@ class NodeService final : public ::csi::v1::Node::Service {
                                ::csi::v1::NodeStageVolumeResponse*) override {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
     if (auto st = Require(req->staging_target_path(), "staging_target_path"); !st.ok()) return st;
-    if (!req->has_volume_capability()) return InvalidArgument("volume_capability is required");
-    if (auto st = CheckCapability(req->volume_capability()); !st.ok()) return st;
-    if (req->volume_capability().has_block()) {
-      return InvalidArgument("block volumes are not supported by this driver");
-    }
+    if (auto st = CheckMountCapability(*req); !st.ok()) return st;
     auto guard = v_->locks().TryLock(req->volume_id());
     if (!guard) return Busy(req->volume_id());
     if (auto st = Known(req->volume_id()); !st.ok()) return st;
@@ -101,11 +97,7 @@ class NodeService final : public ::csi::v1::Node::Service {
                                  ::csi::v1::NodePublishVolumeResponse*) override {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
     if (auto st = Require(req->target_path(), "target_path"); !st.ok()) return st;
-    if (!req->has_volume_capability()) return InvalidArgument("volume_capability is required");
-    if (auto st = CheckCapability(req->volume_capability()); !st.ok()) return st;
-    if (req->volume_capability().has_block()) {
-      return InvalidArgument("block volumes are not supported by this driver");
-    }
+    if (auto st = CheckMountCapability(*req); !st.ok()) return st;
     auto ctx = req->volume_context().find(kEphemeralContext);
     bool ephemeral = ctx != req->volume_context().end() && ctx->second == "true";
     if (!ephemeral) {

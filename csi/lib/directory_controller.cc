@@ -171,6 +171,13 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     }
 
     std::lock_guard lock(v_->mu());
+    // Checked again: another name may have taken the room while this one was being made.
+    if (v_->state().Allocated() + size > v_->config().capacity) {
+      (void)v_->backend().Remove(record);
+      return StatusOf(StatusCode::RESOURCE_EXHAUSTED,
+                      fmt::format("{} bytes asked, {} left", size,
+                                  v_->config().capacity - v_->state().Allocated()));
+    }
     record.sequence = v_->state().NextSequence();
     v_->state().volumes()[record.id] = record;
     if (auto st = v_->Persist(); !st.ok()) {
@@ -187,21 +194,27 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
     auto guard = v_->locks().TryLock(req->volume_id());
     if (!guard) return Busy(req->volume_id());
-    std::lock_guard lock(v_->mu());
-    auto& volumes = v_->state().volumes();
-    auto it = volumes.find(req->volume_id());
-    if (it == volumes.end()) {
-      return grpc::Status::OK;  // already gone: deletion is idempotent
+    VolumeRecord record;
+    {
+      std::lock_guard lock(v_->mu());
+      auto it = v_->state().volumes().find(req->volume_id());
+      if (it == v_->state().volumes().end()) {
+        return grpc::Status::OK;  // already gone: deletion is idempotent
+      }
+      if (!it->second.published.empty()) {
+        return StatusOf(StatusCode::FAILED_PRECONDITION,
+                        fmt::format("volume {} is still published at {}", req->volume_id(),
+                                    *it->second.published.begin()));
+      }
+      record = it->second;
     }
-    if (!it->second.published.empty()) {
-      return StatusOf(StatusCode::FAILED_PRECONDITION,
-                      fmt::format("volume {} is still published at {}", req->volume_id(),
-                                  *it->second.published.begin()));
-    }
-    if (auto removed = v_->backend().Remove(it->second); !removed) {
+    // The volume's own lock is held: removing (a slow walk of an NFS share) need not stop
+    // every other call.
+    if (auto removed = v_->backend().Remove(record); !removed) {
       return Internal(removed.error());
     }
-    volumes.erase(it);
+    std::lock_guard lock(v_->mu());
+    v_->state().volumes().erase(record.id);
     return v_->Persist();
   }
 
@@ -283,12 +296,14 @@ class ControllerService final : public ::csi::v1::Controller::Service {
 
   grpc::Status ListVolumes(grpc::ServerContext*, const ::csi::v1::ListVolumesRequest* req,
                            ::csi::v1::ListVolumesResponse* out) override {
-    std::lock_guard lock(v_->mu());
-    std::vector<const VolumeRecord*> all;
-    for (const auto& [id, v] : v_->state().volumes()) {
-      all.push_back(&v);
+    // Copied out, so the backend's health checks (NFS round trips) run without the lock.
+    std::vector<VolumeRecord> all;
+    {
+      std::lock_guard lock(v_->mu());
+      for (const auto& [id, v] : v_->state().volumes()) all.push_back(v);
     }
-    std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->sequence < b->sequence; });
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
     size_t begin = 0, end = 0;
     std::string next;
     if (auto st = Page(all, req->max_entries(), req->starting_token(), &begin, &end, &next);
@@ -297,11 +312,11 @@ class ControllerService final : public ::csi::v1::Controller::Service {
     }
     for (size_t i = begin; i < end; ++i) {
       auto* entry = out->add_entries();
-      Describe(*all[i], entry->mutable_volume());
-      for (const auto& [node, read_only] : all[i]->attached) {
+      Describe(all[i], entry->mutable_volume());
+      for (const auto& [node, read_only] : all[i].attached) {
         entry->mutable_status()->add_published_node_ids(node);
       }
-      SetCondition(*all[i], entry->mutable_status()->mutable_volume_condition());
+      SetCondition(all[i], entry->mutable_status()->mutable_volume_condition());
     }
     out->set_next_token(next);
     return grpc::Status::OK;
@@ -311,16 +326,20 @@ class ControllerService final : public ::csi::v1::Controller::Service {
                                    const ::csi::v1::ControllerGetVolumeRequest* req,
                                    ::csi::v1::ControllerGetVolumeResponse* out) override {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
-    std::lock_guard lock(v_->mu());
-    auto it = v_->state().volumes().find(req->volume_id());
-    if (it == v_->state().volumes().end()) {
-      return NotFound(fmt::format("volume {} not found", req->volume_id()));
+    VolumeRecord record;
+    {
+      std::lock_guard lock(v_->mu());
+      auto it = v_->state().volumes().find(req->volume_id());
+      if (it == v_->state().volumes().end()) {
+        return NotFound(fmt::format("volume {} not found", req->volume_id()));
+      }
+      record = it->second;
     }
-    Describe(it->second, out->mutable_volume());
-    for (const auto& [node, read_only] : it->second.attached) {
+    Describe(record, out->mutable_volume());
+    for (const auto& [node, read_only] : record.attached) {
       out->mutable_status()->add_published_node_ids(node);
     }
-    SetCondition(it->second, out->mutable_status()->mutable_volume_condition());
+    SetCondition(record, out->mutable_status()->mutable_volume_condition());
     return grpc::Status::OK;
   }
 

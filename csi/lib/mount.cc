@@ -1,6 +1,7 @@
 #include "csi/lib/mount.h"
 
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/file.h"
@@ -17,8 +18,16 @@ Status BindMount(const std::string& source, const std::string& target, bool read
     return FailErrno("bind-mounting {} on {}", source, target);
   }
   if (read_only) {
-    // A bind mount takes its flags from a second, remounting call.
-    if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    // A bind mount takes its flags from a second, remounting call, which must also repeat
+    // the flags the source has (a FUSE mount's nosuid, nodev) or it drops them.
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    struct statvfs vfs {};
+    if (::statvfs(target.c_str(), &vfs) == 0) {
+      if (vfs.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+      if (vfs.f_flag & ST_NODEV) flags |= MS_NODEV;
+      if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    }
+    if (::mount(nullptr, target.c_str(), nullptr, flags, nullptr) != 0) {
       auto failure = FailErrno("making {} read-only", target);
       ::umount2(target.c_str(), MNT_DETACH);
       return failure;

@@ -32,6 +32,17 @@ grpc::Status Require(std::string_view value, std::string_view field);
 grpc::Status CheckCapability(const ::csi::v1::VolumeCapability& cap);
 grpc::Status CheckCapabilities(
     const google::protobuf::RepeatedPtrField<::csi::v1::VolumeCapability>& caps);
+// A node request's capability: present, valid, and a mount (these drivers make no block
+// volumes).
+template <typename Request>
+grpc::Status CheckMountCapability(const Request& req) {
+  if (!req.has_volume_capability()) return InvalidArgument("volume_capability is required");
+  if (auto st = CheckCapability(req.volume_capability()); !st.ok()) return st;
+  if (req.volume_capability().has_block()) {
+    return InvalidArgument("block volumes are not supported by this driver");
+  }
+  return grpc::Status::OK;
+}
 
 // The bytes a volume gets for a capacity range: required (or `fallback` when unset), refused
 // with OUT_OF_RANGE when the limit is below what is required or above `max`.

@@ -5,6 +5,9 @@
 //
 //   capstan-nfs-fuse SERVER SHARE SUBDIR MOUNTPOINT [MOUNT-OPTIONS: port=N,vers=4,ro]
 //
+// The kernel resolves symlinks itself (readlink), so the paths that reach here name no link:
+// links are not followed on the server either (O_NOFOLLOW, the l* calls), so one swapped in
+// by another client cannot lead out of the volume.
 // Every call goes to the server (attribute and entry timeouts of one second), serialized on
 // one libnfs connection. Files a pod creates are chowned to its uid/gid on the server (the
 // connection itself is root's), as the kernel client's AUTH_SYS would have made them.
@@ -143,7 +146,7 @@ int Link(const char* from, const char* to) {
 int Chmod(const char* path, mode_t mode, fuse_file_info* fi) {
   std::lock_guard lock(g_client->mu());
   if (fi != nullptr && fi->fh != 0) return nfs_fchmod(Nfs(), Fh(fi), static_cast<int>(mode));
-  return nfs_chmod(Nfs(), At(path).c_str(), static_cast<int>(mode));
+  return nfs_lchmod(Nfs(), At(path).c_str(), static_cast<int>(mode));
 }
 
 int Chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
@@ -165,15 +168,20 @@ int Chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
 
 int Truncate(const char* path, off_t size, fuse_file_info* fi) {
   std::lock_guard lock(g_client->mu());
-  if (fi != nullptr && fi->fh != 0)
+  if (fi != nullptr && fi->fh != 0) {
     return nfs_ftruncate(Nfs(), Fh(fi), static_cast<uint64_t>(size));
-  return nfs_truncate(Nfs(), At(path).c_str(), static_cast<uint64_t>(size));
+  }
+  struct nfsfh* fh = nullptr;
+  if (int rc = nfs_open(Nfs(), At(path).c_str(), O_WRONLY | O_NOFOLLOW, &fh); rc != 0) return rc;
+  int rc = nfs_ftruncate(Nfs(), fh, static_cast<uint64_t>(size));
+  nfs_close(Nfs(), fh);
+  return rc;
 }
 
 int Open(const char* path, fuse_file_info* fi) {
   std::lock_guard lock(g_client->mu());
   struct nfsfh* fh = nullptr;
-  int flags = fi->flags & (O_ACCMODE | O_APPEND | O_SYNC);
+  int flags = (fi->flags & (O_ACCMODE | O_APPEND | O_SYNC)) | O_NOFOLLOW;
   if (int rc = nfs_open(Nfs(), At(path).c_str(), flags, &fh); rc != 0) return rc;
   if ((fi->flags & O_TRUNC) != 0) {
     if (int rc = nfs_ftruncate(Nfs(), fh, 0); rc != 0) {
@@ -189,12 +197,13 @@ int Create(const char* path, mode_t mode, fuse_file_info* fi) {
   std::lock_guard lock(g_client->mu());
   std::string p = At(path);
   struct nfsfh* fh = nullptr;
-  int flags = (fi->flags & (O_ACCMODE | O_APPEND | O_EXCL)) | O_CREAT;
+  int flags = (fi->flags & (O_ACCMODE | O_APPEND | O_EXCL)) | O_CREAT | O_NOFOLLOW;
   if (int rc = nfs_open2(Nfs(), p.c_str(), flags, static_cast<int>(mode), &fh); rc != 0) {
     // Made meanwhile by another client: opened as it is (truncated if asked).
     if ((fi->flags & O_EXCL) != 0) return rc;
     fh = nullptr;
-    if (int again = nfs_open(Nfs(), p.c_str(), fi->flags & (O_ACCMODE | O_APPEND), &fh);
+    if (int again =
+            nfs_open(Nfs(), p.c_str(), (fi->flags & (O_ACCMODE | O_APPEND)) | O_NOFOLLOW, &fh);
         again != 0) {
       return rc;
     }
@@ -278,7 +287,7 @@ int Utimens(const char* path, const struct timespec tv[2], fuse_file_info*) {
       times[i] = {tv[i].tv_sec, static_cast<suseconds_t>(tv[i].tv_nsec / 1000)};
     }
   }
-  return nfs_utimes(Nfs(), At(path).c_str(), times);
+  return nfs_lutimes(Nfs(), At(path).c_str(), times);
 }
 
 void* Init(fuse_conn_info* conn, fuse_config* cfg) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -44,6 +45,11 @@ std::string ContextOf(const Request& req, const char* key, const char* alt = nul
 // the mount outlives a driver restart.
 Status SpawnFuse(const NodeOptions& o, const std::vector<std::string>& args,
                  const std::string& log_path) {
+  // Everything the child needs is made before fork: the driver is multithreaded, and the
+  // child may only make async-signal-safe calls.
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   pid_t child = ::fork();
   if (child < 0) return FailErrno("fork");
   if (child == 0) {
@@ -56,9 +62,6 @@ Status SpawnFuse(const NodeOptions& o, const std::vector<std::string>& args,
       ::dup2(log, 1);
       ::dup2(log, 2);
     }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
     ::execv(o.fuse_helper.c_str(), argv.data());
     ::_exit(127);
   }
@@ -93,11 +96,7 @@ class NodeService final : public ::csi::v1::Node::Service {
                                ::csi::v1::NodeStageVolumeResponse*) override {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
     if (auto st = Require(req->staging_target_path(), "staging_target_path"); !st.ok()) return st;
-    if (!req->has_volume_capability()) return InvalidArgument("volume_capability is required");
-    if (auto st = CheckCapability(req->volume_capability()); !st.ok()) return st;
-    if (req->volume_capability().has_block()) {
-      return InvalidArgument("NFS volumes cannot be block devices");
-    }
+    if (auto st = CheckMountCapability(*req); !st.ok()) return st;
     std::string server = ContextOf(*req, "server");
     std::string share = ContextOf(*req, "share");
     std::string subdir = ContextOf(*req, "subdir", "subDir");
@@ -131,7 +130,10 @@ class NodeService final : public ::csi::v1::Node::Service {
         return Internal(fmt::format("mount failed: {}", ran ? ran->err : ran.error().message()));
       }
     } else {
-      std::string log = o_.log_dir + "/fuse-" + req->volume_id() + ".log";
+      // The id is the CO's to choose: only its safe characters name the log.
+      std::string safe;
+      for (char c : req->volume_id()) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      std::string log = o_.log_dir + "/fuse-" + safe.substr(0, 100) + ".log";
       (void)MkdirAll(o_.log_dir, 0700);
       if (auto st = SpawnFuse(o_, {o_.fuse_helper, server, share, subdir, target, options}, log);
           !st) {
@@ -177,11 +179,7 @@ class NodeService final : public ::csi::v1::Node::Service {
     if (auto st = Require(req->volume_id(), "volume_id"); !st.ok()) return st;
     if (auto st = Require(req->target_path(), "target_path"); !st.ok()) return st;
     if (auto st = Require(req->staging_target_path(), "staging_target_path"); !st.ok()) return st;
-    if (!req->has_volume_capability()) return InvalidArgument("volume_capability is required");
-    if (auto st = CheckCapability(req->volume_capability()); !st.ok()) return st;
-    if (req->volume_capability().has_block()) {
-      return InvalidArgument("NFS volumes cannot be block devices");
-    }
+    if (auto st = CheckMountCapability(*req); !st.ok()) return st;
     auto guard = locks_.TryLock(req->target_path());
     if (!guard) return Busy(req->target_path());
     if (!IsMountPoint(req->staging_target_path())) {

@@ -262,13 +262,23 @@ Status Provisioner::Provision(const Json& claim, const Json& sc) {
     *req.mutable_accessibility_requirements()->add_requisite() = topology;
     *req.mutable_accessibility_requirements()->add_preferred() = topology;
   }
-  if (Str(claim, {"spec", "dataSource", "kind"}) == "PersistentVolumeClaim") {
+  std::string source_kind = Str(claim, {"spec", "dataSource", "kind"});
+  if (!source_kind.empty() && source_kind != "PersistentVolumeClaim") {
+    // Snapshots need the VolumeSnapshot API, which this cluster does not serve.
+    return Fail(Code::kInvalidArgument, "data source {} is not supported", source_kind);
+  }
+  if (source_kind == "PersistentVolumeClaim") {
     std::string source_name = Str(claim, {"spec", "dataSource", "name"});
     auto source = claims_.Get(ns, source_name);
     std::string source_pv = source ? Str(*source, {"spec", "volumeName"}) : "";
     auto source_volume = source_pv.empty() ? std::nullopt : volumes_.Get("", source_pv);
     if (!source_volume) {
       return Fail(Code::kUnavailable, "the source claim {} is not bound yet", source_name);
+    }
+    if (Str(*source_volume, {"spec", "csi", "driver"}) != options_.driver_name ||
+        Str(*source, {"spec", "storageClassName"}) != Str(claim, {"spec", "storageClassName"})) {
+      return Fail(Code::kInvalidArgument,
+                  "the source claim {} is not of this claim's class and driver", source_name);
     }
     req.mutable_volume_content_source()->mutable_volume()->set_volume_id(
         Str(*source_volume, {"spec", "csi", "volumeHandle"}));
@@ -342,8 +352,26 @@ Status Provisioner::Provision(const Json& claim, const Json& sc) {
   return Ok();
 }
 
+// A node-local provisioner's volumes are those pinned to its node (as external-provisioner
+// --node-deployment): another node's driver does not know them and must not delete them.
+bool Provisioner::Mine(const Json& volume) const {
+  if (options_.node_name.empty()) return true;
+  const Json& terms = At(volume, {"spec", "nodeAffinity", "required", "nodeSelectorTerms"});
+  for (const Json& term : terms.is_array() ? terms : Json::array()) {
+    const Json& exprs = At(term, {"matchExpressions"});
+    for (const Json& e : exprs.is_array() ? exprs : Json::array()) {
+      const Json& values = At(e, {"values"});
+      for (const Json& v : values.is_array() ? values : Json::array()) {
+        if (v.is_string() && v.get<std::string>() == options_.node_name) return true;
+      }
+    }
+  }
+  return false;
+}
+
 void Provisioner::SyncVolume(const Json& volume) {
   if (Str(volume, {"metadata", "annotations", kProvisionedBy}) != options_.driver_name) return;
+  if (!Mine(volume)) return;
   std::string name = Str(volume, {"metadata", "name"});
   bool deleting = !At(volume, {"metadata", "deletionTimestamp"}).is_null();
   if (deleting) {
@@ -409,7 +437,7 @@ Status Provisioner::Expand(const Json& claim, const Json& sc) {
   std::string pv_name = Str(claim, {"spec", "volumeName"});
   auto pv = api_->Get(res::kPersistentVolumes, "", pv_name);
   if (!pv) return Fail(pv.error());
-  if (Str(*pv, {"spec", "csi", "driver"}) != options_.driver_name) return Ok();
+  if (Str(*pv, {"spec", "csi", "driver"}) != options_.driver_name || !Mine(*pv)) return Ok();
   ::csi::v1::ControllerExpandVolumeRequest req;
   req.set_volume_id(Str(*pv, {"spec", "csi", "volumeHandle"}));
   req.mutable_capacity_range()->set_required_bytes(wanted);

@@ -55,6 +55,7 @@ class Provisioner {
   Status DeleteReleased(const api::k8s::client::Json& volume);
   Status Expand(const api::k8s::client::Json& claim, const api::k8s::client::Json& sc);
   Result<::csi::v1::Topology> TopologyOf(const std::string& node);
+  bool Mine(const api::k8s::client::Json& volume) const;
 
   api::k8s::client::ApiClient* api_;
   std::shared_ptr<::csi::v1::Controller::StubInterface> csi_;

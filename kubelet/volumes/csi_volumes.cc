@@ -1,13 +1,18 @@
 #include "kubelet/volumes/csi_volumes.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "common/file.h"
@@ -55,8 +60,10 @@ std::string Field(const Json& j, const char* key) {
 
 // What the CSIDriver object says (defaults as the API defaults them when there is none).
 struct DriverPolicy {
+  bool known = false;  // a CSIDriver object was found
   bool pod_info_on_mount = false;
   std::string fs_group_policy = "ReadWriteOnceWithFSType";
+  std::vector<std::string> lifecycle_modes = {"Persistent"};
 };
 
 DriverPolicy PolicyOf(const ApiObjectGetter& get, const std::string& driver) {
@@ -69,6 +76,13 @@ DriverPolicy PolicyOf(const ApiObjectGetter& get, const std::string& driver) {
     policy.pod_info_on_mount = spec["podInfoOnMount"].get<bool>();
   }
   if (std::string p = Field(spec, "fsGroupPolicy"); !p.empty()) policy.fs_group_policy = p;
+  if (spec.contains("volumeLifecycleModes") && spec["volumeLifecycleModes"].is_array()) {
+    policy.lifecycle_modes.clear();
+    for (const auto& m : spec["volumeLifecycleModes"]) {
+      if (m.is_string()) policy.lifecycle_modes.push_back(m.get<std::string>());
+    }
+  }
+  policy.known = true;
   return policy;
 }
 
@@ -95,6 +109,17 @@ Result<std::string> CsiVolumes::SetUp(const api::k8s::Pod& pod, const std::strin
                 "kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name {} not "
                 "found in the list of registered CSI drivers",
                 spec.driver);
+  }
+  // A driver serves inline volumes only when its CSIDriver lists Ephemeral (the default is
+  // Persistent alone), as upstream: otherwise any pod could mount whatever a driver reaches
+  // through volumeAttributes. Without an API server (static pods) nothing can be asked.
+  DriverPolicy policy = PolicyOf(get_, spec.driver);
+  std::string mode = spec.ephemeral ? "Ephemeral" : "Persistent";
+  if (get_ && std::find(policy.lifecycle_modes.begin(), policy.lifecycle_modes.end(), mode) ==
+                  policy.lifecycle_modes.end()) {
+    return Fail(Code::kFailedPrecondition,
+                "volume mode \"{}\" not supported by driver {} (only supports [\"{}\"])", mode,
+                spec.driver, fmt::join(policy.lifecycle_modes, "\" \""));
   }
   std::string dir = PodVolumeDir(root_, pod.metadata.uid, kPluginName, spec.spec_name);
   std::string target = dir + "/mount";
@@ -127,7 +152,6 @@ Result<std::string> CsiVolumes::SetUp(const api::k8s::Pod& pod, const std::strin
     for (const auto& [k, v] : spec.attributes) (*stage.mutable_volume_context())[k] = v;
     CAPSTAN_TRY(client.Stage(stage));
   }
-  DriverPolicy policy = PolicyOf(get_, spec.driver);
   ::csi::v1::NodePublishVolumeRequest publish;
   publish.set_volume_id(spec.volume_handle);
   publish.set_staging_target_path(staging);
@@ -241,7 +265,14 @@ class CsiInlinePlugin : public VolumePlugin {
   explicit CsiInlinePlugin(CsiVolumes* csi) : csi_(csi) {}
   std::string Name() const override { return kPluginName; }
   bool CanSupport(const api::k8s::Volume& v) const override { return v.csi.has_value(); }
+  // Set up once per pod and volume: a pod's later syncs neither publish again nor walk the
+  // volume for fsGroup again (upstream mounts once too).
   Result<std::string> SetUp(const api::k8s::Pod& pod, const api::k8s::Volume& v) override {
+    std::string key = pod.metadata.uid + "/" + v.name;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = done_.find(key); it != done_.end()) return it->second;
+    }
     CsiVolumeSpec spec;
     spec.driver = v.csi->driver;
     // Upstream's handle for an inline volume: unique per pod and volume.
@@ -251,14 +282,24 @@ class CsiInlinePlugin : public VolumePlugin {
     spec.fs_type = v.csi->fs_type.value_or("");
     spec.attributes = v.csi->volume_attributes;
     spec.ephemeral = true;
-    return csi_->SetUp(pod, v.name, spec);
+    auto path = csi_->SetUp(pod, v.name, spec);
+    if (path) {
+      std::lock_guard lock(mu_);
+      done_[key] = *path;
+    }
+    return path;
   }
   Status TearDown(const std::string& pod_uid, const std::string& volume_name) override {
-    return csi_->TearDown(pod_uid, volume_name);
+    CAPSTAN_TRY(csi_->TearDown(pod_uid, volume_name));
+    std::lock_guard lock(mu_);
+    done_.erase(pod_uid + "/" + volume_name);
+    return Ok();
   }
 
  private:
   CsiVolumes* csi_;
+  std::mutex mu_;
+  std::map<std::string, std::string> done_;  // "<pod uid>/<volume>" -> its path
 };
 
 }  // namespace
@@ -267,48 +308,78 @@ std::unique_ptr<VolumePlugin> NewCsiInlinePlugin(CsiVolumes* csi) {
   return std::make_unique<CsiInlinePlugin>(csi);
 }
 
-Status SetVolumeOwnership(const std::string& dir, int64_t gid, const std::string& change_policy) {
-  struct stat root {};
-  if (::stat(dir.c_str(), &root) != 0) return FailErrno("stat {}", dir);
-  auto wanted = [&](const struct stat& st) {
-    mode_t mode = st.st_mode | S_IRGRP | S_IWGRP;
-    if (S_ISDIR(st.st_mode)) mode |= S_IXGRP | S_ISGID;
-    if (st.st_mode & S_IXUSR) mode |= S_IXGRP;
-    return mode & 07777;
-  };
-  if (change_policy == "OnRootMismatch" && root.st_gid == static_cast<gid_t>(gid) &&
-      (root.st_mode & 07777) == wanted(root)) {
+namespace {
+
+mode_t GroupMode(const struct stat& st) {
+  mode_t mode = st.st_mode | S_IRGRP | S_IWGRP;
+  if (S_ISDIR(st.st_mode)) mode |= S_IXGRP | S_ISGID;
+  if (st.st_mode & S_IXUSR) mode |= S_IXGRP;
+  return mode & 07777;
+}
+
+// Gives the directory open at `fd` and everything below it the group, walking by file
+// descriptor: every name is opened relative to its parent's fd without following links, so
+// a pod that swaps a directory for a symlink meanwhile cannot steer the walk onto host files.
+// Other filesystems mounted inside are not entered. Takes ownership of `fd`.
+Status Own(int fd, dev_t dev, gid_t gid, const std::string& where) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return FailErrno("stat {}", where);
+  }
+  if (::fchown(fd, static_cast<uid_t>(-1), gid) != 0 || ::fchmod(fd, GroupMode(st)) != 0) {
+    ::close(fd);
+    return FailErrno("setting the group of {}", where);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    ::close(fd);
     return Ok();
   }
-  // Through an fd opened without following links, so a file swapped for a symlink by the
-  // pod meanwhile cannot redirect the change to a host file. Only files and directories.
-  auto fix = [&](const std::string& path) -> Status {
-    struct stat pre {};
-    if (::lstat(path.c_str(), &pre) != 0) return FailErrno("stat {}", path);
-    if (!S_ISDIR(pre.st_mode) && !S_ISREG(pre.st_mode)) return Ok();  // links, devices, fifos
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) return errno == ELOOP ? Ok() : FailErrno("opening {}", path);
-    struct stat st {};
-    Status result = Ok();
-    if (::fstat(fd, &st) != 0) {
-      result = FailErrno("stat {}", path);
-    } else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-      if (::fchown(fd, static_cast<uid_t>(-1), static_cast<gid_t>(gid)) != 0) {
-        result = FailErrno("chown {}", path);
-      } else if (::fchmod(fd, wanted(st)) != 0) {
-        result = FailErrno("chmod {}", path);
-      }
-    }
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
     ::close(fd);
-    return result;
-  };
-  CAPSTAN_TRY(fix(dir));
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    CAPSTAN_TRY(fix(it->path().string()));
+    return FailErrno("listing {}", where);
   }
-  if (ec) return Fail(Code::kInternal, "walking {}: {}", dir, ec.message());
-  return Ok();
+  Status result = Ok();
+  while (struct dirent* ent = ::readdir(dir)) {
+    std::string name = ent->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat child {};
+    if (::fstatat(::dirfd(dir), name.c_str(), &child, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    // Links, devices, fifos and sockets keep their group, as they carry no data of the pod's.
+    if ((!S_ISDIR(child.st_mode) && !S_ISREG(child.st_mode)) || child.st_dev != dev) continue;
+    int child_fd = ::openat(::dirfd(dir), name.c_str(),
+                            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (child_fd < 0) {
+      if (errno == ELOOP || errno == ENOENT) continue;  // swapped or gone meanwhile
+      result = FailErrno("opening {}/{}", where, name);
+      break;
+    }
+    if (auto st2 = Own(child_fd, dev, gid, where + "/" + name); !st2) {
+      result = st2;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return result;
+}
+
+}  // namespace
+
+Status SetVolumeOwnership(const std::string& dir, int64_t gid, const std::string& change_policy) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FailErrno("opening {}", dir);
+  struct stat root {};
+  if (::fstat(fd, &root) != 0) {
+    ::close(fd);
+    return FailErrno("stat {}", dir);
+  }
+  if (change_policy == "OnRootMismatch" && root.st_gid == static_cast<gid_t>(gid) &&
+      (root.st_mode & 07777) == GroupMode(root)) {
+    ::close(fd);
+    return Ok();
+  }
+  return Own(fd, root.st_dev, static_cast<gid_t>(gid), dir);
 }
 
 }  // namespace capstan::kubelet::volumes

@@ -32,7 +32,11 @@ std::string Text(const Json& o, std::initializer_list<const char*> path) {
 bool OwnedBy(const Json& obj, const std::string& uid) {
   const Json meta = obj.value("metadata", Json::object());
   for (const Json& ref : meta.value("ownerReferences", Json::array())) {
-    if (ref.is_object() && ref.value("uid", "") == uid && ref.value("controller", false)) {
+    if (!ref.is_object()) continue;
+    auto ref_uid = ref.find("uid");
+    auto controller = ref.find("controller");
+    if (ref_uid != ref.end() && *ref_uid == uid && controller != ref.end() &&
+        controller->is_boolean() && controller->get<bool>()) {
       return true;
     }
   }

@@ -123,6 +123,27 @@ TEST_F(CsiVolumesTest, SetUpFailsForADriverNotRegistered) {
             std::string::npos);
 }
 
+TEST_F(CsiVolumesTest, InlineVolumesNeedADriverThatListsEphemeral) {
+  CsiRegistry registry;
+  PluginWatcher watcher(root_ + "/plugins_registry", &registry, [] { return true; });
+  watcher.Scan();
+  Json driver = {{"spec", {{"volumeLifecycleModes", {"Persistent"}}}}};
+  CsiVolumes csi(
+      root_, &registry,
+      [&](const std::string& kind, const std::string&, const std::string&) -> Result<Json> {
+        if (kind == "CSIDriver") return driver;
+        return Fail(Code::kNotFound, "not found");
+      });
+  CsiVolumeSpec spec = Spec("csi-inline");
+  spec.ephemeral = true;
+  auto r = csi.SetUp(Pod("uid-1"), "scratch", spec);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(),
+            "volume mode \"Ephemeral\" not supported by driver "
+            "hostpath.csi.capstan.io (only supports [\"Persistent\"])");
+  EXPECT_FALSE(fs::exists(root_ + "/pods/uid-1"));
+}
+
 TEST_F(CsiVolumesTest, StagePublishAndATearDownAfterARestart) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting needs root";
   CsiRegistry registry;
