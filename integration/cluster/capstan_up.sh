@@ -419,7 +419,7 @@ check "its pod goes with it" eventually 60 bash -c \
 # Storage, as the seed has it: an administrator's hostPath volume, a claim bound to it, a
 # pod writing a file that a second pod reads after the first is gone, and the data removed
 # with the claim when the volume's policy is Delete. A claim no volume fits stays Pending
-# with the binder's event (binding when one appears is storage_flows.sh's to show).
+# with the binder's event, and binds when a volume big enough is created.
 mkdir -p "$tmp/volumes/pv-web"
 cat >"$tmp/storage.yaml" <<EOF
 apiVersion: v1
@@ -475,8 +475,22 @@ check "and finds what the first wrote" eventually 60 bash -c "'$kubectl' logs re
 check "a claim too big for any volume" contains 'created' k apply -f "$tmp/big-claim.yaml"
 check "stays Pending with the binder's event" eventually 20 bash -c \
   "'$kubectl' describe pvc big-data | grep -q 'no persistent volumes available for this claim'"
+mkdir -p "$tmp/volumes/pv-big"
+cat >"$tmp/big-volume.yaml" <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-big}
+spec:
+  capacity: {storage: 8Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: $tmp/volumes/pv-big}
+EOF
+check "a volume big enough appears" contains 'created' k apply -f "$tmp/big-volume.yaml"
+check "and the Pending claim binds to it" eventually 30 matches '^big-data +Bound +pv-big +8Gi ' k get pvc big-data
 check "delete the reader" contains 'deleted' k delete pod reader
 k delete pvc big-data --wait=false >/dev/null
+k delete pv pv-big --wait=false >/dev/null
 check "the claim goes" contains 'deleted' k delete pvc web-data --timeout=60s
 check "the Delete volume goes" eventually 30 bash -c "! '$kubectl' get pv pv-web >/dev/null 2>&1"
 check "and its data with it" bash -c "[[ ! -e '$tmp/volumes/pv-web' ]]"
