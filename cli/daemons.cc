@@ -42,11 +42,7 @@ bool Alive(pid_t pid) {
 
 }  // namespace
 
-std::string ProgramDir() {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "." : self.parent_path().string();
-}
+std::string ProgramDir() { return ExecutableDir(); }
 
 Daemons::Daemons(std::string data_dir) : data_dir_(std::move(data_dir)) {}
 

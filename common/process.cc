@@ -1,5 +1,7 @@
 #include "common/process.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -189,6 +191,18 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts, std::chrono::millisec
     result.signal = WTERMSIG(status);
   }
   return result;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : self.parent_path().string();
 }
 
 }  // namespace capstan

@@ -36,4 +36,10 @@ Result<CommandOutput> RunCommand(const SpawnOptions& opts,
 // Closes every fd above `keep_upto` (for use in a child between fork and exec).
 void CloseFdsFrom(int first);
 
+// This machine's host name (the default node name).
+std::string HostName();
+// The directory this program's binary is in ("." if /proc cannot say): the other capstan
+// binaries are installed beside it.
+std::string ExecutableDir();
+
 }  // namespace capstan

@@ -10,6 +10,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/sd_notify.h"
 #include "common/stop_signals.h"
 #include "cri/image/import_watcher.h"
@@ -27,14 +28,9 @@ namespace {
 using namespace capstan;
 const log::Logger kLog("cri");
 
-std::string SelfDir() {
-  std::error_code ec;
-  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-}
-
 int Run(cri::runtime::RuntimeConfig config) {
   if (config.monitor_path.empty()) {
-    config.monitor_path = SelfDir() + "/capstan-monitor";
+    config.monitor_path = ExecutableDir() + "/capstan-monitor";
   }
   auto cgroups = cri::oci::DetectCgroupManager(config.cgroup_root);
   if (!cgroups) {

@@ -9,18 +9,13 @@
 #include "api/k8s/quantity.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/stop_signals.h"
 #include "csi/hostpath/driver.h"
 #include "csi/lib/identity.h"
 #include "csi/lib/serve_driver.h"
 
 namespace {
-
-std::string HostName() {
-  char name[256] = {};
-  ::gethostname(name, sizeof(name) - 1);
-  return name;
-}
 
 // The size of the filesystem holding `root`: the default capacity.
 int64_t FilesystemSize(const std::string& root) {

@@ -3,30 +3,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
 
 #include "api/k8s/quantity.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "common/stop_signals.h"
 #include "csi/lib/identity.h"
 #include "csi/lib/serve_driver.h"
 #include "csi/nfs/nfs_driver.h"
-
-namespace {
-
-std::string HostName() {
-  char name[256] = {};
-  ::gethostname(name, sizeof(name) - 1);
-  return name;
-}
-
-std::string SelfDir() {
-  std::error_code ec;
-  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace capstan;
@@ -38,7 +23,7 @@ int main(int argc, char** argv) {
   std::string state_dir = "/var/lib/capstan-csi-nfs";
   std::string node_id = HostName();
   std::string mount_with = "auto";
-  std::string fuse_helper = SelfDir() + "/capstan-nfs-fuse";
+  std::string fuse_helper = ExecutableDir() + "/capstan-nfs-fuse";
   std::string log_level = "info";
   app.add_option("--driver-name", serve.driver.name, "the CSI driver's name");
   app.add_option("--endpoint", serve.endpoint, "the CSI socket");

@@ -13,6 +13,7 @@
 
 #include "kubelet/volumes/csi_registry.h"
 #include "kubelet/volumes/persistent_claim.h"
+#include "kubelet/volumes/volume_ownership.h"
 #include "kubelet/volumes/volume_plugin.h"
 
 namespace capstan::kubelet::volumes {
@@ -53,10 +54,5 @@ class CsiVolumes {
 
 // The inline `csi` volume plugin ("kubernetes.io/csi").
 std::unique_ptr<VolumePlugin> NewCsiInlinePlugin(CsiVolumes* csi);
-
-// fsGroup on a volume's files, as upstream's SetVolumeOwnership: group `gid`, group rw (and x
-// where the owner has it), setgid directories. "OnRootMismatch" skips the walk when the
-// root already has them. Symlinks are not followed.
-Status SetVolumeOwnership(const std::string& dir, int64_t gid, const std::string& change_policy);
 
 }  // namespace capstan::kubelet::volumes
